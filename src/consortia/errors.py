@@ -1,0 +1,149 @@
+"""Typed errors a user can act on.
+
+Every rejection carries a stable machine-readable ``code`` (used by the REST API, the SDK and
+the CLI's ``--json`` output) and a human message saying what was wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConsortiaError(Exception):
+    """Base of every error Consortia raises on purpose."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            out["details"] = {k: _plain(v) for k, v in self.details.items()}
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+class DecodeError(ConsortiaError):
+    """Bytes that are not a valid canonical encoding of the expected object."""
+
+    code = "malformed"
+
+
+# --- crypto ---------------------------------------------------------------------------------
+
+
+class CryptoError(ConsortiaError):
+    code = "crypto_error"
+
+
+class BadSignature(CryptoError):
+    code = "bad_signature"
+
+
+class UnknownSuite(CryptoError):
+    code = "unknown_suite"
+
+
+class KeyFileError(CryptoError):
+    code = "key_file_error"
+
+
+# --- admission / execution ------------------------------------------------------------------
+
+
+class TxRejected(ConsortiaError):
+    """A transaction refused at admission; nothing was changed."""
+
+    code = "rejected"
+
+
+class WrongChainId(TxRejected):
+    code = "wrong_chain_id"
+
+
+class StaleNonce(TxRejected):
+    code = "stale_nonce"
+
+
+class FutureNonce(TxRejected):
+    code = "future_nonce"
+
+
+class TxExpired(TxRejected):
+    code = "expired"
+
+
+class UnknownSender(TxRejected):
+    code = "unknown_sender"
+
+
+class InsufficientBalance(TxRejected):
+    code = "insufficient_balance"
+
+
+class TxTooLarge(TxRejected):
+    code = "oversize"
+    http_status = 413
+
+
+class DuplicateTx(TxRejected):
+    code = "duplicate"
+    http_status = 409
+
+
+class MempoolFull(TxRejected):
+    code = "mempool_full"
+    http_status = 503
+
+
+class InvalidCall(TxRejected):
+    code = "invalid_call"
+
+
+class BatchTooLarge(TxRejected):
+    code = "batch_too_large"
+    http_status = 413
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+class NotFound(ConsortiaError):
+    code = "not_found"
+    http_status = 404
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+class ProofError(ConsortiaError):
+    """A proof, receipt or header that does not verify."""
+
+    code = "invalid_proof"
+
+
+class StorageError(ConsortiaError):
+    code = "storage_error"
+    http_status = 500
+
+
+class ConfigError(ConsortiaError):
+    code = "config_error"
+
+
+class Timeout(ConsortiaError):
+    code = "timeout"
+    http_status = 504
