@@ -1,0 +1,41 @@
+"""Blocks and headers.
+
+The block id is the hash of the canonical header. The header commits to the transactions
+(``tx_root``), their receipts (``receipts_root``) and the world state after executing them
+(``state_root``), so a certified header lets anyone verify a receipt or a state value offline.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from consortia.types.consensus import QuorumCert, TimeoutCert
+
+
+class Header(msgspec.Struct, array_like=True, frozen=True):
+    chain_id: str
+    height: int
+    round: int
+    timestamp_ms: int
+    parent_id: bytes
+    proposer: int
+    tx_count: int
+    tx_root: bytes
+    receipts_root: bytes
+    state_root: bytes
+    justify: QuorumCert
+    timeout_cert: TimeoutCert | None = None
+
+
+class Block(msgspec.Struct, array_like=True, frozen=True):
+    """A header and the wire bytes of its transactions, in execution order."""
+
+    header: Header
+    txs: list[bytes]
+
+
+class CommittedBlock(msgspec.Struct, array_like=True, frozen=True):
+    """A block as stored once final, with the certificate of 2f+1 validators on its id."""
+
+    block: Block
+    qc: QuorumCert
