@@ -1,0 +1,49 @@
+"""Static configuration of one consensus core: validator count, chain id, timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consortia.invariant import invariant
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    """Everything a core needs to know that is the same for every validator of the chain.
+
+    Validators are numbered ``0 .. validators-1`` with equal weights. ``base_timeout_ms`` is the
+    round timeout after progress; each consecutive round without a QC doubles it, up to
+    ``max_timeout_ms``.
+    """
+
+    chain_id: str
+    validators: int
+    genesis_id: bytes
+    base_timeout_ms: int = 1000
+    max_timeout_ms: int = 60_000
+    sync_cooldown_ms: int = 100
+    max_future_rounds: int = 64
+    max_orphan_blocks: int = 256
+
+    def __post_init__(self) -> None:
+        invariant(self.validators >= 1, "at least one validator")
+        invariant(0 < self.base_timeout_ms <= self.max_timeout_ms, "0 < base <= max timeout")
+        invariant(self.max_future_rounds >= 1, "max_future_rounds >= 1")
+
+    @property
+    def max_faulty(self) -> int:
+        """f: the number of Byzantine validators tolerated, ``(n - 1) // 3``."""
+        return (self.validators - 1) // 3
+
+    @property
+    def quorum(self) -> int:
+        """2f+1 for n = 3f+1; in general the smallest count whose any two sets share an honest one.
+
+        ``n - f`` equals ``2f + 1`` when ``n = 3f + 1`` and stays safe for other ``n``; for
+        ``n = 1`` it is 1.
+        """
+        return self.validators - self.max_faulty
+
+    def leader(self, round_: int) -> int:
+        """The leader of ``round_``: round-robin over the validator indices."""
+        return round_ % self.validators
