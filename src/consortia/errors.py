@@ -147,3 +147,38 @@ class ConfigError(ConsortiaError):
 class Timeout(ConsortiaError):
     code = "timeout"
     http_status = 504
+
+
+def _all_subclasses(cls: type[ConsortiaError]) -> list[type[ConsortiaError]]:
+    out: list[type[ConsortiaError]] = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    return out
+
+
+def error_from_dict(data: dict[str, Any]) -> ConsortiaError:
+    """Rebuild the typed error a node reported (``{"code", "message", "details"}``)."""
+    code = str(data.get("code", "error"))
+    message = str(data.get("message", "unknown error"))
+    details = data.get("details") or {}
+    for cls in _all_subclasses(ConsortiaError):
+        if cls.code == code:
+            err = cls(message, **details)
+            break
+    else:
+        err = RemoteError(message, **details)
+        err.remote_code = code
+    return err
+
+
+class RemoteError(ConsortiaError):
+    """An error reported by a node whose code this client does not know."""
+
+    code = "remote_error"
+    remote_code = "remote_error"
+
+
+class ConnectionFailed(ConsortiaError):
+    code = "connection_failed"
+    http_status = 503

@@ -39,7 +39,7 @@ def decode(data: bytes, typ: type[T]) -> T:
     raw = bytes(data)
     try:
         obj = _decoder(typ).decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, OverflowError, RecursionError) as exc:
         raise DecodeError(f"cannot decode {typ.__name__}: {exc}") from None
     if _encoder.encode(obj) != raw:
         raise DecodeError(f"{typ.__name__} is not canonically encoded (non-minimal or trailing bytes)")
@@ -51,7 +51,7 @@ def decode_any(data: bytes, typ: Any) -> Any:
     raw = bytes(data)
     try:
         obj = _decoder(typ).decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, OverflowError, RecursionError) as exc:
         raise DecodeError(f"cannot decode value: {exc}") from None
     if _encoder.encode(obj) != raw:
         raise DecodeError("value is not canonically encoded (non-minimal or trailing bytes)")

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create .venv with Python 3.11+ and install Consortia into it (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "Consortia needs Python 3.11 or newer (found $("$PY" --version 2>&1))" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${1:-run}
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  if [ "${1:-run}" = "test" ]; then
+    .venv/bin/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+  else
+    .venv/bin/python -m pip install --quiet -e . 2>&1 | grep -v "^WARNING: Location" || true
+  fi
+  .venv/bin/python -c 'import consortia, nacl, lmdb, msgspec, gmalglib, tongsuopy' 
+  touch "$stamp"
+fi

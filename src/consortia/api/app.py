@@ -1,0 +1,315 @@
+"""The REST API of a node (Starlette): transactions, blocks, accounts, proofs, live events.
+
+Every error is JSON ``{"code": ..., "message": ..., "details": {...}}`` with an HTTP status
+that fits it; ``code`` is the stable machine-readable reason the SDK and CLI act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from consortia import __version__
+from consortia.api.openapi import openapi_spec
+from consortia.codec import decode_any
+from consortia.codec.plain import to_plain
+from consortia.crypto.address import format_address, parse_address
+from consortia.errors import ConsortiaError, DecodeError, NotFound, Timeout, TxTooLarge
+from consortia.execution.accounts import account_key
+from consortia.mempool.pool import Admitted
+from consortia.node import queries
+from consortia.node.genesis import genesis_hash
+from consortia.node.node import Node
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 64 * 2**20
+MAX_WAIT_SECONDS = 60.0
+_json = msgspec.json.Encoder()
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(_json.encode(data), status_code=status, media_type="application/json")
+
+
+def error_response(exc: ConsortiaError) -> Response:
+    return json_response(exc.to_dict(), exc.http_status)
+
+
+def parse_hash(text: str, what: str = "hash") -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise DecodeError(f"{what} must be hex, got {text!r}") from None
+    if len(raw) != 32:
+        raise DecodeError(f"{what} must be 32 bytes (64 hex digits), got {len(raw)}")
+    return raw
+
+
+def parse_int(text: str, what: str) -> int:
+    if not text.isdigit():
+        raise DecodeError(f"{what} must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def admitted_json(result: Admitted) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "tx_hash": "0x" + result.tx_hash.hex() if result.tx_hash else None,
+        "accepted": result.error is None,
+    }
+    if result.error is not None:
+        out["error"] = result.error.to_dict()
+    return out
+
+
+async def read_body(request: Request) -> bytes:
+    size = int(request.headers.get("content-length") or 0)
+    if size > MAX_BODY:
+        raise TxTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY}")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise TxTooLarge(f"request body is over the limit of {MAX_BODY} bytes")
+    return body
+
+
+async def read_txs(request: Request, batch: bool) -> list[bytes]:
+    """Transactions from a request: raw MessagePack, or JSON with 0x-hex wire bytes."""
+    body = await read_body(request)
+    ctype = request.headers.get("content-type", "")
+    if "json" in ctype:
+        try:
+            data = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise DecodeError(f"request body is not JSON: {exc}") from None
+        items = data.get("txs") if batch and isinstance(data, dict) else None
+        if not batch and isinstance(data, dict):
+            items = [data.get("tx")]
+        if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+            field = '{"txs": ["0x..."]}' if batch else '{"tx": "0x..."}'
+            raise DecodeError(f"expected a JSON body like {field}")
+        try:
+            return [bytes.fromhex(t.removeprefix("0x")) for t in items]
+        except ValueError:
+            raise DecodeError("transactions must be 0x-hex strings") from None
+    if batch:
+        return list(decode_any(body, list[bytes]))
+    return [body]
+
+
+def create_app(node: Node) -> Starlette:
+    chain = node.chain
+
+    def status(request: Request) -> Response:
+        head = chain.head
+        header = chain.head_header
+        return json_response(
+            {
+                "chain_id": chain.chain_id,
+                "suite": chain.suite.name,
+                "genesis_hash": "0x" + genesis_hash(node.genesis).hex(),
+                "node": node.config.name,
+                "validator_index": node.config.validator_index,
+                "validators": len(node.genesis.validators),
+                "height": head.height,
+                "block_id": "0x" + head.block_id.hex(),
+                "state_root": "0x" + head.state_root.hex(),
+                "round": header.round,
+                "timestamp_ms": header.timestamp_ms,
+                "mempool": len(chain.mempool),
+                "version": __version__,
+            }
+        )
+
+    def genesis(request: Request) -> Response:
+        return json_response(to_plain(node.genesis))
+
+    async def submit_one(request: Request) -> Response:
+        raws = await read_txs(request, batch=False)
+        result = (await node.submit(raws))[0]
+        if result.error is not None:
+            return error_response(result.error)
+        return json_response(admitted_json(result), 202)
+
+    async def submit_batch(request: Request) -> Response:
+        raws = await read_txs(request, batch=True)
+        results = await node.submit(raws)
+        accepted = sum(1 for r in results if r.error is None)
+        return json_response(
+            {"accepted": accepted, "rejected": len(results) - accepted,
+             "results": [admitted_json(r) for r in results]},
+            202,
+        )
+
+    def tx_json(tx_hash: bytes) -> dict[str, Any]:
+        committed, index, receipt = queries.committed_tx(chain, tx_hash)
+        return {
+            "tx_hash": "0x" + tx_hash.hex(),
+            "status": "committed",
+            "height": committed.block.header.height,
+            "index": index,
+            "block_id": "0x" + committed.qc.block_id.hex(),
+            "receipt": to_plain(receipt),
+            "tx": "0x" + committed.block.txs[index].hex(),
+        }
+
+    def get_tx(request: Request) -> Response:
+        tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
+        if tx_hash in chain.mempool:
+            return json_response({"tx_hash": "0x" + tx_hash.hex(), "status": "pending"})
+        return json_response(tx_json(tx_hash))
+
+    async def wait_tx(request: Request) -> Response:
+        tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
+        try:
+            timeout = min(float(request.query_params.get("timeout", "30")), MAX_WAIT_SECONDS)
+        except ValueError:
+            raise DecodeError("timeout must be a number of seconds") from None
+        if chain.store.has_tx(tx_hash):
+            return json_response(tx_json(tx_hash))
+        if tx_hash not in chain.mempool:
+            raise NotFound(f"transaction 0x{tx_hash.hex()} is neither pending nor committed")
+        fut = node.events.waiter(tx_hash)
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except TimeoutError:
+            raise Timeout(
+                f"transaction 0x{tx_hash.hex()} did not commit within {timeout:g} s",
+                pending=tx_hash in chain.mempool,
+            ) from None
+        finally:
+            node.events.drop_waiter(tx_hash, fut)
+        return json_response(tx_json(tx_hash))
+
+    def tx_proof(request: Request) -> Response:
+        tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
+        return json_response(to_plain(queries.receipt_proof(chain, tx_hash)))
+
+    def block_json(height: int) -> dict[str, Any]:
+        committed = chain.store.block(height)
+        return {
+            "id": "0x" + committed.qc.block_id.hex(),
+            "header": to_plain(committed.block.header),
+            "qc": to_plain(committed.qc),
+            "txs": ["0x" + chain.hash(raw).hex() for raw in committed.block.txs],
+        }
+
+    def get_block(request: Request) -> Response:
+        ref = request.path_params["ref"]
+        if ref == "latest":
+            return json_response(block_json(chain.head.height))
+        if ref.startswith("0x") or len(ref) == 64:
+            return json_response(
+                block_json(chain.store.height_of_block(parse_hash(ref, "block id")))
+            )
+        return json_response(block_json(parse_int(ref, "block height")))
+
+    def list_blocks(request: Request) -> Response:
+        limit = min(parse_int(request.query_params.get("limit", "20"), "limit"), 100)
+        top = chain.head.height
+        before = request.query_params.get("before")
+        if before is not None:
+            top = min(top, parse_int(before, "before") - 1)
+        out = []
+        for height in range(top, max(top - limit, -1), -1):
+            committed = chain.store.block(height)
+            h = committed.block.header
+            out.append({
+                "height": h.height, "id": "0x" + committed.qc.block_id.hex(),
+                "timestamp_ms": h.timestamp_ms, "tx_count": h.tx_count,
+                "proposer": h.proposer, "round": h.round,
+            })
+        return json_response({"blocks": out})
+
+    def get_account(request: Request) -> Response:
+        address = parse_address(request.path_params["address"])
+        account = queries.account(chain, address)
+        pending = chain.mempool.pending_count(address)
+        return json_response({
+            "address": format_address(address),
+            "exists": account is not None,
+            "balance": account.balance if account else 0,
+            "nonce": account.nonce if account else 0,
+            "next_nonce": (account.nonce if account else 0) + pending,
+            "pending": pending,
+            "height": chain.head.height,
+        })
+
+    def get_state(request: Request) -> Response:
+        try:
+            key = bytes.fromhex(request.path_params["key"].removeprefix("0x"))
+        except ValueError:
+            raise DecodeError("state key must be hex") from None
+        return json_response(to_plain(queries.state_value_proof(chain, key)))
+
+    def account_proof(request: Request) -> Response:
+        address = parse_address(request.path_params["address"])
+        return json_response(to_plain(queries.state_value_proof(chain, account_key(address))))
+
+    async def events(request: Request) -> Response:
+        try:
+            queue = node.events.subscribe()
+        except OverflowError as exc:
+            return json_response({"code": "too_many_subscribers", "message": str(exc)}, 503)
+
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            try:
+                while True:
+                    message = await queue.get()
+                    if message is None:
+                        yield {"event": "error", "data": '{"code":"too_slow"}'}
+                        return
+                    yield {"event": "block", "data": _json.encode(message).decode()}
+            finally:
+                node.events.unsubscribe(queue)
+
+        return EventSourceResponse(stream(), ping=15)
+
+    def metrics(request: Request) -> Response:
+        return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def spec(request: Request) -> Response:
+        return json_response(openapi_spec())
+
+    def explorer(request: Request) -> Response:
+        return FileResponse(STATIC / "explorer.html")
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ConsortiaError):
+            return error_response(exc)
+        if isinstance(exc, HTTPException):
+            return json_response({"code": "http_error", "message": exc.detail}, exc.status_code)
+        return json_response({"code": "internal", "message": "internal error"}, 500)
+
+    routes = [
+        Route("/", explorer),
+        Route("/v1/status", status),
+        Route("/v1/genesis", genesis),
+        Route("/v1/txs", submit_batch, methods=["POST"]),
+        Route("/v1/tx", submit_one, methods=["POST"]),
+        Route("/v1/tx/{tx_hash}", get_tx),
+        Route("/v1/tx/{tx_hash}/wait", wait_tx),
+        Route("/v1/tx/{tx_hash}/proof", tx_proof),
+        Route("/v1/blocks", list_blocks),
+        Route("/v1/blocks/{ref}", get_block),
+        Route("/v1/accounts/{address}", get_account),
+        Route("/v1/accounts/{address}/proof", account_proof),
+        Route("/v1/state/{key}", get_state),
+        Route("/v1/events", events),
+        Route("/metrics", metrics),
+        Route("/openapi.json", spec),
+    ]
+    handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
+    with contextlib.suppress(Exception):
+        handlers[Exception] = on_error
+    return Starlette(routes=routes, exception_handlers=handlers)

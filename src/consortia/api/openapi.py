@@ -1,0 +1,112 @@
+"""The OpenAPI 3.1 description of the REST API, served at ``/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consortia import __version__
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): _json(_ERROR, "error with a stable machine-readable code") for c in codes}
+
+
+def _get(summary: str, params: list[dict[str, Any]], ok: str, *errors: int) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": params,
+            "responses": {"200": _json({"type": "object"}, ok), **_errors(*errors)},
+        }
+    }
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}
+
+
+def _query(name: str, description: str, typ: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": typ}}
+
+
+def openapi_spec() -> dict[str, Any]:
+    tx_hash = _path("tx_hash", "transaction hash, 0x + 64 hex digits")
+    submit_body = {
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": {"tx": _HEX}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+    batch_body = {
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": {
+                "txs": {"type": "array", "items": _HEX}}}},
+            "application/msgpack": {"schema": {"type": "string", "format": "binary",
+                                               "description": "MessagePack array of bin"}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Consortia node API", "version": __version__,
+                 "description": "Submit transactions, read blocks, accounts and state with "
+                                "proofs that verify offline, and follow commits live."},
+        "paths": {
+            "/v1/status": _get("Chain and node status", [], "height, ids, roots"),
+            "/v1/genesis": _get("The genesis this node runs", [], "genesis"),
+            "/v1/tx": {"post": {
+                "summary": "Submit one signed transaction (wire bytes)",
+                "requestBody": submit_body,
+                "responses": {"202": _json({"type": "object"}, "accepted into the mempool"),
+                              **_errors(400, 409, 413, 503)}}},
+            "/v1/txs": {"post": {
+                "summary": "Submit a batch of signed transactions",
+                "requestBody": batch_body,
+                "responses": {"202": _json({"type": "object"},
+                                           "per-transaction results: hash or error"),
+                              **_errors(400, 413)}}},
+            "/v1/tx/{tx_hash}": _get("A transaction: pending, or committed with its receipt",
+                                     [tx_hash], "transaction", 400, 404),
+            "/v1/tx/{tx_hash}/wait": _get(
+                "Wait until a pending transaction commits",
+                [tx_hash, _query("timeout", "seconds to wait (max 60)", "number")],
+                "the committed transaction and receipt", 400, 404, 504),
+            "/v1/tx/{tx_hash}/proof": _get(
+                "Receipt with inclusion proofs and the certified block header",
+                [tx_hash], "a receipt proof that verifies offline", 400, 404),
+            "/v1/blocks": _get("Latest blocks", [_query("limit", "at most 100", "integer"),
+                                                 _query("before", "height", "integer")],
+                               "block summaries", 400),
+            "/v1/blocks/{ref}": _get("A block by height, id, or 'latest'",
+                                     [_path("ref", "height, 0x block id, or latest")],
+                                     "header, certificate and transaction hashes", 400, 404),
+            "/v1/accounts/{address}": _get("Balance and nonces of an account",
+                                           [_path("address", "0x + 40 hex digits")],
+                                           "account", 400),
+            "/v1/accounts/{address}/proof": _get(
+                "An account's record with its state proof",
+                [_path("address", "0x + 40 hex digits")], "state value proof", 400),
+            "/v1/state/{key}": _get("Any state key's value, or its absence, with proof",
+                                    [_path("key", "hex key")], "state value proof", 400),
+            "/v1/events": {"get": {
+                "summary": "Server-sent events: every committed block with its events",
+                "responses": {"200": {"description": "text/event-stream of 'block' events",
+                                      "content": {"text/event-stream": {}}}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics",
+                                 "responses": {"200": {"description": "text exposition"}}}},
+        },
+        "components": {"schemas": {"Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {"type": "object"}},
+        }}},
+    }

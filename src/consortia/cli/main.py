@@ -1,0 +1,262 @@
+"""``consortia``: keys, a dev chain, nodes, transfers, queries and offline verification."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from consortia.cli.keys import load_key, new_password
+from consortia.cli.output import console, emit, fail
+from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
+from consortia.client.wallet import Wallet
+from consortia.codec.plain import to_plain
+from consortia.crypto.address import format_address, parse_address
+from consortia.crypto.keyfile import read_key_file_address, save_key_file
+from consortia.crypto.keys import KeyPair
+from consortia.errors import ConsortiaError, DecodeError, KeyFileError, ProofError
+from consortia.ledger.proofs import verify_receipt_proof
+from consortia.node.config import GENESIS_FILE, load_config
+from consortia.node.genesis import load_genesis
+from consortia.node.home_setup import init_dev_home, list_account_keys
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Consortia: a permissioned BFT blockchain for regulated industry.")
+keys_app = typer.Typer(no_args_is_help=True, help="Create and inspect key files.")
+node_app = typer.Typer(no_args_is_help=True, help="Run a node.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(node_app, name="node")
+
+F = TypeVar("F", bound=Callable[..., Any])
+JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
+
+
+def handles_errors(func: F) -> F:
+    """Turn a typed error into a clear message (or JSON) and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConsortiaError as exc:
+            fail(exc, bool(kwargs.get("as_json")))
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+@keys_app.command("new")
+@handles_errors
+def keys_new(
+    out: Path = typer.Option(..., "--out", help="Key file to write."),
+    suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2."),
+    no_password: bool = typer.Option(
+        False, "--no-password", help="Store the key unencrypted (dev only)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Create a key pair in an encrypted key file and print its address."""
+    password = new_password(no_password)
+    key = KeyPair.generate(suite)
+    save_key_file(out, key, password)
+    emit({"address": format_address(key.address), "suite": suite, "file": str(out),
+          "encrypted": password is not None}, as_json,
+         lambda: console.print(format_address(key.address)))
+
+
+@keys_app.command("show")
+@handles_errors
+def keys_show(file: Path = typer.Argument(..., help="Key file."), as_json: bool = JSON) -> None:
+    """Print a key file's address (no password needed)."""
+    if not file.exists():
+        raise KeyFileError(f"key file {file} does not exist")
+    address = read_key_file_address(file)
+    emit({"address": format_address(address), "file": str(file)}, as_json,
+         lambda: console.print(format_address(address)))
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+@handles_errors
+def dev(
+    home: Path = typer.Option(Path(".consortia-dev"), "--home", help="Chain home directory."),
+    api_port: int = typer.Option(8545, "--api-port", help="Port of the REST API."),
+    suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start only)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    as_json: bool = JSON,
+) -> None:
+    """Start a one-validator chain; on first start create its genesis and funded dev keys."""
+    from consortia.node.node import Node
+    from consortia.node.runner import run_node
+
+    _setup_logging(verbose)
+    created = not (home / GENESIS_FILE).exists()
+    if created:
+        init_dev_home(home, api_port=api_port, suite=suite)
+    config = load_config(home)
+    if config.api_port != api_port and not created:
+        from consortia.node.config import write_config
+
+        config = type(config)(**{**to_plain(config), "api_port": api_port, "peers": []})
+        write_config(home, config)
+    node = Node(home)
+    url = f"http://{node.config.api_host}:{node.config.api_port}"
+    keys = [
+        {"name": p.stem, "file": str(p), "address": format_address(read_key_file_address(p))}
+        for p in list_account_keys(home)
+    ]
+
+    def ready() -> None:
+        info = {"home": str(home), "api": url, "chain_id": node.genesis.chain_id,
+                "height": node.chain.head.height, "created": created, "keys": keys,
+                "genesis": str(home / GENESIS_FILE)}
+        if as_json:
+            emit(info, True)
+            return
+        console.print(f"[bold green]Consortia dev chain[/] {node.genesis.chain_id} "
+                      f"at height {node.chain.head.height}")
+        console.print(f"  API and explorer: {url}")
+        console.print(f"  genesis: {home / GENESIS_FILE}")
+        console.print("  funded dev keys (unencrypted, for development only):")
+        for k in keys:
+            console.print(f"    {k['file']}  {k['address']}")
+        console.print("  stop with Ctrl-C")
+
+    run_node(node, ready)
+
+
+@node_app.command("start")
+@handles_errors
+def node_start(
+    home: Path = typer.Option(..., "--home", help="Node home directory."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    as_json: bool = JSON,
+) -> None:
+    """Run one node from its home directory until stopped."""
+    from consortia.node.node import Node
+    from consortia.node.runner import run_node
+
+    _setup_logging(verbose)
+    node = Node(home)
+    url = f"http://{node.config.api_host}:{node.config.api_port}"
+    run_node(node, lambda: emit({"home": str(home), "api": url}, as_json,
+                                lambda: console.print(f"node {node.config.name} serving {url}")))
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def status(node: str = NODE, as_json: bool = JSON) -> None:
+    """Height, ids and roots of a node's chain."""
+    with Client(node) as client:
+        emit(client.status(), as_json)
+
+
+@app.command()
+@handles_errors
+def balance(
+    address: str = typer.Argument(..., help="0x address."), node: str = NODE, as_json: bool = JSON
+) -> None:
+    """An account's balance and nonce."""
+    with Client(node) as client:
+        data = client.account(parse_address(address))
+    emit(data, as_json, lambda: console.print(str(data["balance"])))
+
+
+@app.command()
+@handles_errors
+def transfer(
+    key: Path = typer.Option(..., "--key", help="Sender's key file."),
+    to: str = typer.Option(..., "--to", help="Recipient address."),
+    amount: int = typer.Option(..., "--amount", help="Units to send."),
+    node: str = NODE,
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for finality."),
+    as_json: bool = JSON,
+) -> None:
+    """Send units and wait until final; exits non-zero on rejection or timeout."""
+    recipient = parse_address(to)
+    wallet_key = load_key(key)
+    with Client(node, timeout=timeout + 10) as client:
+        result = Wallet(wallet_key, client).transfer(recipient, amount, timeout=timeout)
+    data = {"ok": result.status == "ok", "tx_hash": "0x" + result.tx_hash.hex(),
+            "height": result.height, "status": result.status, "error": result.error}
+    emit(data, as_json, lambda: console.print(
+        f"committed 0x{result.tx_hash.hex()} at height {result.height}: {result.status}"
+        + (f" ({result.error})" if result.error else "")))
+    if result.status != "ok":
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def receipt(
+    tx_hash: str = typer.Argument(..., metavar="TXHASH"),
+    out: Path = typer.Option(None, "--out", help="Write the receipt proof to this file."),
+    node: str = NODE,
+    as_json: bool = JSON,
+) -> None:
+    """A transaction's receipt with its inclusion proofs and the certified block header."""
+    import json
+
+    try:
+        raw_hash = bytes.fromhex(tx_hash.removeprefix("0x"))
+    except ValueError:
+        raise DecodeError(f"transaction hash must be hex, got {tx_hash!r}") from None
+    with Client(node) as client:
+        proof = client.receipt_proof(raw_hash)
+    plain = to_plain(proof)
+    if out is not None:
+        out.write_text(json.dumps(plain, indent=2) + "\n")
+    summary = {"tx_hash": tx_hash, "height": proof.header.height,
+               "status": proof.receipt.status, "file": str(out) if out else None}
+    emit(summary if out else plain, as_json, lambda: console.print(
+        f"receipt of {tx_hash} at height {proof.header.height}: {proof.receipt.status}"
+        + (f", written to {out}" if out else "")))
+
+
+@app.command()
+@handles_errors
+def verify(
+    file: Path = typer.Argument(..., help="Receipt file from `consortia receipt --out`."),
+    genesis: Path = typer.Option(..., "--genesis", help="The chain's genesis.json."),
+    as_json: bool = JSON,
+) -> None:
+    """Verify a receipt offline against the genesis validators; non-zero exit if it fails."""
+    try:
+        text = file.read_bytes()
+    except OSError as exc:
+        raise ProofError(f"cannot read {file}: {exc}") from None
+    try:
+        proof = receipt_proof_from_json(text)
+    except DecodeError as exc:
+        raise ProofError(f"{file} is not a receipt proof: {exc.message}") from None
+    verified = verify_receipt_proof(proof, load_genesis(genesis))
+    data = {"ok": True, "tx_hash": "0x" + verified.tx_hash.hex(), "height": verified.height,
+            "status": verified.status, "sender": format_address(verified.sender),
+            "block_id": "0x" + verified.block_id.hex()}
+    emit(data, as_json, lambda: console.print(
+        f"[bold green]valid[/]: 0x{verified.tx_hash.hex()} from {data['sender']} is in block "
+        f"{verified.height} certified by the validators; status {verified.status}"))
+
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,38 @@
+"""How the CLI speaks: rich text for people, one JSON document for machines (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from consortia.errors import ConsortiaError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit(data: dict[str, Any], as_json: bool, human: Callable[[], None] | None = None) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+    elif human is not None:
+        human()
+    else:
+        table = Table(show_header=False, box=None)
+        for key, value in data.items():
+            table.add_row(f"[bold]{key}[/]", str(value))
+        console.print(table)
+
+
+def fail(exc: ConsortiaError, as_json: bool, exit_code: int = 1) -> NoReturn:
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": exc.to_dict()}) + "\n")
+    else:
+        err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+    raise typer.Exit(exit_code)

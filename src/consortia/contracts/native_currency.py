@@ -1,0 +1,75 @@
+"""The chain's native currency: genesis allocation, transfer and balance.
+
+A system contract named ``currency``. Its state is the account record (nonce and balance) under
+``a`` + address, which the executor also uses for the nonce.
+"""
+
+from __future__ import annotations
+
+from consortia.codec import decode_any, encode
+from consortia.errors import ConsortiaError, DecodeError, InsufficientBalance, InvalidCall
+from consortia.execution.accounts import (
+    MAX_AMOUNT,
+    Account,
+    account_key,
+    decode_account,
+    encode_account,
+)
+from consortia.execution.context import CallContext
+
+NAME = "currency"
+TRANSFER = "transfer"
+
+
+def encode_transfer_args(to: bytes, amount: int) -> bytes:
+    return encode([to, amount])
+
+
+def decode_transfer_args(args: bytes) -> tuple[bytes, int]:
+    """Arguments of ``transfer``: a 20-byte address and a positive amount that fits 64 bits."""
+    try:
+        to, amount = decode_any(args, tuple[bytes, int])
+    except DecodeError as exc:
+        raise InvalidCall(f"transfer takes [to: 20-byte address, amount: int]: {exc.message}") from None
+    if len(to) != 20:
+        raise InvalidCall(f"transfer recipient must be a 20-byte address, got {len(to)} bytes")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise InvalidCall(f"transfer amount must be between 1 and {MAX_AMOUNT}, got {amount}")
+    return to, amount
+
+
+class OverflowBalance(ConsortiaError):
+    code = "balance_overflow"
+
+
+class NativeCurrency:
+    """Moves native units between accounts."""
+
+    name = NAME
+
+    def call(self, ctx: CallContext, method: str, args: bytes) -> None:
+        if method != TRANSFER:
+            raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: ['transfer']")
+        to, amount = decode_transfer_args(args)
+        self.transfer(ctx, to, amount)
+
+    @staticmethod
+    def transfer(ctx: CallContext, to: bytes, amount: int) -> None:
+        state = ctx.state
+        sender_key = account_key(ctx.sender)
+        raw = state.get(sender_key)
+        sender = decode_account(raw) if raw is not None else Account(0, 0)
+        if sender.balance < amount:
+            raise InsufficientBalance(
+                f"balance {sender.balance} is less than the amount {amount}",
+                balance=sender.balance,
+                amount=amount,
+            )
+        state.set(sender_key, encode_account(Account(sender.nonce, sender.balance - amount)))
+        to_key = account_key(to)
+        raw_to = state.get(to_key)
+        recipient = decode_account(raw_to) if raw_to is not None else Account(0, 0)
+        if recipient.balance + amount > MAX_AMOUNT:
+            raise OverflowBalance(f"recipient balance would exceed {MAX_AMOUNT}")
+        state.set(to_key, encode_account(Account(recipient.nonce, recipient.balance + amount)))
+        ctx.emit(NAME, "Transfer", encode([ctx.sender, to, amount]))

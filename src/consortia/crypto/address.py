@@ -1,0 +1,43 @@
+"""20-byte account addresses derived from public keys, and their text form."""
+
+from __future__ import annotations
+
+from consortia.crypto.suites import Suite
+from consortia.errors import ConsortiaError
+
+ADDRESS_SIZE = 20
+ADDRESS_DOMAIN = b"consortia/address/v1"
+
+
+class BadAddress(ConsortiaError):
+    code = "bad_address"
+
+
+def address_from_public_key(suite: Suite, public_key: bytes) -> bytes:
+    """Last 20 bytes of ``suite.hash(domain || suite name || ":" || public key)``."""
+    return suite.hash(ADDRESS_DOMAIN + suite.name.encode() + b":" + bytes(public_key))[-ADDRESS_SIZE:]
+
+
+def format_address(addr: bytes) -> str:
+    """``0x`` followed by 40 lowercase hex digits."""
+    if len(addr) != ADDRESS_SIZE:
+        raise BadAddress(f"an address is {ADDRESS_SIZE} bytes, got {len(addr)}", length=len(addr))
+    return "0x" + bytes(addr).hex()
+
+
+def parse_address(text: str) -> bytes:
+    """Parse 40 hex digits, with or without ``0x``, any case."""
+    if not isinstance(text, str):
+        raise BadAddress(f"an address must be text, got {type(text).__name__}")
+    body = text.strip()
+    if body[:2] in ("0x", "0X"):
+        body = body[2:]
+    if len(body) != 2 * ADDRESS_SIZE:
+        raise BadAddress(
+            f"an address is {2 * ADDRESS_SIZE} hex digits (optional 0x prefix), got {len(body)}: {text!r}",
+            address=text,
+        )
+    try:
+        return bytes.fromhex(body)
+    except ValueError:
+        raise BadAddress(f"an address must be hexadecimal (0-9, a-f), got {text!r}", address=text) from None

@@ -1,0 +1,96 @@
+"""The deterministic executor: a block's transactions in, receipts and state writes out.
+
+Pure with respect to I/O: it reads through a :class:`StateReader` and returns a dict of writes.
+Same transactions on the same state give the same receipts and writes on every node. A
+transaction that fails inside its contract keeps its nonce bump and gets a failed receipt; its
+own writes are dropped. A transaction that should never have been proposed (expired, unknown
+sender, wrong nonce) makes the whole block invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from consortia.errors import ConsortiaError, InvalidCall, StaleNonce, TxExpired, UnknownSender
+from consortia.execution.accounts import Account, account_key, decode_account, encode_account
+from consortia.execution.context import BlockContext, CallContext, TxState
+from consortia.execution.state_view import Overlay, StateReader
+from consortia.execution.tx_decode import CheckedTx
+from consortia.types.receipt import STATUS_OK, Receipt
+
+
+class InvalidBlock(ConsortiaError):
+    code = "invalid_block"
+
+
+class NativeContract(Protocol):
+    name: str
+
+    def call(self, ctx: CallContext, method: str, args: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutcome:
+    receipts: list[Receipt]
+    writes: dict[bytes, bytes | None]
+
+
+def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
+    """The rules every included transaction must meet at its height; the sender's account."""
+    body = tx.body
+    if body.expiry < height:
+        raise TxExpired(f"transaction expired at height {body.expiry}; now at {height}")
+    raw = state.get(account_key(tx.sender))
+    if raw is None:
+        raise UnknownSender(f"sender 0x{tx.sender.hex()} has no account on this chain")
+    account = decode_account(raw)
+    if body.nonce != account.nonce:
+        raise StaleNonce(f"nonce {body.nonce} does not match the account's next nonce {account.nonce}")
+    return account
+
+
+class Executor:
+    def __init__(self, contracts: Mapping[str, NativeContract]) -> None:
+        self.contracts = dict(contracts)
+
+    def execute(
+        self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]
+    ) -> BlockOutcome:
+        writes: dict[bytes, bytes | None] = {}
+        view = Overlay(base, writes)
+        receipts: list[Receipt] = []
+        for tx in txs:
+            try:
+                account = check_sender(view, tx, block.height)
+            except ConsortiaError as exc:
+                raise InvalidBlock(
+                    f"transaction 0x{tx.hash.hex()} cannot be in block {block.height}: {exc.message}",
+                    tx_hash=tx.hash,
+                    reason=exc.code,
+                ) from None
+            writes[account_key(tx.sender)] = encode_account(
+                Account(account.nonce + 1, account.balance)
+            )
+            receipts.append(self._run(view, writes, block, tx))
+        return BlockOutcome(receipts, writes)
+
+    def _run(
+        self,
+        view: StateReader,
+        writes: dict[bytes, bytes | None],
+        block: BlockContext,
+        tx: CheckedTx,
+    ) -> Receipt:
+        call = tx.body.call
+        ctx = CallContext(sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view))
+        contract = self.contracts.get(call.contract)
+        try:
+            if contract is None:
+                raise InvalidCall(f"no contract named {call.contract!r}")
+            contract.call(ctx, call.method, call.args)
+        except ConsortiaError as exc:
+            return Receipt(tx.hash, exc.code, exc.message, ctx.steps, [])
+        writes.update(ctx.state.writes)
+        return Receipt(tx.hash, STATUS_OK, "", ctx.steps, ctx.events)

@@ -1,0 +1,74 @@
+"""A node's home directory: its configuration, genesis, validator key and data.
+
+```
+HOME/
+  node.json        this node's settings (name, validator index, API and p2p addresses, peers)
+  genesis.json     the chain's genesis, identical on every node
+  validator.key    this validator's signing key
+  data/            LMDB: blocks, state, indexes, persisted mempool, consensus safety data
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import msgspec
+
+from consortia.codec.plain import from_plain, to_plain
+from consortia.errors import ConfigError, DecodeError
+
+
+class PeerConfig(msgspec.Struct, frozen=True):
+    index: int
+    host: str
+    port: int
+
+
+class NodeConfig(msgspec.Struct, frozen=True):
+    name: str
+    validator_index: int
+    api_host: str = "127.0.0.1"
+    api_port: int = 8545
+    p2p_host: str = "127.0.0.1"
+    p2p_port: int = 26656
+    peers: list[PeerConfig] = msgspec.field(default_factory=list)
+
+
+CONFIG_FILE = "node.json"
+GENESIS_FILE = "genesis.json"
+VALIDATOR_KEY_FILE = "validator.key"
+DATA_DIR = "data"
+
+
+def write_config(home: Path, config: NodeConfig) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(home / CONFIG_FILE, json.dumps(to_plain(config), indent=2) + "\n")
+
+
+def load_config(home: Path) -> NodeConfig:
+    path = home / CONFIG_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist: is {home} a node home?") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    try:
+        return from_plain(NodeConfig, data)
+    except DecodeError as exc:
+        raise ConfigError(f"{path} is invalid: {exc.message}") from None
+
+
+def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write a file so that a crash leaves either the old or the new content, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)

@@ -1,0 +1,262 @@
+"""Runs the pure consensus core inside a node: events in, effects performed in order.
+
+The core decides; this driver does what it asks: persists safety data (fsync) before anything
+that follows it, builds blocks from the mempool when this validator leads, validates and keeps
+proposed blocks, arms timers, sends messages through the transport, and commits. With one
+validator there is no transport: the core proposes, votes and certifies on its own (dev mode
+is the same protocol with n = 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from consortia.codec import decode, encode
+from consortia.consensus import (
+    BlockBuilt,
+    BlockMeta,
+    BlockValidated,
+    Broadcast,
+    BuildBlock,
+    Commit,
+    ConsensusCore,
+    CoreConfig,
+    Effect,
+    Event,
+    EvidenceFound,
+    FetchBlock,
+    Message,
+    PersistSafety,
+    SafetyData,
+    ScheduleTimer,
+    SendTo,
+    Start,
+    TimerFired,
+    ValidateBlock,
+)
+from consortia.errors import ConsortiaError
+from consortia.node.chain import ExecutedBlock
+from consortia.node.node import Node, now_ms
+from consortia.types.block import Block, Header
+
+log = logging.getLogger("consortia.consensus")
+
+SAFETY_KEY = b"consensus/safety"
+MAX_EVENT_QUEUE = 100_000
+
+
+class Transport(Protocol):
+    """How consensus messages (and the blocks they name) reach other validators."""
+
+    def broadcast(self, msg: Message, block: Block | None) -> None: ...
+
+    def send(self, validator: int, msg: Message, block: Block | None) -> None: ...
+
+    def fetch(self, block_id: bytes) -> None: ...
+
+
+def block_meta(block_id: bytes, header: Header) -> BlockMeta:
+    return BlockMeta(
+        id=block_id,
+        round=header.round,
+        height=header.height,
+        parent_id=header.parent_id,
+        justify=header.justify,
+        proposer=header.proposer,
+        timeout_cert=header.timeout_cert,
+    )
+
+
+class ConsensusDriver:
+    def __init__(self, node: Node, transport: Transport | None = None) -> None:
+        self.node = node
+        self.chain = node.chain
+        self.store = node.store
+        self.transport = transport
+        genesis = node.genesis
+        self.validators = [v.public_key for v in genesis.validators]
+        self.me = node.config.validator_index
+        params = genesis.params
+        self.config = CoreConfig(
+            chain_id=genesis.chain_id,
+            validators=len(self.validators),
+            genesis_id=self.store.block(0).qc.block_id,
+            base_timeout_ms=params.empty_block_interval_ms + 2000,
+        )
+        self.blocks: dict[bytes, Block] = {}
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(MAX_EVENT_QUEUE)
+        self.evidence: list[object] = []
+        self.on_commit: list[Callable[[ExecutedBlock], None]] = []
+        self._last_build = time.monotonic()
+        self._build_task: asyncio.Task[None] | None = None
+        self.core = self._make_core()
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def _verify(self, validator: int, message: bytes, signature: bytes) -> bool:
+        if not 0 <= validator < len(self.validators):
+            return False
+        return self.chain.suite.verify(self.validators[validator], message, signature)
+
+    def _make_core(self) -> ConsensusCore:
+        raw = self.store.get_meta(SAFETY_KEY)
+        safety = SafetyData.decode(raw) if raw is not None else SafetyData()
+        head = self.store.block(self.chain.head.height)
+        root = block_meta(head.qc.block_id, head.block.header)
+        kept = self._restore_pending()
+        return ConsensusCore(
+            self.config, self.me, self.node.key.sign, self._verify, safety, root, head.qc, kept
+        )
+
+    def _restore_pending(self) -> list[BlockMeta]:
+        """Re-execute blocks built or validated before a restart but not yet committed."""
+        kept: list[BlockMeta] = []
+        for raw in self.store.pending_blocks():
+            block = decode(raw, Block)
+            try:
+                executed = self.chain.validate_block(block)
+            except ConsortiaError as exc:
+                log.warning("dropping kept block at height %d: %s", block.header.height, exc)
+                continue
+            self.chain.mempool.mark_in_flight(t.hash for t in executed.txs)
+            self.blocks[executed.block_id] = block
+            kept.append(block_meta(executed.block_id, block.header))
+        return kept
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.feed(Start(now_ms()))
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                getter = asyncio.create_task(self.queue.get())
+                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                self.feed(getter.result())
+                await asyncio.sleep(0)
+        finally:
+            stopper.cancel()
+            if self._build_task is not None:
+                self._build_task.cancel()
+
+    def feed(self, event: Event) -> None:
+        self.perform(self.core.step(event))
+
+    def push(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("consensus event queue full; dropping %s", type(event).__name__)
+
+    # --- effects ----------------------------------------------------------------------------
+
+    def perform(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, PersistSafety):
+                self.store.put_meta(SAFETY_KEY, effect.data.encode())
+            elif isinstance(effect, Broadcast):
+                if self.transport is not None:
+                    self.transport.broadcast(effect.msg, self._block_for(effect.msg))
+            elif isinstance(effect, SendTo):
+                if self.transport is not None:
+                    self.transport.send(effect.validator, effect.msg, self._block_for(effect.msg))
+            elif isinstance(effect, ScheduleTimer):
+                self._schedule(effect)
+            elif isinstance(effect, BuildBlock):
+                if self._build_task is not None and not self._build_task.done():
+                    self._build_task.cancel()
+                self._build_task = asyncio.get_running_loop().create_task(self._build(effect))
+            elif isinstance(effect, ValidateBlock):
+                self._validate(effect.block)
+            elif isinstance(effect, Commit):
+                self._commit(effect)
+            elif isinstance(effect, EvidenceFound):
+                log.warning("equivocation evidence: %s", type(effect.evidence).__name__)
+                self.evidence.append(effect.evidence)
+            elif isinstance(effect, FetchBlock):
+                if self.transport is not None:
+                    self.transport.fetch(effect.block_id)
+
+    def _block_for(self, msg: Message) -> Block | None:
+        block_id = getattr(getattr(msg, "block", None), "id", None)
+        return self.blocks.get(block_id) if block_id is not None else None
+
+    def _schedule(self, timer: ScheduleTimer) -> None:
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (timer.at_ms - now_ms()) / 1000)
+        loop.call_later(delay, lambda: self.push(TimerFired(timer.round, now_ms())))
+
+    async def _build(self, request: BuildBlock) -> None:
+        """Lead a round: wait for transactions (or the empty-block interval), then build."""
+        params = self.node.genesis.params
+        interval = params.block_interval_ms / 1000
+        empty = params.empty_block_interval_ms / 1000
+        parent = self.chain.pending(request.parent_id)
+        parent_needs_child = parent is not None and bool(parent.txs)
+        mempool = self.chain.mempool
+        while True:
+            elapsed = time.monotonic() - self._last_build
+            waiting = mempool.waiting
+            if waiting >= params.max_block_txs or elapsed >= empty:
+                break
+            if (waiting or parent_needs_child) and elapsed >= interval:
+                break
+            wait_for = (interval if waiting or parent_needs_child else empty) - elapsed
+            self.node.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.node.wake.wait(), timeout=max(wait_for, 0.001))
+        self._last_build = time.monotonic()
+        started = time.perf_counter()
+        executed = self.chain.build_block(
+            request.parent_id,
+            request.round,
+            self.me,
+            now_ms(),
+            request.justify,
+            request.timeout_cert,
+        )
+        self.node.metrics.block_seconds.observe(time.perf_counter() - started)
+        self._keep(executed)
+        self.push(BlockBuilt(block_meta(executed.block_id, executed.header), now_ms()))
+
+    def _keep(self, executed: ExecutedBlock) -> None:
+        self.blocks[executed.block_id] = executed.block
+        self.store.put_pending(executed.header.height, executed.block_id, encode(executed.block))
+
+    def receive_block(self, block: Block) -> bytes:
+        """A block that arrived with a proposal or a fetch; returns its id."""
+        block_id = self.chain.block_id(block.header)
+        self.blocks.setdefault(block_id, block)
+        return block_id
+
+    def _validate(self, meta: BlockMeta) -> None:
+        block = self.blocks.get(meta.id)
+        ok = False
+        if block is not None:
+            try:
+                executed = self.chain.validate_block(block)
+                self._keep(executed)
+                ok = True
+            except ConsortiaError as exc:
+                log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
+        self.push(BlockValidated(meta.id, ok, now_ms()))
+
+    def _commit(self, commit: Commit) -> None:
+        blocks = list(commit.blocks)
+        certs = [b.justify for b in blocks[1:]] + [commit.child.justify]
+        for meta, qc in zip(blocks, certs, strict=True):
+            if meta.height <= self.chain.head.height:
+                continue
+            executed = self.chain.commit(meta.id, qc)
+            for listener in self.on_commit:
+                listener(executed)
+        for block_id in [i for i, b in self.blocks.items() if b.header.height <= self.chain.head.height]:
+            del self.blocks[block_id]

@@ -1,0 +1,29 @@
+"""Prometheus metrics of one node (its own registry, so several nodes can share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class NodeMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.height = Gauge("consortia_height", "Height of the last committed block", registry=r)
+        self.blocks = Counter("consortia_blocks_committed", "Blocks committed", registry=r)
+        self.txs_committed = Counter(
+            "consortia_txs_committed", "Transactions committed", registry=r
+        )
+        self.txs_admitted = Counter(
+            "consortia_txs_admitted", "Transactions accepted into the mempool", registry=r
+        )
+        self.txs_rejected = Counter(
+            "consortia_txs_rejected", "Transactions refused at admission", ["reason"], registry=r
+        )
+        self.mempool = Gauge("consortia_mempool_size", "Transactions in the mempool", registry=r)
+        self.block_seconds = Histogram(
+            "consortia_block_build_seconds",
+            "Time to build, execute and commit one block",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=r,
+        )

@@ -1,0 +1,123 @@
+"""One running node: its chain, mempool admission, block production, API and event hub.
+
+The node owns one asyncio loop. Everything that changes chain state runs on that loop's
+thread; expensive, stateless work (decoding and signature checks of submitted transactions)
+runs in worker threads, where the C signature code runs on every core at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from consortia.api.events import EventHub
+from consortia.crypto.keyfile import load_key_file, password_from_env
+from consortia.crypto.keys import KeyPair
+from consortia.errors import BatchTooLarge, ConfigError
+from consortia.execution.tx_decode import CheckedTx
+from consortia.ledger.chain_store import ChainStore
+from consortia.mempool.pool import Admitted
+from consortia.node.chain import Chain, ExecutedBlock
+from consortia.node.config import (
+    DATA_DIR,
+    GENESIS_FILE,
+    VALIDATOR_KEY_FILE,
+    NodeConfig,
+    load_config,
+)
+from consortia.node.genesis import load_genesis
+from consortia.node.metrics import NodeMetrics
+from consortia.types.block import CommittedBlock
+
+log = logging.getLogger("consortia.node")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Node:
+    def __init__(self, home: Path, password: str | None = None) -> None:
+        self.home = home
+        self.config: NodeConfig = load_config(home)
+        self.genesis = load_genesis(home / GENESIS_FILE)
+        n = len(self.genesis.validators)
+        if not 0 <= self.config.validator_index < n:
+            raise ConfigError(f"validator index {self.config.validator_index} is not in 0..{n - 1}")
+        self.key: KeyPair = load_key_file(
+            home / VALIDATOR_KEY_FILE, password if password is not None else password_from_env()
+        )
+        expected = self.genesis.validators[self.config.validator_index].public_key
+        if self.key.public_key != expected:
+            raise ConfigError("validator.key does not match this validator's key in genesis.json")
+        self.store = ChainStore(home / DATA_DIR)
+        self.chain = Chain(self.store, self.genesis)
+        self.metrics = NodeMetrics()
+        self.events = EventHub()
+        self.chain.listeners.append(self._on_commit)
+        self.wake = asyncio.Event()
+        self.started_ms = now_ms()
+        self._reload_pool()
+
+    # --- mempool ------------------------------------------------------------------------
+
+    def _reload_pool(self) -> None:
+        """Re-admit transactions accepted before a restart but not yet committed."""
+        saved = list(self.store.pool_items())
+        if not saved:
+            return
+        prepared = self.chain.mempool.prepare([raw for _, raw in saved])
+        ordered = sorted(
+            prepared, key=lambda t: t.body.nonce if isinstance(t, CheckedTx) else -1
+        )
+        results = self.chain.mempool.admit(ordered, self.chain.head.height + 1)
+        dropped = [
+            r.tx_hash for r in results if r.error is not None and r.tx_hash is not None
+        ]
+        self.store.pool_remove(dropped)
+        log.info("re-admitted %d saved transactions (%d dropped)", len(saved) - len(dropped), len(dropped))
+
+    async def submit(self, raws: Sequence[bytes]) -> list[Admitted]:
+        """Admit a batch: verify off-loop, check state on-loop, persist, then acknowledge."""
+        if len(raws) > self.genesis.params.max_batch_txs:
+            raise BatchTooLarge(
+                f"a batch holds at most {self.genesis.params.max_batch_txs} transactions; "
+                f"got {len(raws)}"
+            )
+        mempool = self.chain.mempool
+        if len(raws) > 4:
+            prepared = await asyncio.to_thread(mempool.prepare, raws)
+        else:
+            prepared = mempool.prepare(raws)
+        results = mempool.admit(prepared, self.chain.head.height + 1)
+        accepted = [
+            (p.hash, p.raw)
+            for p, r in zip(prepared, results, strict=True)
+            if r.error is None and isinstance(p, CheckedTx)
+        ]
+        if accepted:
+            await asyncio.to_thread(self.store.pool_add, accepted)
+            self.metrics.txs_admitted.inc(len(accepted))
+            self.wake.set()
+        for r in results:
+            if r.error is not None:
+                self.metrics.txs_rejected.labels(r.error.code).inc()
+        self.metrics.mempool.set(len(mempool))
+        return results
+
+    # --- commits ------------------------------------------------------------------------
+
+    def _on_commit(self, executed: ExecutedBlock, committed: CommittedBlock) -> None:
+        self.metrics.height.set(executed.header.height)
+        self.metrics.blocks.inc()
+        self.metrics.txs_committed.inc(len(executed.txs))
+        self.metrics.mempool.set(len(self.chain.mempool))
+        self.events.on_commit(executed, committed)
+
+    def close(self) -> None:
+        self.store.close()
+
+

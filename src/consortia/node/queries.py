@@ -1,0 +1,51 @@
+"""Read-side questions a node answers from committed data, with proofs where asked."""
+
+from __future__ import annotations
+
+from consortia.codec import encode
+from consortia.errors import NotFound
+from consortia.execution.accounts import Account, account_key, decode_account
+from consortia.ledger.merkle import inclusion_proof
+from consortia.ledger.proofs import ReceiptProof, StateValueProof
+from consortia.node.chain import Chain
+from consortia.types.block import CommittedBlock
+from consortia.types.receipt import Receipt
+
+
+def committed_tx(chain: Chain, tx_hash: bytes) -> tuple[CommittedBlock, int, Receipt]:
+    location = chain.store.tx_location(tx_hash)
+    if location is None:
+        raise NotFound(f"transaction 0x{tx_hash.hex()} is not committed")
+    height, index = location
+    return chain.store.block(height), index, chain.store.receipts(height)[index]
+
+
+def receipt_proof(chain: Chain, tx_hash: bytes) -> ReceiptProof:
+    committed, index, receipt = committed_tx(chain, tx_hash)
+    height = committed.block.header.height
+    receipts = chain.store.receipts(height)
+    tx_hashes = [chain.hash(raw) for raw in committed.block.txs]
+    return ReceiptProof(
+        tx=committed.block.txs[index],
+        receipt=receipt,
+        header=committed.block.header,
+        qc=committed.qc,
+        tx_proof=inclusion_proof(tx_hashes, index, chain.hash),
+        receipt_proof=inclusion_proof([encode(r) for r in receipts], index, chain.hash),
+    )
+
+
+def state_value_proof(chain: Chain, key: bytes) -> StateValueProof:
+    """The value under ``key`` at the committed head, with its proof (or proof of absence)."""
+    head = chain.store.block(chain.head.height)
+    proof = chain.tree.get_proof(head.block.header.state_root, key)
+    return StateValueProof(key, chain.store.state_get(key), head.block.header, head.qc, proof)
+
+
+def account(chain: Chain, address: bytes) -> Account | None:
+    raw = chain.store.state_get(account_key(address))
+    return decode_account(raw) if raw is not None else None
+
+
+def block_by_hash(chain: Chain, block_id: bytes) -> CommittedBlock:
+    return chain.store.block(chain.store.height_of_block(block_id))

@@ -1,0 +1,69 @@
+"""Run a node until told to stop: API server, block production, clean shutdown on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+import uvicorn
+
+from consortia.api.app import create_app
+from consortia.node.node import Node
+from consortia.node.consensus_driver import ConsensusDriver
+
+log = logging.getLogger("consortia.runner")
+
+
+async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+    app = create_app(node)
+    config = uvicorn.Config(
+        app,
+        host=node.config.api_host,
+        port=node.config.api_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    api_task = asyncio.create_task(server.serve(), name="api")
+    while not server.started:
+        if api_task.done():
+            api_task.result()
+            raise RuntimeError("API server stopped during start-up")
+        await asyncio.sleep(0.02)
+    if on_ready is not None:
+        on_ready()
+    driver = ConsensusDriver(node)
+    producer = asyncio.create_task(driver.run(stop), name="consensus")
+    stopper = asyncio.create_task(stop.wait(), name="stop")
+    done, _ = await asyncio.wait({api_task, producer, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    server.should_exit = True
+    for task in (producer, api_task):
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=5)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def run_node(node: Node, on_ready: Callable[[], None] | None = None) -> None:
+    """Block until SIGINT/SIGTERM, then stop cleanly (a kill -9 loses nothing committed)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await serve(node, stop, on_ready)
+        finally:
+            node.close()
+
+    asyncio.run(main())

@@ -1,0 +1,36 @@
+"""Genesis: the chain's identity, crypto suite, first validators, allocations and parameters."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ChainParams(msgspec.Struct, array_like=True, frozen=True):
+    """Limits every node enforces identically; changed later only by governance."""
+
+    max_block_txs: int = 5000
+    max_tx_bytes: int = 16 * 1024
+    max_batch_txs: int = 10_000
+    mempool_max_txs: int = 200_000
+    block_interval_ms: int = 100
+    empty_block_interval_ms: int = 1000
+    max_expiry_window: int = 1_000_000
+
+
+class ValidatorInfo(msgspec.Struct, array_like=True, frozen=True):
+    name: str
+    public_key: bytes
+
+
+class Allocation(msgspec.Struct, array_like=True, frozen=True):
+    address: bytes
+    balance: int
+
+
+class Genesis(msgspec.Struct, array_like=True, frozen=True):
+    chain_id: str
+    suite: str
+    timestamp_ms: int
+    validators: list[ValidatorInfo]
+    allocations: list[Allocation]
+    params: ChainParams = ChainParams()

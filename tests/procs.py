@@ -1,0 +1,94 @@
+"""Start real node processes on 127.0.0.1 and run the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CLI = [sys.executable, "-m", "consortia.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"consortia {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def cli_json(*args: str, check: bool = True) -> Any:
+    proc = cli(*args, "--json", check=check)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class DevNode:
+    home: Path
+    port: int
+    proc: subprocess.Popen[str] | None = None
+    info: dict[str, Any] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> dict[str, Any]:
+        self.proc = subprocess.Popen(
+            [*CLI, "dev", "--home", str(self.home), "--api-port", str(self.port), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise AssertionError(f"node did not start: {err}")
+        self.info = json.loads(line)
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/v1/status", timeout=1).raise_for_status()
+                return self.info
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("node API did not come up")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
+            if stream:
+                stream.close()
+
+    def status(self) -> dict[str, Any]:
+        return httpx.get(self.url + "/v1/status", timeout=5).json()
