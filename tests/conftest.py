@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from consortia.crypto.keys import KeyPair
 
 from consortia.client.tx_builder import sign_transfer
+from consortia.crypto.keys import KeyPair
 from consortia.ledger.chain_store import ChainStore
 from consortia.node.chain import Chain
 from consortia.node.home_setup import make_genesis

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from consortia.crypto.keys import KeyPair
 from tests.conftest import CHAIN_ID, ChainFixture
 
 from consortia.client.tx_builder import sign_transfer, sign_tx
 from consortia.codec import encode
+from consortia.crypto.keys import KeyPair
 from consortia.errors import (
     BadSignature,
     CryptoError,

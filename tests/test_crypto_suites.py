@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consortia.crypto.suites import SUITES, PARALLEL_MIN, Suite, get_suite
+from consortia.crypto.suites import PARALLEL_MIN, SUITES, Suite, get_suite
 from consortia.errors import CryptoError, UnknownSuite
 
 KEYS = {name: get_suite(name).generate_private_key() for name in SUITES}
@@ -172,7 +172,7 @@ def test_check_public_key() -> None:
     with pytest.raises(CryptoError, match="point"):
         sm2.check_public_key(pk[:-1] + bytes([pk[-1] ^ 1]))
     with pytest.raises(CryptoError, match="small order"):
-        get_suite("ed25519").check_public_key(bytes(32))  # the identity point
+        get_suite("ed25519").check_public_key(bytes(32))  # y = 0: a point of order 4
 
 
 @pytest.mark.parametrize("name", SUITES)

@@ -1,0 +1,1 @@
+"""Signature suites, hashing, keys, addresses and encrypted key files."""

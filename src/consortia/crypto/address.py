@@ -7,6 +7,7 @@ from consortia.errors import ConsortiaError
 
 ADDRESS_SIZE = 20
 ADDRESS_DOMAIN = b"consortia/address/v1"
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 class BadAddress(ConsortiaError):
@@ -29,7 +30,7 @@ def parse_address(text: str) -> bytes:
     """Parse 40 hex digits, with or without ``0x``, any case."""
     if not isinstance(text, str):
         raise BadAddress(f"an address must be text, got {type(text).__name__}")
-    body = text.strip()
+    body = text
     if body[:2] in ("0x", "0X"):
         body = body[2:]
     if len(body) != 2 * ADDRESS_SIZE:
@@ -37,7 +38,6 @@ def parse_address(text: str) -> bytes:
             f"an address is {2 * ADDRESS_SIZE} hex digits (optional 0x prefix), got {len(body)}: {text!r}",
             address=text,
         )
-    try:
-        return bytes.fromhex(body)
-    except ValueError:
-        raise BadAddress(f"an address must be hexadecimal (0-9, a-f), got {text!r}", address=text) from None
+    if not all(c in _HEX for c in body):
+        raise BadAddress(f"an address must be hexadecimal (0-9, a-f), got {text!r}", address=text)
+    return bytes.fromhex(body)

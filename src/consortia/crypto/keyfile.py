@@ -120,9 +120,7 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise KeyFileError(f"key file {path} is not a JSON object", path=str(path))
     if doc.get("version") != VERSION:
-        raise KeyFileError(
-            f"key file {path} has unsupported version {doc.get('version')!r}", path=str(path)
-        )
+        raise KeyFileError(f"key file {path} has unsupported version {doc.get('version')!r}", path=str(path))
     if doc.get("suite") not in SUITES:
         raise KeyFileError(f"key file {path} names unknown suite {doc.get('suite')!r}", path=str(path))
     if not isinstance(doc.get("encrypted"), bool):

@@ -77,6 +77,8 @@ class Suite(ABC):
 
     def verify_batch(self, items: Sequence[VerifyItem]) -> list[bool]:
         """Verify many items, spread over all cores when the batch is large."""
+        if not isinstance(items, list | tuple):
+            items = list(items)
         n = len(items)
         if n < PARALLEL_MIN or _WORKERS < 2 or not self.parallel_verify:
             return self.verify_many(items)

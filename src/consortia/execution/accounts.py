@@ -23,5 +23,14 @@ def encode_account(account: Account) -> bytes:
     return encode(account)
 
 
+_trusted = msgspec.msgpack.Decoder(Account)
+
+
 def decode_account(raw: bytes) -> Account:
+    """Decode an account record read from our own state (written canonically by us)."""
+    return _trusted.decode(raw)
+
+
+def decode_account_strict(raw: bytes) -> Account:
+    """Decode an account record from outside (a proof, a peer): canonical form only."""
     return decode(raw, Account)

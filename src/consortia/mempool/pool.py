@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from consortia.contracts import native_currency
 from consortia.crypto.suites import Suite
@@ -34,8 +35,12 @@ from consortia.errors import (
     UnknownSender,
 )
 from consortia.execution.accounts import account_key, decode_account
+from consortia.execution.state_view import StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.types.genesis import ChainParams
+
+if TYPE_CHECKING:
+    from consortia.ledger.chain_store import StateSnapshot
 
 
 @dataclass(slots=True)
@@ -68,13 +73,13 @@ class Mempool:
         chain_id: str,
         suite: Suite,
         params: ChainParams,
-        state_get: Callable[[bytes], bytes | None],
+        snapshot: Callable[[], StateSnapshot],
         is_committed: Callable[[bytes], bool],
     ) -> None:
         self.chain_id = chain_id
         self.suite = suite
         self.params = params
-        self._state_get = state_get
+        self._snapshot = snapshot
         self._is_committed = is_committed
         self._waiting: dict[bytes, CheckedTx] = {}
         self._in_flight: dict[bytes, CheckedTx] = {}
@@ -130,19 +135,20 @@ class Mempool:
     def admit(self, prepared: Sequence[CheckedTx | ConsortiaError], next_height: int) -> list[Admitted]:
         """Phase 2 (node thread): stateful checks; accepted transactions join the pool."""
         results: list[Admitted] = []
-        for item in prepared:
-            if isinstance(item, ConsortiaError):
-                results.append(Admitted(None, item))
-                continue
-            try:
-                self._admit_one(item, next_height)
-            except ConsortiaError as exc:
-                results.append(Admitted(item.hash, exc))
-                continue
-            results.append(Admitted(item.hash))
+        with self._snapshot() as state:
+            for item in prepared:
+                if isinstance(item, ConsortiaError):
+                    results.append(Admitted(None, item))
+                    continue
+                try:
+                    self._admit_one(state, item, next_height)
+                except ConsortiaError as exc:
+                    results.append(Admitted(item.hash, exc))
+                    continue
+                results.append(Admitted(item.hash))
         return results
 
-    def _admit_one(self, tx: CheckedTx, next_height: int) -> None:
+    def _admit_one(self, state: StateReader, tx: CheckedTx, next_height: int) -> None:
         if tx.hash in self:
             raise DuplicateTx("transaction is already waiting in the pool", tx_hash=tx.hash)
         if self._is_committed(tx.hash):
@@ -156,7 +162,7 @@ class Mempool:
             )
         if len(self) >= self.params.mempool_max_txs:
             raise MempoolFull(f"the pool holds its limit of {self.params.mempool_max_txs}; retry later")
-        raw_account = self._state_get(account_key(tx.sender))
+        raw_account = state.get(account_key(tx.sender))
         if raw_account is None:
             raise UnknownSender(
                 f"sender 0x{tx.sender.hex()} has no account on this chain", sender=tx.sender
@@ -227,18 +233,29 @@ class Mempool:
     def committed(self, txs: Iterable[CheckedTx]) -> None:
         """Forget transactions now in a committed block; drop any of theirs now stale."""
         touched: set[bytes] = set()
+        senders = self._senders
         for tx in txs:
             self._in_flight.pop(tx.hash, None)
             self._waiting.pop(tx.hash, None)
-            touched.add(tx.sender)
-        for sender in sorted(touched):
-            self._recheck_sender(sender)
+            queue = senders.get(tx.sender)
+            if queue is not None and queue.txs and queue.txs[0].hash == tx.hash:
+                # the usual case: our own oldest transaction of this sender was committed
+                queue.txs.pop(0)
+                queue.pending_out -= _transfer_amount(tx)
+                if not queue.txs:
+                    del senders[tx.sender]
+            elif queue is not None:
+                touched.add(tx.sender)  # someone else's block: recheck against state
+        if touched:
+            with self._snapshot() as state:
+                for sender in sorted(touched):
+                    self._recheck_sender(state, sender)
 
-    def _recheck_sender(self, sender: bytes) -> None:
+    def _recheck_sender(self, state: StateReader, sender: bytes) -> None:
         queue = self._senders.get(sender)
         if queue is None:
             return
-        raw = self._state_get(account_key(sender))
+        raw = state.get(account_key(sender))
         nonce = decode_account(raw).nonce if raw is not None else 0
         keep: list[CheckedTx] = []
         pending_out = 0

@@ -86,7 +86,7 @@ class Chain:
         self.head: Head = head  # type: ignore[assignment]
         self.head_header: Header = store.block(self.head.height).block.header
         self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, store.state_get, store.has_tx
+            self.chain_id, self.suite, self.params, store.snapshot, store.has_tx
         )
 
     # --- ids and roots ------------------------------------------------------------------

@@ -181,9 +181,8 @@ class ConsensusDriver:
             elif isinstance(effect, EvidenceFound):
                 log.warning("equivocation evidence: %s", type(effect.evidence).__name__)
                 self.evidence.append(effect.evidence)
-            elif isinstance(effect, FetchBlock):
-                if self.transport is not None:
-                    self.transport.fetch(effect.block_id)
+            elif isinstance(effect, FetchBlock) and self.transport is not None:
+                self.transport.fetch(effect.block_id)
 
     def _block_for(self, msg: Message) -> Block | None:
         block_id = getattr(getattr(msg, "block", None), "id", None)

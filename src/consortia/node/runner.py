@@ -11,8 +11,8 @@ from collections.abc import Callable
 import uvicorn
 
 from consortia.api.app import create_app
-from consortia.node.node import Node
 from consortia.node.consensus_driver import ConsensusDriver
+from consortia.node.node import Node
 
 log = logging.getLogger("consortia.runner")
 

@@ -1,0 +1,286 @@
+"""X.509 certificates for validator nodes: one CA per organisation, one certificate per node.
+
+Keys are ECDSA P-256: every OpenSSL that Python's ``ssl`` links against handles them for mutual
+TLS 1.3 (Ed25519 certificates work with OpenSSL >= 1.1.1 too, but P-256 is the safer default for
+HSMs and other organisations' tooling).
+
+A node certificate names its validator index twice, and both must agree:
+
+* the subject common name ``validator-<index>``;
+* a SAN URI ``urn:consortia:validator:<index>``.
+
+The transport takes a peer's identity from its certificate only (see :func:`validator_index_from_cert`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from consortia.p2p.errors import CertificateError
+
+CA_VALID_DAYS = 3650
+NODE_VALID_DAYS = 825
+MAX_VALIDATOR_INDEX = 2**31 - 1
+VALIDATOR_URI_PREFIX = "urn:consortia:validator:"
+
+_CN_PATTERN = re.compile(r"validator-(0|[1-9][0-9]{0,9})")
+_URI_PATTERN = re.compile(re.escape(VALIDATOR_URI_PREFIX) + r"(0|[1-9][0-9]{0,9})")
+_NODE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def create_ca(name: str, out_dir: Path, *, valid_days: int = CA_VALID_DAYS) -> tuple[Path, Path]:
+    """Create a self-signed CA for one organisation (or a local network).
+
+    Writes ``<slug>-ca.crt`` (PEM) and ``<slug>-ca.key`` (PEM, mode 0600) into ``out_dir`` and
+    returns their paths.
+    """
+    if not name.strip():
+        raise CertificateError("a CA needs a non-empty organisation name")
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{name} consortium CA"),
+        ]
+    )
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=valid_days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{_slug(name)}-ca"
+    return _write_pair(out_dir, stem, cert, key)
+
+
+def issue_node_cert(
+    ca_cert_path: Path,
+    ca_key_path: Path,
+    validator_index: int,
+    node_name: str,
+    out_dir: Path,
+    *,
+    valid_days: int = NODE_VALID_DAYS,
+    extra_dns: Iterable[str] = (),
+    extra_ips: Iterable[str] = (),
+) -> tuple[Path, Path]:
+    """Issue a TLS certificate for validator ``validator_index``, signed by the given CA.
+
+    Subject ``CN=validator-<index>, O=<CA organisation>, OU=<node_name>``; SAN: the validator URI,
+    DNS ``localhost`` and IP ``127.0.0.1`` (plus ``extra_dns`` / ``extra_ips``). Usable as TLS
+    server and client. Writes ``<node_name>.crt`` and ``<node_name>.key`` (mode 0600).
+    """
+    _check_index(validator_index)
+    if not _NODE_NAME_PATTERN.fullmatch(node_name):
+        raise CertificateError(
+            "node name must be 1-64 characters of letters, digits, '.', '_' or '-'", node_name=node_name
+        )
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise CertificateError("the CA key must be an ECDSA key", path=str(ca_key_path))
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            *ca_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, node_name),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"validator-{validator_index}"),
+        ]
+    )
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(min(now + datetime.timedelta(days=valid_days), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_node_key_usage(), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+        .add_extension(_node_san(validator_index, extra_dns, extra_ips), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _write_pair(out_dir, node_name, cert, key)
+
+
+def validator_index_from_cert(der_or_cert: bytes | x509.Certificate) -> int:
+    """The validator index a node certificate names (DER or PEM bytes, or a parsed certificate).
+
+    Raises :class:`CertificateError` unless the certificate has exactly one common name of the form
+    ``validator-<index>`` and its SAN validator URIs (if any) name the same index.
+    """
+    cert = _as_certificate(der_or_cert)
+    common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(common_names) != 1:
+        raise CertificateError("a node certificate needs exactly one common name", found=len(common_names))
+    match = _CN_PATTERN.fullmatch(str(common_names[0].value))
+    if match is None:
+        raise CertificateError("common name is not 'validator-<index>'", common_name=str(common_names[0].value))
+    index = int(match.group(1))
+    _check_index(index)
+    for uri_index in _san_validator_indexes(cert):
+        if uri_index != index:
+            raise CertificateError("SAN validator URI disagrees with the common name", cn=index, uri=uri_index)
+    return index
+
+
+def write_ca_bundle(paths: Iterable[Path], out: Path) -> Path:
+    """Concatenate the consortium's CA certificates into one PEM trust bundle, ``out``.
+
+    Each input must be a PEM CA certificate; the same certificate listed twice is written once.
+    """
+    seen: set[bytes] = set()
+    chunks: list[bytes] = []
+    for path in paths:
+        for cert in x509.load_pem_x509_certificates(path.read_bytes()):
+            if not _is_ca(cert):
+                raise CertificateError("not a CA certificate", path=str(path))
+            der = cert.public_bytes(serialization.Encoding.DER)
+            if der not in seen:
+                seen.add(der)
+                chunks.append(cert.public_bytes(serialization.Encoding.PEM))
+    if not chunks:
+        raise CertificateError("a CA bundle needs at least one CA certificate")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(b"".join(chunks))
+    return out
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _check_index(index: int) -> None:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= MAX_VALIDATOR_INDEX:
+        raise CertificateError("validator index must be an int in [0, 2**31)", index=repr(index))
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.")
+    return slug or "org"
+
+
+def _ca_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _node_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _node_san(index: int, extra_dns: Iterable[str], extra_ips: Iterable[str]) -> x509.SubjectAlternativeName:
+    names: list[x509.GeneralName] = [
+        x509.UniformResourceIdentifier(f"{VALIDATOR_URI_PREFIX}{index}"),
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
+    names += [x509.DNSName(name) for name in extra_dns]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in extra_ips]
+    return x509.SubjectAlternativeName(names)
+
+
+def _as_certificate(der_or_cert: bytes | x509.Certificate) -> x509.Certificate:
+    if isinstance(der_or_cert, x509.Certificate):
+        return der_or_cert
+    try:
+        if der_or_cert.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(der_or_cert)
+        return x509.load_der_x509_certificate(der_or_cert)
+    except ValueError as exc:
+        raise CertificateError(f"not a certificate: {exc}") from exc
+
+
+def _san_validator_indexes(cert: x509.Certificate) -> list[int]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    indexes: list[int] = []
+    for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
+        if not uri.startswith(VALIDATOR_URI_PREFIX):
+            continue
+        match = _URI_PATTERN.fullmatch(uri)
+        if match is None:
+            raise CertificateError("malformed SAN validator URI", uri=uri)
+        indexes.append(int(match.group(1)))
+    return indexes
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _write_pair(
+    out_dir: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> tuple[Path, Path]:
+    cert_path = out_dir / f"{stem}.crt"
+    key_path = out_dir / f"{stem}.key"
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    _write_private(key_path, key_pem)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by the owner only, never briefly world-readable."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the file may have existed with wider permissions
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
