@@ -3,7 +3,8 @@ Ed25519 verification rate of this machine measured in the same run.
 
 Paths:
   inprocess-1core   decode + verify (one thread) + execute + durable LMDB commit, serially
-  inprocess-2cores  the same, with signature checks on every core, overlapped with execution
+  inprocess-2cores  the same, with signature checks in worker processes on every core,
+                    overlapped with execution of the previous block
   http              a real `consortia` node process, transactions through POST /v1/txs,
                     commit times taken from the node's live event stream
 
@@ -27,11 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from consortia.crypto.keys import KeyPair
-from consortia.crypto.ratebench import raw_ed25519_verify_rate, raw_ed25519_verify_rate_parallel
 
 from consortia.client.tx_builder import sign_transfer
 from consortia.codec import encode
+from consortia.crypto import verify_processes
+from consortia.crypto.keys import KeyPair
+from consortia.crypto.ratebench import raw_ed25519_verify_rate, raw_ed25519_verify_rate_parallel
 from consortia.ledger.chain_store import ChainStore
 from consortia.node.chain import Chain
 from consortia.node.home_setup import make_genesis
@@ -75,6 +77,7 @@ def inprocess(txs: list[bytes], keys: list[KeyPair], block: int, parallel: bool)
     genesis = make_genesis(CHAIN_ID, "ed25519", [("v0", validator)],
                            [(k.address, 10**12) for k in keys], params)
     chain = Chain(ChainStore(tmp), genesis)
+    verify_processes.enable(parallel)
     chunks = [txs[i:i + block] for i in range(0, len(txs), block)]
     latencies: list[float] = []
     pool = ThreadPoolExecutor(1)
@@ -103,6 +106,7 @@ def inprocess(txs: list[bytes], keys: list[KeyPair], block: int, parallel: bool)
             produce_block(chain, validator, clock)
             latencies.extend([time.perf_counter() - submitted] * len(chunk))
     elapsed = time.perf_counter() - start
+    verify_processes.enable(False)
     committed = chain.head.height
     chain.store.close()
     shutil.rmtree(tmp)
@@ -119,7 +123,6 @@ def inprocess(txs: list[bytes], keys: list[KeyPair], block: int, parallel: bool)
 
 def write_bench_home(home: Path, keys: list[KeyPair], port: int, block: int) -> None:
     from consortia.crypto.keyfile import save_key_file
-
     from consortia.node.config import NodeConfig, write_config, write_text_atomic
     from consortia.node.genesis import genesis_to_json
 
@@ -206,7 +209,7 @@ def http_path(txs: list[bytes], keys: list[KeyPair], block: int, batch: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--txs", type=int, default=60_000)
-    parser.add_argument("--block", type=int, default=2000)
+    parser.add_argument("--block", type=int, default=4000)
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--skip-http", action="store_true")

@@ -6,8 +6,10 @@ A system contract named ``currency``. Its state is the account record (nonce and
 
 from __future__ import annotations
 
-from consortia.codec import decode_any, encode
-from consortia.errors import ConsortiaError, DecodeError, InsufficientBalance, InvalidCall
+import msgspec
+
+from consortia.codec import encode
+from consortia.errors import ConsortiaError, InsufficientBalance, InvalidCall
 from consortia.execution.accounts import (
     MAX_AMOUNT,
     Account,
@@ -25,12 +27,17 @@ def encode_transfer_args(to: bytes, amount: int) -> bytes:
     return encode([to, amount])
 
 
+_ARGS = msgspec.msgpack.Decoder(tuple[bytes, int])
+
+
 def decode_transfer_args(args: bytes) -> tuple[bytes, int]:
     """Arguments of ``transfer``: a 20-byte address and a positive amount that fits 64 bits."""
     try:
-        to, amount = decode_any(args, tuple[bytes, int])
-    except DecodeError as exc:
-        raise InvalidCall(f"transfer takes [to: 20-byte address, amount: int]: {exc.message}") from None
+        to, amount = _ARGS.decode(args)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise InvalidCall(f"transfer takes [to: 20-byte address, amount: int]: {exc}") from None
+    if encode([to, amount]) != args:
+        raise InvalidCall("transfer arguments are not canonically encoded")
     if len(to) != 20:
         raise InvalidCall(f"transfer recipient must be a 20-byte address, got {len(to)} bytes")
     if not 0 < amount <= MAX_AMOUNT:

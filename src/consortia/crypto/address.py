@@ -14,9 +14,23 @@ class BadAddress(ConsortiaError):
     code = "bad_address"
 
 
+_CACHE_LIMIT = 100_000
+_cache: dict[tuple[str, bytes], bytes] = {}
+
+
 def address_from_public_key(suite: Suite, public_key: bytes) -> bytes:
-    """Last 20 bytes of ``suite.hash(domain || suite name || ":" || public key)``."""
-    return suite.hash(ADDRESS_DOMAIN + suite.name.encode() + b":" + bytes(public_key))[-ADDRESS_SIZE:]
+    """Last 20 bytes of ``suite.hash(domain || suite name || ":" || public key)``.
+
+    Remembered for recently seen keys: the same senders sign transaction after transaction.
+    """
+    key = (suite.name, bytes(public_key))
+    address = _cache.get(key)
+    if address is None:
+        address = suite.hash(ADDRESS_DOMAIN + suite.name.encode() + b":" + key[1])[-ADDRESS_SIZE:]
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = address
+    return address
 
 
 def format_address(addr: bytes) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from consortia.crypto.hashing import HashFn
+from consortia.crypto.verify_processes import PROCESS_MIN, process_verifier
 from consortia.errors import UnknownSuite
 
 SUITES = ("ed25519", "sm2")
@@ -80,7 +81,13 @@ class Suite(ABC):
         if not isinstance(items, list | tuple):
             items = list(items)
         n = len(items)
-        if n < PARALLEL_MIN or _WORKERS < 2 or not self.parallel_verify:
+        if n < PARALLEL_MIN or _WORKERS < 2:
+            return self.verify_many(items)
+        if n >= PROCESS_MIN:
+            workers = process_verifier(self.name)
+            if workers is not None:
+                return workers.verify_batch(items)
+        if not self.parallel_verify:
             return self.verify_many(items)
         step = -(-n // _WORKERS)
         chunks = [items[i : i + step] for i in range(0, n, step)]

@@ -53,7 +53,9 @@ class Admitted:
 
 @dataclass(slots=True)
 class _SenderQueue:
-    txs: list[CheckedTx] = field(default_factory=list)
+    """A sender's pooled transactions in nonce order, each with the amount it moves."""
+
+    txs: list[tuple[CheckedTx, int]] = field(default_factory=list)
     pending_out: int = 0
 
 
@@ -193,7 +195,7 @@ class Mempool:
             )
         if queue is None:
             queue = self._senders[tx.sender] = _SenderQueue()
-        queue.txs.append(tx)
+        queue.txs.append((tx, amount))
         queue.pending_out += amount
         self._waiting[tx.hash] = tx
 
@@ -238,10 +240,9 @@ class Mempool:
             self._in_flight.pop(tx.hash, None)
             self._waiting.pop(tx.hash, None)
             queue = senders.get(tx.sender)
-            if queue is not None and queue.txs and queue.txs[0].hash == tx.hash:
+            if queue is not None and queue.txs and queue.txs[0][0].hash == tx.hash:
                 # the usual case: our own oldest transaction of this sender was committed
-                queue.txs.pop(0)
-                queue.pending_out -= _transfer_amount(tx)
+                queue.pending_out -= queue.txs.pop(0)[1]
                 if not queue.txs:
                     del senders[tx.sender]
             elif queue is not None:
@@ -257,15 +258,15 @@ class Mempool:
             return
         raw = state.get(account_key(sender))
         nonce = decode_account(raw).nonce if raw is not None else 0
-        keep: list[CheckedTx] = []
+        keep: list[tuple[CheckedTx, int]] = []
         pending_out = 0
-        for tx in queue.txs:
+        for tx, amount in queue.txs:
             if tx.body.nonce < nonce:
                 self._in_flight.pop(tx.hash, None)
                 self._waiting.pop(tx.hash, None)
                 continue
-            keep.append(tx)
-            pending_out += _transfer_amount(tx)
+            keep.append((tx, amount))
+            pending_out += amount
         if keep:
             queue.txs = keep
             queue.pending_out = pending_out

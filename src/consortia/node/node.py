@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from consortia.api.events import EventHub
+from consortia.crypto import verify_processes
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
 from consortia.errors import BatchTooLarge, ConfigError
@@ -53,6 +55,8 @@ class Node:
         expected = self.genesis.validators[self.config.validator_index].public_key
         if self.key.public_key != expected:
             raise ConfigError("validator.key does not match this validator's key in genesis.json")
+        if (os.cpu_count() or 1) > 1:
+            verify_processes.enable()  # signature checks on every core, off the GIL
         self.store = ChainStore(home / DATA_DIR)
         self.chain = Chain(self.store, self.genesis)
         self.metrics = NodeMetrics()
