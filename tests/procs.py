@@ -92,3 +92,70 @@ class DevNode:
 
     def status(self) -> dict[str, Any]:
         return httpx.get(self.url + "/v1/status", timeout=5).json()
+
+
+@dataclass
+class NetNode:
+    """One validator of a network made by `consortia network init`, run by `node start`."""
+
+    home: Path
+    url: str
+    proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        log = open(self.home / "test-node.log", "a")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [*CLI, "node", "start", "--home", str(self.home), "--json"],
+            stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.proc.stdout is not None
+        if not self.proc.stdout.readline():
+            raise AssertionError(f"{self.home.name} did not start; see {self.home}/test-node.log")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/v1/status", timeout=1).raise_for_status()
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError(f"{self.home.name} API did not come up")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+
+    def status(self) -> dict[str, Any]:
+        return httpx.get(self.url + "/v1/status", timeout=5).json()
+
+    def height(self) -> int:
+        return int(self.status()["height"])
+
+    def block_id(self, height: int) -> str:
+        return str(httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()["id"])
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (httpx.HTTPError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -107,6 +107,18 @@ async def read_txs(request: Request, batch: bool) -> list[bytes]:
     return [body]
 
 
+def consensus_status(node: Node) -> dict[str, Any]:
+    driver = node.consensus
+    if driver is None:
+        return {}
+    core = driver.core
+    return {
+        "consensus_round": core.round,
+        "leader": driver.config.leader(core.round),
+        "peers": node.peers.connected_peers() if node.peers is not None else [],
+    }
+
+
 def create_app(node: Node) -> Starlette:
     chain = node.chain
 
@@ -128,6 +140,7 @@ def create_app(node: Node) -> Starlette:
                 "timestamp_ms": header.timestamp_ms,
                 "mempool": len(chain.mempool),
                 "version": __version__,
+                **consensus_status(node),
             }
         )
 

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 
 import typer
 
+from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
+from consortia.cli.network import network_app
 from consortia.cli.output import console, emit, fail
 from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
 from consortia.client.wallet import Wallet
@@ -30,6 +32,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="Create and inspect key files.
 node_app = typer.Typer(no_args_is_help=True, help="Run a node.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(node_app, name="node")
+app.add_typer(network_app, name="network")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
@@ -157,6 +160,55 @@ def node_start(
     url = f"http://{node.config.api_host}:{node.config.api_port}"
     run_node(node, lambda: emit({"home": str(home), "api": url}, as_json,
                                 lambda: console.print(f"node {node.config.name} serving {url}")))
+
+
+@network_app.command("init")
+@handles_errors
+def network_init(
+    validators: int = typer.Option(4, "--validators", help="How many validators (3f+1)."),
+    home: Path = typer.Option(..., "--home", help="Directory for the network."),
+    suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2."),
+    base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i, p2p on base+100+i."),
+    as_json: bool = JSON,
+) -> None:
+    """Write complete homes for a local network of validators."""
+    network_cli.init_command(home, validators, suite, base_port, as_json)
+
+
+@network_app.command("status")
+@handles_errors
+def network_status(
+    home: Path = typer.Option(..., "--home", help="Directory of the network."),
+    as_json: bool = JSON,
+) -> None:
+    """Height, round, leader, peers and state root of each node."""
+    network_cli.status_command(home, as_json)
+
+
+@app.command()
+@handles_errors
+def up(
+    validators: int = typer.Option(4, "--validators", help="How many validators (first start)."),
+    home: Path = typer.Option(Path(".consortia"), "--home", help="Directory of the network."),
+    suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start)."),
+    base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i."),
+    as_json: bool = JSON,
+) -> None:
+    """Run a local network (initialising it first if needed) until Ctrl-C."""
+    network_cli.up_command(home, validators, suite, base_port, as_json)
+
+
+@app.command()
+def sim(
+    validators: int = typer.Option(4, "--validators", help="Validators per simulated network."),
+    seeds: int = typer.Option(100, "--seeds", help="How many seeds to run."),
+    seed: int = typer.Option(None, "--seed", help="Run (replay) this one seed."),
+    as_json: bool = JSON,
+) -> None:
+    """Run the deterministic consensus simulator; non-zero exit on any violation."""
+    from consortia.sim.cli_entry import sim_command
+
+    raise typer.Exit(sim_command(validators, seeds, seed, as_json))
 
 
 # --- queries ------------------------------------------------------------------------------

@@ -39,15 +39,19 @@ from consortia.consensus import (
     TimerFired,
     ValidateBlock,
 )
-from consortia.errors import ConsortiaError
+from consortia.errors import ConsortiaError, NotFound
+from consortia.execution.executor import InvalidBlock
+from consortia.invariant import invariant
 from consortia.node.chain import ExecutedBlock
 from consortia.node.node import Node, now_ms
 from consortia.types.block import Block, Header
+from consortia.types.consensus import QuorumCert
 
 log = logging.getLogger("consortia.consensus")
 
 SAFETY_KEY = b"consensus/safety"
 MAX_EVENT_QUEUE = 100_000
+MAX_CLOCK_DRIFT_MS = 5_000  # a proposal stamped further ahead of our clock is refused
 
 
 class Transport(Protocol):
@@ -92,7 +96,6 @@ class ConsensusDriver:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(MAX_EVENT_QUEUE)
         self.evidence: list[object] = []
         self.on_commit: list[Callable[[ExecutedBlock], None]] = []
-        self._last_build = time.monotonic()
         self._build_task: asyncio.Task[None] | None = None
         self.core = self._make_core()
 
@@ -198,11 +201,18 @@ class ConsensusDriver:
         params = self.node.genesis.params
         interval = params.block_interval_ms / 1000
         empty = params.empty_block_interval_ms / 1000
+        if request.parent_id != self.chain.head.block_id:
+            try:
+                self._ensure_executed(request.parent_id)
+            except ConsortiaError as exc:
+                log.warning("cannot lead round %d: %s", request.round, exc.message)
+                return
         parent = self.chain.pending(request.parent_id)
         parent_needs_child = parent is not None and bool(parent.txs)
+        parent_ms = parent.header.timestamp_ms if parent is not None else self.chain.head_header.timestamp_ms
         mempool = self.chain.mempool
         while True:
-            elapsed = time.monotonic() - self._last_build
+            elapsed = (now_ms() - parent_ms) / 1000
             waiting = mempool.waiting
             if waiting >= params.max_block_txs or elapsed >= empty:
                 break
@@ -212,16 +222,19 @@ class ConsensusDriver:
             self.node.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.node.wake.wait(), timeout=max(wait_for, 0.001))
-        self._last_build = time.monotonic()
         started = time.perf_counter()
-        executed = self.chain.build_block(
-            request.parent_id,
-            request.round,
-            self.me,
-            now_ms(),
-            request.justify,
-            request.timeout_cert,
-        )
+        try:
+            executed = self.chain.build_block(
+                request.parent_id,
+                request.round,
+                self.me,
+                now_ms(),
+                request.justify,
+                request.timeout_cert,
+            )
+        except ConsortiaError as exc:
+            log.warning("cannot lead round %d: %s", request.round, exc.message)
+            return
         self.node.metrics.block_seconds.observe(time.perf_counter() - started)
         self._keep(executed)
         self.push(BlockBuilt(block_meta(executed.block_id, executed.header), now_ms()))
@@ -236,17 +249,52 @@ class ConsensusDriver:
         self.blocks.setdefault(block_id, block)
         return block_id
 
+    def _ensure_executed(self, block_id: bytes) -> ExecutedBlock:
+        """Execute a known block, and first any of its ancestors not yet executed here."""
+        executed = self.chain.pending(block_id)
+        if executed is not None:
+            return executed
+        chain: list[Block] = []
+        cursor = block_id
+        while self.chain.pending(cursor) is None and cursor != self.chain.head.block_id:
+            block = self.blocks.get(cursor)
+            if block is None:
+                raise NotFound(f"block 0x{cursor.hex()} is not known to this node")
+            if block.header.height <= self.chain.head.height:
+                raise InvalidBlock(f"block 0x{cursor.hex()} does not extend the committed chain")
+            chain.append(block)
+            cursor = block.header.parent_id
+        for block in reversed(chain):
+            executed = self.chain.validate_block(block)
+            self._keep(executed)
+        result = self.chain.pending(block_id)
+        invariant(result is not None, "executed block is pending")
+        return result  # type: ignore[return-value]
+
     def _validate(self, meta: BlockMeta) -> None:
         block = self.blocks.get(meta.id)
         ok = False
-        if block is not None:
+        if block is not None and block.header.timestamp_ms > now_ms() + MAX_CLOCK_DRIFT_MS:
+            log.warning("refusing block at height %d: its timestamp is in the future", meta.height)
+        elif block is not None:
             try:
-                executed = self.chain.validate_block(block)
-                self._keep(executed)
+                self._ensure_executed(meta.id)
                 ok = True
             except ConsortiaError as exc:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
         self.push(BlockValidated(meta.id, ok, now_ms()))
+
+    def commit_fetched(self, block_id: bytes, qc: QuorumCert) -> None:
+        """Commit a block obtained by catch-up (its certificate already verified)."""
+        executed = self.chain.commit(block_id, qc)
+        for listener in self.on_commit:
+            listener(executed)
+
+    def restart_core(self) -> None:
+        """Start the core afresh from the committed head (after catch-up moved it)."""
+        self.blocks = {i: b for i, b in self.blocks.items() if b.header.height > self.chain.head.height}
+        self.core = self._make_core()
+        self.feed(Start(now_ms()))
 
     def _commit(self, commit: Commit) -> None:
         blocks = list(commit.blocks)
@@ -254,6 +302,12 @@ class ConsensusDriver:
         for meta, qc in zip(blocks, certs, strict=True):
             if meta.height <= self.chain.head.height:
                 continue
+            try:
+                self._ensure_executed(meta.id)
+            except ConsortiaError as exc:
+                # cannot happen for an honest quorum; stop committing and let catch-up repair
+                log.error("cannot commit block %d: %s", meta.height, exc.message)
+                return
             executed = self.chain.commit(meta.id, qc)
             for listener in self.on_commit:
                 listener(executed)

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from consortia.api.events import EventHub
 from consortia.crypto import verify_processes
@@ -63,6 +64,9 @@ class Node:
         self.events = EventHub()
         self.chain.listeners.append(self._on_commit)
         self.wake = asyncio.Event()
+        self.on_admitted: list[Callable[[list[bytes]], None]] = []
+        self.consensus: Any = None  # the ConsensusDriver, once running
+        self.peers: Any = None  # the PeerTransport of a multi-validator node
         self.started_ms = now_ms()
         self._reload_pool()
 
@@ -84,8 +88,12 @@ class Node:
         self.store.pool_remove(dropped)
         log.info("re-admitted %d saved transactions (%d dropped)", len(saved) - len(dropped), len(dropped))
 
-    async def submit(self, raws: Sequence[bytes]) -> list[Admitted]:
-        """Admit a batch: verify off-loop, check state on-loop, persist, then acknowledge."""
+    async def submit(self, raws: Sequence[bytes], from_peer: bool = False) -> list[Admitted]:
+        """Admit a batch: verify off-loop, check state on-loop, persist, then acknowledge.
+
+        Transactions from clients are passed on to the other validators; those that came from
+        a validator are not passed on again.
+        """
         if len(raws) > self.genesis.params.max_batch_txs:
             raise BatchTooLarge(
                 f"a batch holds at most {self.genesis.params.max_batch_txs} transactions; "
@@ -106,6 +114,10 @@ class Node:
             await asyncio.to_thread(self.store.pool_add, accepted)
             self.metrics.txs_admitted.inc(len(accepted))
             self.wake.set()
+            if not from_peer:
+                raws_accepted = [raw for _, raw in accepted]
+                for callback in self.on_admitted:
+                    callback(raws_accepted)
         for r in results:
             if r.error is not None:
                 self.metrics.txs_rejected.labels(r.error.code).inc()

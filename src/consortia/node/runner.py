@@ -12,7 +12,10 @@ import uvicorn
 
 from consortia.api.app import create_app
 from consortia.node.consensus_driver import ConsensusDriver
+from consortia.node.network_setup import tls_files
 from consortia.node.node import Node
+from consortia.node.peer_network import PeerNetwork
+from consortia.p2p.transport import PeerTransport
 
 log = logging.getLogger("consortia.runner")
 
@@ -38,7 +41,24 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         await asyncio.sleep(0.02)
     if on_ready is not None:
         on_ready()
-    driver = ConsensusDriver(node)
+    frames: PeerTransport | None = None
+    if len(node.genesis.validators) > 1:
+        network = PeerNetwork(node)
+        frames = PeerTransport(
+            node.config.validator_index,
+            node.config.p2p_host,
+            node.config.p2p_port,
+            {p.index: (p.host, p.port) for p in node.config.peers},
+            tls_files(node.home),
+            network.on_frame,
+        )
+        driver = ConsensusDriver(node, transport=network)
+        network.attach(frames, driver)
+        node.peers = frames
+        await frames.start()
+    else:
+        driver = ConsensusDriver(node)
+    node.consensus = driver
     producer = asyncio.create_task(driver.run(stop), name="consensus")
     stopper = asyncio.create_task(stop.wait(), name="stop")
     done, _ = await asyncio.wait({api_task, producer, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -48,6 +68,8 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=5)
     stopper.cancel()
+    if frames is not None:
+        await frames.stop()
     for task in done:
         if task is not stopper and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]

@@ -1,8 +1,8 @@
 """X.509 certificates for validator nodes: one CA per organisation, one certificate per node.
 
-Keys are ECDSA P-256: every OpenSSL that Python's ``ssl`` links against handles them for mutual
-TLS 1.3 (Ed25519 certificates work with OpenSSL >= 1.1.1 too, but P-256 is the safer default for
-HSMs and other organisations' tooling).
+Keys are ECDSA P-256 by default: every OpenSSL that Python's ``ssl`` links against handles them for
+mutual TLS 1.3, and so do HSMs and other organisations' tooling. ``key_type="ed25519"`` works as
+well with OpenSSL >= 1.1.1 (tested); a node key is of the same type as its CA's key.
 
 A node certificate names its validator index twice, and both must agree:
 
@@ -20,10 +20,11 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from consortia.p2p.errors import CertificateError
@@ -31,6 +32,8 @@ from consortia.p2p.errors import CertificateError
 CA_VALID_DAYS = 3650
 NODE_VALID_DAYS = 825
 MAX_VALIDATOR_INDEX = 2**31 - 1
+KeyType = Literal["p256", "ed25519"]
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 VALIDATOR_URI_PREFIX = "urn:consortia:validator:"
 
 _CN_PATTERN = re.compile(r"validator-(0|[1-9][0-9]{0,9})")
@@ -38,7 +41,9 @@ _URI_PATTERN = re.compile(re.escape(VALIDATOR_URI_PREFIX) + r"(0|[1-9][0-9]{0,9}
 _NODE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def create_ca(name: str, out_dir: Path, *, valid_days: int = CA_VALID_DAYS) -> tuple[Path, Path]:
+def create_ca(
+    name: str, out_dir: Path, *, valid_days: int = CA_VALID_DAYS, key_type: KeyType = "p256"
+) -> tuple[Path, Path]:
     """Create a self-signed CA for one organisation (or a local network).
 
     Writes ``<slug>-ca.crt`` (PEM) and ``<slug>-ca.key`` (PEM, mode 0600) into ``out_dir`` and
@@ -46,7 +51,7 @@ def create_ca(name: str, out_dir: Path, *, valid_days: int = CA_VALID_DAYS) -> t
     """
     if not name.strip():
         raise CertificateError("a CA needs a non-empty organisation name")
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = _generate_key(key_type)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
@@ -67,7 +72,7 @@ def create_ca(name: str, out_dir: Path, *, valid_days: int = CA_VALID_DAYS) -> t
         .add_extension(_ca_key_usage(), critical=True)
         .add_extension(ski, critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(key, _signature_hash(key))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{_slug(name)}-ca"
@@ -98,9 +103,9 @@ def issue_node_cert(
         )
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-        raise CertificateError("the CA key must be an ECDSA key", path=str(ca_key_path))
-    key = ec.generate_private_key(ec.SECP256R1())
+    if not isinstance(ca_key, PrivateKey):
+        raise CertificateError("the CA key must be an ECDSA P-256 or Ed25519 key", path=str(ca_key_path))
+    key = _generate_key("ed25519" if isinstance(ca_key, ed25519.Ed25519PrivateKey) else "p256")
     subject = x509.Name(
         [
             *ca_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME),
@@ -125,8 +130,8 @@ def issue_node_cert(
         )
         .add_extension(_node_san(validator_index, extra_dns, extra_ips), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(_authority_key_id(ca_key), critical=False)
+        .sign(ca_key, _signature_hash(ca_key))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     return _write_pair(out_dir, node_name, cert, key)
@@ -142,14 +147,15 @@ def validator_index_from_cert(der_or_cert: bytes | x509.Certificate) -> int:
     common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if len(common_names) != 1:
         raise CertificateError("a node certificate needs exactly one common name", found=len(common_names))
-    match = _CN_PATTERN.fullmatch(str(common_names[0].value))
+    common_name = str(common_names[0].value)
+    match = _CN_PATTERN.fullmatch(common_name)
     if match is None:
-        raise CertificateError("common name is not 'validator-<index>'", common_name=str(common_names[0].value))
+        raise CertificateError("common name is not 'validator-<index>'", common_name=common_name)
     index = int(match.group(1))
     _check_index(index)
     for uri_index in _san_validator_indexes(cert):
         if uri_index != index:
-            raise CertificateError("SAN validator URI disagrees with the common name", cn=index, uri=uri_index)
+            raise CertificateError("SAN validator URI disagrees with the CN", cn=index, san=uri_index)
     return index
 
 
@@ -231,6 +237,22 @@ def _node_san(index: int, extra_dns: Iterable[str], extra_ips: Iterable[str]) ->
     return x509.SubjectAlternativeName(names)
 
 
+def _generate_key(key_type: KeyType) -> PrivateKey:
+    if key_type == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    if key_type == "p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise CertificateError("key type must be 'p256' or 'ed25519'", key_type=key_type)
+
+
+def _signature_hash(key: PrivateKey) -> hashes.SHA256 | None:
+    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+
+
+def _authority_key_id(ca_key: PrivateKey) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+
+
 def _as_certificate(der_or_cert: bytes | x509.Certificate) -> x509.Certificate:
     if isinstance(der_or_cert, x509.Certificate):
         return der_or_cert
@@ -265,9 +287,7 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _write_pair(
-    out_dir: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
-) -> tuple[Path, Path]:
+def _write_pair(out_dir: Path, stem: str, cert: x509.Certificate, key: PrivateKey) -> tuple[Path, Path]:
     cert_path = out_dir / f"{stem}.crt"
     key_path = out_dir / f"{stem}.key"
     key_pem = key.private_bytes(

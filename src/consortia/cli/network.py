@@ -1,0 +1,158 @@
+"""``consortia network …`` and ``consortia up``: local multi-validator networks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from consortia.cli.output import console, emit, err_console
+from consortia.crypto.address import format_address
+from consortia.crypto.keyfile import read_key_file_address
+from consortia.errors import ConfigError
+from consortia.node.config import GENESIS_FILE, load_config
+from consortia.node.home_setup import list_account_keys
+from consortia.node.network_setup import init_network, node_homes
+
+network_app = typer.Typer(no_args_is_help=True, help="Set up and inspect a network of validators.")
+JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+
+
+def _keys(root: Path) -> list[dict[str, str]]:
+    return [
+        {"name": p.stem, "file": str(p), "address": format_address(read_key_file_address(p))}
+        for p in list_account_keys(root)
+    ]
+
+
+def init_command(root: Path, validators: int, suite: str, base_port: int, as_json: bool) -> None:
+    homes = init_network(root, validators, suite=suite, base_port=base_port)
+    data = {
+        "home": str(root),
+        "genesis": str(root / GENESIS_FILE),
+        "nodes": [{"index": h.index, "home": str(h.home), "api": h.api_url, "p2p_port": h.p2p_port}
+                  for h in homes],
+        "keys": _keys(root),
+    }
+
+    def human() -> None:
+        console.print(f"[bold green]network of {validators} validators[/] in {root}")
+        for h in homes:
+            console.print(f"  node{h.index}: {h.home}  API {h.api_url}  p2p :{h.p2p_port}")
+        console.print("  funded dev keys (unencrypted, for development only):")
+        for k in data["keys"]:
+            console.print(f"    {k['file']}  {k['address']}")
+
+    emit(data, as_json, human)
+
+
+def node_status(home: Path) -> dict[str, Any]:
+    config = load_config(home)
+    url = f"http://{config.api_host}:{config.api_port}"
+    row: dict[str, Any] = {"node": config.name, "index": config.validator_index, "api": url}
+    try:
+        status = httpx.get(url + "/v1/status", timeout=3).json()
+    except (httpx.HTTPError, ValueError):
+        return {**row, "up": False}
+    return {
+        **row,
+        "up": True,
+        "height": status["height"],
+        "round": status.get("consensus_round"),
+        "leader": status.get("leader"),
+        "peers": status.get("peers", []),
+        "state_root": status["state_root"],
+        "block_id": status["block_id"],
+    }
+
+
+def status_command(root: Path, as_json: bool) -> None:
+    homes = node_homes(root)
+    if not homes:
+        raise ConfigError(f"no node homes under {root}; run `consortia network init` first")
+    rows = [node_status(h) for h in homes]
+
+    def human() -> None:
+        table = Table("node", "api", "height", "round", "leader", "peers", "state root")
+        for r in rows:
+            if not r["up"]:
+                table.add_row(r["node"], r["api"], "[red]down[/]", "", "", "", "")
+                continue
+            table.add_row(r["node"], r["api"], str(r["height"]), str(r["round"]), str(r["leader"]),
+                          ",".join(map(str, r["peers"])), r["state_root"][:18] + "…")
+        console.print(table)
+
+    emit({"nodes": rows}, as_json, human)
+
+
+def up_command(root: Path, validators: int, suite: str, base_port: int, as_json: bool) -> None:
+    """Initialise if needed, run every validator as its own process, stop them on Ctrl-C."""
+    created = not (root / GENESIS_FILE).exists()
+    if created:
+        init_network(root, validators, suite=suite, base_port=base_port)
+    homes = node_homes(root)
+    procs: list[tuple[Path, subprocess.Popen[str]]] = []
+    stop = {"now": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for home in homes:
+            log = open(home / "node.log", "a")  # noqa: SIM115 (owned by the child's lifetime)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "consortia.cli", "node", "start", "--home", str(home), "--json"],
+                stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            procs.append((home, proc))
+        nodes = []
+        for home, proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                raise ConfigError(f"{home.name} did not start; see {home / 'node.log'}")
+            nodes.append({"home": str(home), **json.loads(line)})
+        info = {"home": str(root), "created": created, "genesis": str(root / GENESIS_FILE),
+                "nodes": nodes, "keys": _keys(root)}
+
+        def human() -> None:
+            console.print(f"[bold green]Consortia network[/] of {len(nodes)} validators in {root}")
+            for n in nodes:
+                console.print(f"  {Path(n['home']).name}: API and explorer {n['api']}")
+            console.print("  funded dev keys (unencrypted, for development only):")
+            for k in info["keys"]:
+                console.print(f"    {k['file']}  {k['address']}")
+            console.print(f"  logs: {root}/node*/node.log — stop with Ctrl-C")
+
+        emit(info, as_json, human)
+        reported: set[Path] = set()
+        while not stop["now"]:
+            for home, proc in procs:
+                if proc.poll() is not None and home not in reported:
+                    reported.add(home)
+                    err_console.print(f"[red]{home.name} exited with {proc.returncode}[/]; "
+                                      "the others keep running")
+            if len(reported) == len(procs):
+                break
+            time.sleep(0.2)
+    finally:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for _, proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

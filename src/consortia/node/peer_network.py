@@ -1,0 +1,237 @@
+"""A validator's conversation with the others: consensus messages, transactions, blocks.
+
+Sits between the transport (bytes from an authenticated peer) and the node: decodes each frame
+strictly, checks what the consensus core cannot (that a proposal's block really hashes to the
+id it names), feeds the core, answers block requests, spreads admitted transactions so any
+leader can include them (each node verifies each signature once, at its own admission), and
+catches up a validator that fell behind by fetching committed blocks with their certificates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from consortia.consensus import (
+    BlockFetched,
+    Message,
+    Proposal,
+    ProposalReceived,
+    event_for_message,
+)
+from consortia.errors import ConsortiaError, NotFound
+from consortia.invariant import invariant
+from consortia.ledger.proofs import verify_certified_header
+from consortia.node.consensus_driver import ConsensusDriver, block_meta
+from consortia.node.node import Node, now_ms
+from consortia.node.wire import (
+    MAX_BLOCKS_PER_RESPONSE,
+    BlockRequest,
+    BlockResponse,
+    HeightRequest,
+    HeightResponse,
+    ProposalMsg,
+    SyncMsg,
+    TimeoutMsg,
+    TxsMsg,
+    VoteMsg,
+    WireMsg,
+    decode_wire,
+    encode_wire,
+)
+from consortia.types.block import Block
+from consortia.types.consensus import TimeoutVote, Vote
+
+log = logging.getLogger("consortia.network")
+
+TX_FLUSH_SECONDS = 0.01
+TX_FLUSH_COUNT = 2000
+CATCH_UP_GAP = 2
+
+
+class FrameTransport(Protocol):
+    def send(self, peer: int, payload: bytes) -> None: ...
+
+    def broadcast(self, payload: bytes) -> None: ...
+
+    def connected_peers(self) -> list[int]: ...
+
+
+def wrap(msg: Message, block: Block | None) -> WireMsg:
+    if isinstance(msg, Proposal):
+        if block is None:
+            raise NotFound("cannot send a proposal without its block")
+        return ProposalMsg(msg, block)
+    if isinstance(msg, Vote):
+        return VoteMsg(msg)
+    if isinstance(msg, TimeoutVote):
+        return TimeoutMsg(msg)
+    return SyncMsg(msg)
+
+
+class PeerNetwork:
+    """Implements the driver's Transport on top of a frame transport."""
+
+    def __init__(self, node: Node, frames: FrameTransport | None = None) -> None:
+        self.node = node
+        self.chain = node.chain
+        self.frames = frames
+        self.driver: ConsensusDriver | None = None
+        self._wanted: set[bytes] = set()
+        self._outbox: list[bytes] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._catching_up = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.received: dict[str, int] = {}
+        node.on_admitted.append(self.spread_txs)
+
+    def attach(self, frames: FrameTransport, driver: ConsensusDriver) -> None:
+        self.frames = frames
+        self.driver = driver
+
+    # --- the driver's Transport ------------------------------------------------------------
+
+    def broadcast(self, msg: Message, block: Block | None) -> None:
+        if self.frames is not None:
+            self.frames.broadcast(encode_wire(wrap(msg, block)))
+
+    def send(self, validator: int, msg: Message, block: Block | None) -> None:
+        if self.frames is not None:
+            self.frames.send(validator, encode_wire(wrap(msg, block)))
+
+    def fetch(self, block_id: bytes) -> None:
+        self._wanted.add(block_id)
+        if self.frames is not None:
+            self.frames.broadcast(encode_wire(BlockRequest(block_id)))
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def spread_txs(self, raws: Sequence[bytes]) -> None:
+        """Queue newly admitted transactions for the other validators (batched)."""
+        if self.frames is None:
+            return
+        self._outbox.extend(raws)
+        if len(self._outbox) >= TX_FLUSH_COUNT:
+            self._flush()
+        elif self._flush_handle is None:
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(TX_FLUSH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        outbox, self._outbox = self._outbox, []
+        if outbox and self.frames is not None:
+            self.frames.broadcast(encode_wire(TxsMsg(outbox)))
+
+    # --- incoming ----------------------------------------------------------------------------
+
+    def on_frame(self, sender: int, payload: bytes) -> None:
+        try:
+            msg = decode_wire(payload)
+        except ConsortiaError as exc:
+            log.warning("dropping a malformed message from validator %d: %s", sender, exc.message)
+            return
+        kind = type(msg).__name__
+        self.received[kind] = self.received.get(kind, 0) + 1
+        try:
+            self._dispatch(sender, msg)
+        except ConsortiaError as exc:
+            log.warning("message %s from validator %d refused: %s", kind, sender, exc.message)
+
+    def _dispatch(self, sender: int, msg: WireMsg) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        now = now_ms()
+        if isinstance(msg, ProposalMsg):
+            block_id = driver.receive_block(msg.block)
+            meta = block_meta(block_id, msg.block.header)
+            if block_id != msg.proposal.block.id or meta != msg.proposal.block:
+                log.warning("proposal from validator %d names a block it does not carry", sender)
+                return
+            self._note_height(sender, msg.block.header.justify.height)
+            driver.push(ProposalReceived(msg.proposal.block, msg.proposal.signature, now))
+        elif isinstance(msg, VoteMsg | TimeoutMsg):
+            inner: Message = msg.vote if isinstance(msg, VoteMsg) else msg.timeout
+            driver.push(event_for_message(inner, sender, now))
+        elif isinstance(msg, SyncMsg):
+            self._note_height(sender, msg.sync.high_qc.height)
+            driver.push(event_for_message(msg.sync, sender, now))
+        elif isinstance(msg, TxsMsg):
+            self._spawn(self.node.submit(msg.txs, from_peer=True))
+        elif isinstance(msg, BlockRequest):
+            self._answer_block(sender, msg.block_id)
+        elif isinstance(msg, BlockResponse):
+            block_id = driver.receive_block(msg.block)
+            if block_id in self._wanted:
+                self._wanted.discard(block_id)
+                driver.push(BlockFetched(block_meta(block_id, msg.block.header), now))
+        elif isinstance(msg, HeightRequest):
+            self._answer_heights(sender, msg)
+        elif isinstance(msg, HeightResponse):
+            self._catch_up(sender, msg)
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _answer_block(self, sender: int, block_id: bytes) -> None:
+        invariant(self.driver is not None and self.frames is not None, "network not attached")
+        block = self.driver.blocks.get(block_id)
+        if block is None:
+            try:
+                block = self.chain.store.block(self.chain.store.height_of_block(block_id)).block
+            except NotFound:
+                return
+        self.frames.send(sender, encode_wire(BlockResponse(block)))
+
+    def _answer_heights(self, sender: int, request: HeightRequest) -> None:
+        invariant(self.frames is not None, "network not attached")
+        head = self.chain.head.height
+        last = min(head, request.from_height + min(request.limit, MAX_BLOCKS_PER_RESPONSE) - 1)
+        blocks = [self.chain.store.block(h) for h in range(request.from_height, last + 1)]
+        self.frames.send(sender, encode_wire(HeightResponse(blocks, head)))
+
+    # --- catch-up ------------------------------------------------------------------------------
+
+    def _note_height(self, sender: int, certified_height: int) -> None:
+        """A peer knows a certified block well above our head: fetch committed blocks."""
+        if certified_height > self.chain.head.height + CATCH_UP_GAP and not self._catching_up:
+            self._request_heights(sender)
+
+    def _request_heights(self, peer: int) -> None:
+        invariant(self.frames is not None, "network not attached")
+        self._catching_up = True
+        request = HeightRequest(self.chain.head.height + 1, MAX_BLOCKS_PER_RESPONSE)
+        self.frames.send(peer, encode_wire(request))
+
+    def _catch_up(self, sender: int, response: HeightResponse) -> None:
+        """Verify each block's certificate and re-execute it before committing it."""
+        invariant(self.driver is not None, "network not attached")
+        applied = 0
+        for committed in response.blocks:
+            header = committed.block.header
+            if header.height != self.chain.head.height + 1:
+                continue
+            try:
+                block_id = verify_certified_header(header, committed.qc, self.node.genesis)
+                executed = self.chain.validate_block(committed.block)
+                if executed.block_id != block_id:
+                    raise NotFound("re-executed block differs from the certified one")
+                self.driver.commit_fetched(block_id, committed.qc)
+            except ConsortiaError as exc:
+                log.warning(
+                    "catch-up block %d from validator %d refused: %s", header.height, sender, exc.message
+                )
+                break
+            applied += 1
+        if applied and response.head_height > self.chain.head.height:
+            self._request_heights(sender)
+            return
+        self._catching_up = False
+        if applied:
+            log.info("caught up to height %d from validator %d", self.chain.head.height, sender)
+            self.driver.restart_core()

@@ -1,0 +1,321 @@
+"""The authenticated, encrypted transport between validator nodes (asyncio, mutual TLS 1.3).
+
+Topology: one link per pair of validators. The node with the lower index dials, the higher one
+accepts; the dialler redials with exponential backoff whenever the link is down. A peer's index
+comes from the certificate it presented, never from anything it sends: the dialler requires the
+index it dialled, the acceptor requires a configured peer with a lower index than its own. A new
+authenticated connection from a peer replaces that peer's old one (the peer restarted).
+
+Payloads are opaque bytes. ``send`` and ``broadcast`` never block: each peer has a bounded queue
+that drops its oldest payload when full; a queue is drained whenever its link is up, so payloads
+sent while a peer is away reach it after the reconnect. Delivery is at most once, in order per
+link. All methods must be called from the event loop's thread; ``on_message`` is called there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from consortia.invariant import invariant
+from consortia.p2p.backoff import Backoff
+from consortia.p2p.errors import CertificateError, FrameTooLarge, PeerRejected, UnknownPeer
+from consortia.p2p.framing import DEFAULT_MAX_FRAME
+from consortia.p2p.link import LINK_ERRORS, Link, close_writer
+from consortia.p2p.send_queue import SendQueue
+from consortia.p2p.stats import TransportStats
+from consortia.p2p.timings import LinkTimings
+from consortia.p2p.tls import TlsFiles, client_context, peer_index, server_context
+from consortia.p2p.wire import KIND_SIZE
+
+log = logging.getLogger("consortia.p2p")
+
+DEFAULT_SEND_QUEUE_LIMIT = 10_000
+MAX_PENDING_HANDSHAKES = 64  # connections accepted but not yet through TLS; more are dropped
+
+
+class PeerTransport:
+    """Links from validator ``me`` to each of ``peers`` (index -> (host, port))."""
+
+    def __init__(
+        self,
+        me: int,
+        listen_host: str,
+        listen_port: int,
+        peers: Mapping[int, tuple[str, int]],
+        tls: TlsFiles,
+        on_message: Callable[[int, bytes], None],
+        max_frame: int = DEFAULT_MAX_FRAME,
+        send_queue_limit: int = DEFAULT_SEND_QUEUE_LIMIT,
+        *,
+        timings: LinkTimings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if me in peers:
+            raise ValueError(f"validator {me} is listed among its own peers")
+        if max_frame < 1:
+            raise ValueError(f"max_frame must be >= 1, got {max_frame}")
+        self.me = me
+        self.max_frame = max_frame
+        self._listen = (listen_host, listen_port)
+        self._peers = dict(peers)
+        self._tls = tls
+        self._on_message = on_message
+        self._timings = timings if timings is not None else LinkTimings()
+        self._rng = rng if rng is not None else random.Random()
+        self._queues = {peer: SendQueue(send_queue_limit) for peer in self._peers}
+        self._links: dict[int, Link] = {}
+        self._ever_linked: set[int] = set()
+        self._stats = TransportStats()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self._stopping = False
+        self._port: int | None = None
+        self._client_ctx: ssl.SSLContext | None = None
+        self._server_ctx: ssl.SSLContext | None = None
+        self._handshakes = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen for lower-index peers and start dialling higher-index ones."""
+        if self._server is not None or self._stopping:
+            raise RuntimeError("a PeerTransport starts once")
+        self._client_ctx = client_context(self._tls)
+        self._server_ctx = server_context(self._tls)
+        # plain TCP listener, TLS started in _on_accept: refused handshakes are then ours to log
+        # and count, and the number of connections still in their handshake is bounded
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _HalfCloseRefusingProtocol(asyncio.StreamReader(), self._on_accept),
+            self._listen[0],
+            self._listen[1],
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
+        log.info("validator %d listening on %s:%d", self.me, self._listen[0], self._port)
+        for peer in sorted(self._peers):
+            if peer > self.me:
+                self._spawn(self._dial_forever(peer), f"p2p {self.me} dials {peer}")
+
+    async def stop(self) -> None:
+        """Close every link and the listener; wait until all of the transport's tasks are done."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for link in list(self._links.values()):
+            link.close()
+        await asyncio.sleep(0)  # let a connection accepted just before close() start its handler
+        while self._tasks:
+            pending = list(self._tasks)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._tasks.difference_update(pending)
+        if self._server is not None:
+            await self._server.wait_closed()
+        log.info("validator %d transport stopped", self.me)
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (useful with ``listen_port=0``)."""
+        if self._port is None:
+            raise RuntimeError("transport not started")
+        return self._port
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, peer: int, payload: bytes) -> None:
+        """Queue ``payload`` for ``peer``; never blocks. Raises for an unknown peer or oversize payload."""
+        queue = self._queues.get(peer)
+        if queue is None:
+            raise UnknownPeer(f"validator {peer} is not a configured peer of {self.me}", peer=peer)
+        self._check_size(payload)
+        self._enqueue(queue, payload)
+
+    def broadcast(self, payload: bytes) -> None:
+        """Queue ``payload`` for every peer; never blocks."""
+        self._check_size(payload)
+        for queue in self._queues.values():
+            self._enqueue(queue, payload)
+
+    def _check_size(self, payload: bytes) -> None:
+        if len(payload) > self.max_frame:
+            raise FrameTooLarge(
+                f"payload of {len(payload)} bytes exceeds max_frame {self.max_frame}",
+                size=len(payload),
+                max_frame=self.max_frame,
+            )
+
+    def _enqueue(self, queue: SendQueue, payload: bytes) -> None:
+        dropped = queue.dropped
+        queue.put(payload)
+        self._stats.drops += queue.dropped - dropped
+
+    # --- observation -----------------------------------------------------------------------
+
+    def connected_peers(self) -> list[int]:
+        """Peers with a link that is up (both sides accepted each other's certificate)."""
+        return sorted(self._links)
+
+    def queued(self, peer: int) -> int:
+        """Payloads waiting for ``peer``."""
+        return len(self._queues[peer])
+
+    def stats(self) -> dict[str, int]:
+        """Counters since construction (see :class:`TransportStats`), plus payloads still queued."""
+        return {**self._stats.as_dict(), "queued": sum(len(q) for q in self._queues.values())}
+
+    # --- links -----------------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dial_forever(self, peer: int) -> None:
+        backoff = Backoff(self._timings.backoff_initial, self._timings.backoff_max, self._rng)
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            started = loop.time()
+            try:
+                await self._dial_once(peer)
+            except Exception:
+                log.exception("validator %d: unexpected error on the link to %d; redialling", self.me, peer)
+            if loop.time() - started >= self._timings.stable_after:
+                backoff.reset()
+            await asyncio.sleep(backoff.next_delay())
+
+    async def _dial_once(self, peer: int) -> None:
+        host, port = self._peers[peer]
+        invariant(self._client_ctx is not None, "dialling before start()")
+        try:
+            async with asyncio.timeout(self._timings.connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=self._client_ctx, ssl_handshake_timeout=self._timings.connect_timeout
+                )
+        except ssl.SSLCertVerificationError as exc:
+            self._reject(f"validator {peer} at {host}:{port}", exc)
+            return
+        except LINK_ERRORS as exc:
+            log.debug("validator %d: dialling %d at %s:%d failed: %s", self.me, peer, host, port, exc)
+            return
+        try:
+            claimed = peer_index(writer.get_extra_info("ssl_object"))
+            if claimed != peer:
+                raise PeerRejected(f"dialled validator {peer} but the certificate names validator {claimed}")
+        except (CertificateError, PeerRejected) as exc:
+            self._reject(f"validator {peer} at {host}:{port}", exc)
+            await close_writer(writer, self._timings.close_timeout)
+            return
+        await self._run_link(peer, reader, writer)
+
+    async def _on_accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            if await self._accept_tls(writer):
+                peer = self._authorise_incoming(writer)
+                if peer is not None:
+                    await self._run_link(peer, reader, writer)
+            await close_writer(writer, self._timings.close_timeout)
+        except Exception:
+            log.exception("validator %d: unexpected error on an incoming link", self.me)
+            writer.transport.abort()
+        except asyncio.CancelledError:
+            # stop() cancels us; end quietly (asyncio 3.11 logs an error for a cancelled handler)
+            writer.transport.abort()
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _accept_tls(self, writer: asyncio.StreamWriter) -> bool:
+        """Run the server side of the TLS handshake; False (and logged) if it fails or is refused."""
+        address = writer.get_extra_info("peername")
+        if self._stopping or self._server_ctx is None:
+            return False
+        if self._handshakes >= MAX_PENDING_HANDSHAKES:
+            log.warning("validator %d: too many TLS handshakes in progress, dropping %s", self.me, address)
+            return False
+        self._handshakes += 1
+        try:
+            await writer.start_tls(self._server_ctx, ssl_handshake_timeout=self._timings.handshake_timeout)
+        except ssl.SSLError as exc:
+            self._reject(f"incoming {address}", exc)
+            return False
+        except LINK_ERRORS as exc:
+            log.debug("validator %d: TLS handshake with %s failed: %s", self.me, address, exc)
+            return False
+        finally:
+            self._handshakes -= 1
+        return True
+
+    def _authorise_incoming(self, writer: asyncio.StreamWriter) -> int | None:
+        """The peer index of an accepted connection, or None (and a log line) if it is refused."""
+        address = writer.get_extra_info("peername")
+        try:
+            peer = peer_index(writer.get_extra_info("ssl_object"))
+            if peer not in self._peers:
+                raise PeerRejected(f"validator {peer} is not a configured peer")
+            if peer > self.me:
+                raise PeerRejected(f"validator {peer} has a higher index and must accept, not dial")
+        except (CertificateError, PeerRejected) as exc:
+            self._reject(f"incoming {address}", exc)
+            return None
+        return peer
+
+    def _reject(self, who: str, exc: Exception) -> None:
+        self._stats.rejected += 1
+        log.warning("validator %d refused connection with %s: %s", self.me, who, exc)
+
+    async def _run_link(self, peer: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        link = Link(
+            self.me,
+            peer,
+            reader,
+            writer,
+            queue=self._queues[peer],
+            max_frame_body=self.max_frame + KIND_SIZE,
+            timings=self._timings,
+            stats=self._stats,
+            deliver=self._on_message,
+        )
+        try:
+            reason = await link.run(self._link_up)
+        finally:
+            was_up = self._links.get(peer) is link
+            if was_up:
+                del self._links[peer]
+        if not self._stopping and not link.closed_locally:
+            self._stats.link_failures += 1
+            level = logging.INFO if was_up else logging.DEBUG
+            log.log(level, "validator %d: link to %d ended: %s", self.me, peer, reason)
+
+    def _link_up(self, link: Link) -> None:
+        old = self._links.get(link.peer)
+        if old is not None:
+            log.info("validator %d: new link from %d replaces the old one", self.me, link.peer)
+            old.close()
+        self._links[link.peer] = link
+        self._stats.connects += 1
+        if link.peer in self._ever_linked:
+            self._stats.reconnects += 1
+        self._ever_linked.add(link.peer)
+        log.info("validator %d: link to %d is up", self.me, link.peer)
+
+
+class _HalfCloseRefusingProtocol(asyncio.StreamReaderProtocol):
+    """Stream protocol for connections upgraded to TLS after accept.
+
+    A TCP or TLS EOF always closes the connection (links are never half-open). Returning False
+    here also avoids asyncio's "returning true from eof_received() has no effect when using ssl"
+    warning when the peer closes while ``start_tls`` is still finishing.
+    """
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False
