@@ -52,8 +52,13 @@ def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
 
 
 class Executor:
-    def __init__(self, contracts: Mapping[str, NativeContract]) -> None:
+    def __init__(
+        self, contracts: Mapping[str, NativeContract], fallback: NativeContract | None = None
+    ) -> None:
+        """``contracts``: system contracts by name; ``fallback`` runs every other name
+        (the host of contracts deployed on chain), or None for "no such contract"."""
         self.contracts = dict(contracts)
+        self.fallback = fallback
 
     def execute(
         self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]
@@ -85,7 +90,7 @@ class Executor:
     ) -> Receipt:
         call = tx.body.call
         ctx = CallContext(sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view))
-        contract = self.contracts.get(call.contract)
+        contract = self.contracts.get(call.contract) or self.fallback
         try:
             if contract is None:
                 raise InvalidCall(f"no contract named {call.contract!r}")

@@ -31,6 +31,7 @@ from consortia.node.genesis import genesis_to_json
 from consortia.node.home_setup import DEV_ACCOUNTS, DEV_BALANCE, make_genesis, write_account_keys
 from consortia.p2p.certs import create_ca, issue_node_cert, write_ca_bundle
 from consortia.p2p.tls import TlsFiles
+from consortia.types.genesis import ChainParams
 
 NETWORK_CHAIN_ID = "consortia-local"
 P2P_PORT_OFFSET = 100
@@ -64,6 +65,8 @@ def init_network(
     suite: str = "ed25519",
     base_port: int = 8600,
     host: str = "127.0.0.1",
+    extra_allocations: list[tuple[bytes, int]] | None = None,
+    params: ChainParams | None = None,
 ) -> list[NodeHome]:
     if validators < 1:
         raise ConfigError("a network needs at least one validator")
@@ -76,7 +79,8 @@ def init_network(
         NETWORK_CHAIN_ID,
         suite,
         [(f"validator-{i}", key) for i, key in enumerate(keys)],
-        [(acct.address, DEV_BALANCE) for acct, _ in accounts],
+        [(acct.address, DEV_BALANCE) for acct, _ in accounts] + list(extra_allocations or []),
+        params,
     )
     genesis_json = genesis_to_json(genesis)
     write_text_atomic(root / GENESIS_FILE, genesis_json)
