@@ -185,7 +185,8 @@ def main() -> None:
               f"= {best['committed_tps'] / (raw / args.validators):.0%} of the verification ceiling")
     else:
         print("no rate met p50 < 1 s and p99 < 2 s")
-    print(f"peak RSS of the bench process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the bench process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
