@@ -23,13 +23,14 @@ from starlette.routing import Route
 
 from consortia import __version__
 from consortia.api.openapi import openapi_spec
-from consortia.codec import decode_any
+from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import ConsortiaError, DecodeError, NotFound, Timeout, TxTooLarge
 from consortia.execution.accounts import account_key
 from consortia.mempool.pool import Admitted
 from consortia.node import queries
+from consortia.node.evidence_book import EVIDENCE_PREFIX, EvidenceRecord, decode_evidence
 from consortia.node.genesis import genesis_hash
 from consortia.node.node import Node
 
@@ -269,6 +270,16 @@ def create_app(node: Node) -> Starlette:
         address = parse_address(request.path_params["address"])
         return json_response(to_plain(queries.state_value_proof(chain, account_key(address))))
 
+    def evidence(request: Request) -> Response:
+        out = []
+        for key, raw in chain.store.state_scan(EVIDENCE_PREFIX):
+            record = decode(raw, EvidenceRecord)
+            ev = decode_evidence(record.evidence)
+            out.append({"key": "0x" + key.hex(), "height": record.height,
+                        "kind": type(ev).__name__, "offender": ev.offender, "round": ev.round,
+                        "evidence": to_plain(ev)})
+        return json_response({"evidence": out})
+
     async def events(request: Request) -> Response:
         try:
             queue = node.events.subscribe()
@@ -319,6 +330,7 @@ def create_app(node: Node) -> Starlette:
         Route("/v1/accounts/{address}/proof", account_proof),
         Route("/v1/state/{key}", get_state),
         Route("/v1/events", events),
+        Route("/v1/evidence", evidence),
         Route("/metrics", metrics),
         Route("/openapi.json", spec),
     ]

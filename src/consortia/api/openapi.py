@@ -100,6 +100,8 @@ def openapi_spec() -> dict[str, Any]:
                 "summary": "Server-sent events: every committed block with its events",
                 "responses": {"200": {"description": "text/event-stream of 'block' events",
                                       "content": {"text/event-stream": {}}}}}},
+            "/v1/evidence": _get("Validator misbehaviour recorded on chain", [],
+                                 "double proposals and double votes, with their proofs"),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },

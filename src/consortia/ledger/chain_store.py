@@ -168,6 +168,19 @@ class ChainStore:
         with self.env.begin(db=self._state) as txn:
             return txn.get(key)
 
+    def state_scan(self, prefix: bytes, limit: int = 1000) -> list[tuple[bytes, bytes]]:
+        """Up to ``limit`` committed state entries whose key starts with ``prefix``, in key order."""
+        out: list[tuple[bytes, bytes]] = []
+        with self.env.begin(db=self._state) as txn:
+            cursor = txn.cursor()
+            if not cursor.set_range(prefix):
+                return out
+            for key, value in cursor:
+                if not key.startswith(prefix) or len(out) >= limit:
+                    break
+                out.append((bytes(key), bytes(value)))
+        return out
+
     def node_get(self, node_hash: bytes) -> bytes | None:
         with self.env.begin(db=self._nodes) as txn:
             return txn.get(node_hash)

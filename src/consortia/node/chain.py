@@ -24,6 +24,7 @@ from consortia.invariant import invariant
 from consortia.ledger.chain_store import ChainStore, Head, StateSnapshot
 from consortia.ledger.merkle import merkle_root
 from consortia.mempool.pool import Mempool
+from consortia.node.evidence_book import EvidenceBook
 from consortia.node.genesis import NULL_QC, genesis_hash, genesis_qc
 from consortia.state.merkle_tree import MerkleTree
 from consortia.types.block import Block, CommittedBlock, Header
@@ -68,6 +69,9 @@ class Chain:
         self.suite = get_suite(genesis.suite)
         self.hash = self.suite.hash
         self.executor = Executor({"currency": NativeCurrency()})
+        self.evidence = EvidenceBook(
+            genesis.chain_id, self.suite, [v.public_key for v in genesis.validators]
+        )
         self._pending: dict[bytes, ExecutedBlock] = {}
         self._pending_nodes: dict[bytes, bytes] = {}
         self._node_refs: Counter[bytes] = Counter()
@@ -100,6 +104,9 @@ class Chain:
     def receipts_root(self, receipts: Sequence[Receipt]) -> bytes:
         return merkle_root([encode(r) for r in receipts], self.hash)
 
+    def evidence_root(self, evidence: Sequence[bytes]) -> bytes:
+        return merkle_root(evidence, self.hash)
+
     def _get_node(self, node_hash: bytes) -> bytes | None:
         node = self._pending_nodes.get(node_hash)
         return node if node is not None else self.store.node_get(node_hash)
@@ -126,6 +133,7 @@ class Chain:
             tx_root=self.tx_root([]),
             receipts_root=self.receipts_root([]),
             state_root=root,
+            evidence_root=self.evidence_root([]),
             justify=NULL_QC,
         )
         block_id = self.block_id(header)
@@ -164,12 +172,15 @@ class Chain:
         justify: QuorumCert,
         timeout_cert: TimeoutCert | None,
         txs: list[CheckedTx],
+        evidence: list[bytes],
     ) -> ExecutedBlock:
         parent, parent_header = self._parent(parent_id)
         height = parent_header.height + 1
         ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer)
         with self.store.snapshot() as snapshot:
-            outcome = self.executor.execute(self._reader(snapshot, parent), ctx, txs)
+            reader = self._reader(snapshot, parent)
+            outcome = self.executor.execute(reader, ctx, txs)
+            self.evidence.record(Overlay(reader, outcome.writes), outcome.writes, evidence, height)
             root, nodes = self.tree.update(parent_header.state_root, list(outcome.writes.items()))
         header = Header(
             chain_id=self.chain_id,
@@ -182,10 +193,11 @@ class Chain:
             tx_root=self.tx_root([t.hash for t in txs]),
             receipts_root=self.receipts_root(outcome.receipts),
             state_root=root,
+            evidence_root=self.evidence_root(evidence),
             justify=justify,
             timeout_cert=timeout_cert,
         )
-        block = Block(header, [t.raw for t in txs])
+        block = Block(header, [t.raw for t in txs], list(evidence))
         return ExecutedBlock(
             block, self.block_id(header), txs, outcome.receipts, outcome.writes, nodes, parent
         )
@@ -214,9 +226,11 @@ class Chain:
         timestamp_ms: int,
         justify: QuorumCert,
         timeout_cert: TimeoutCert | None = None,
+        evidence: Sequence[bytes] = (),
     ) -> ExecutedBlock:
         """Propose: take waiting transactions from the mempool and execute them."""
         parent, parent_header = self._parent(parent_id)
+        parent_executed = parent
         timestamp_ms = max(timestamp_ms, parent_header.timestamp_ms + 1)
         in_ancestors: set[bytes] = set()
         while parent is not None:
@@ -224,8 +238,11 @@ class Chain:
             parent = parent.parent
         txs = self.mempool.take(self.params.max_block_txs, frozenset(in_ancestors))
         try:
+            with self.store.snapshot() as snapshot:
+                base = self._reader(snapshot, parent_executed)
+                fresh = self.evidence.unrecorded(base, evidence)
             executed = self._execute(
-                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs
+                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs, fresh
             )
         except InvalidBlock:
             self.mempool.release(txs)
@@ -258,6 +275,7 @@ class Chain:
             header.justify,
             header.timeout_cert,
             txs,
+            list(block.evidence),
         )
         if executed.block_id != block_id:
             raise InvalidBlock(

@@ -94,7 +94,7 @@ class ConsensusDriver:
         )
         self.blocks: dict[bytes, Block] = {}
         self.queue: asyncio.Queue[Event] = asyncio.Queue(MAX_EVENT_QUEUE)
-        self.evidence: list[object] = []
+        self.evidence: list[bytes] = []  # found here, to record on chain when we lead
         self.on_commit: list[Callable[[ExecutedBlock], None]] = []
         self._build_task: asyncio.Task[None] | None = None
         self.core = self._make_core()
@@ -182,8 +182,11 @@ class ConsensusDriver:
             elif isinstance(effect, Commit):
                 self._commit(effect)
             elif isinstance(effect, EvidenceFound):
-                log.warning("equivocation evidence: %s", type(effect.evidence).__name__)
-                self.evidence.append(effect.evidence)
+                log.warning(
+                    "validator %d equivocated in round %d: recording the evidence on chain",
+                    effect.evidence.offender, effect.evidence.round,
+                )
+                self.evidence.append(encode(effect.evidence))
             elif isinstance(effect, FetchBlock) and self.transport is not None:
                 self.transport.fetch(effect.block_id)
 
@@ -231,6 +234,7 @@ class ConsensusDriver:
                 now_ms(),
                 request.justify,
                 request.timeout_cert,
+                self.evidence,
             )
         except ConsortiaError as exc:
             log.warning("cannot lead round %d: %s", request.round, exc.message)
@@ -313,3 +317,6 @@ class ConsensusDriver:
                 listener(executed)
         for block_id in [i for i, b in self.blocks.items() if b.header.height <= self.chain.head.height]:
             del self.blocks[block_id]
+        if self.evidence:
+            with self.store.snapshot() as state:
+                self.evidence = self.chain.evidence.unrecorded(state, self.evidence)

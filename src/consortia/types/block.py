@@ -1,8 +1,9 @@
 """Blocks and headers.
 
 The block id is the hash of the canonical header. The header commits to the transactions
-(``tx_root``), their receipts (``receipts_root``) and the world state after executing them
-(``state_root``), so a certified header lets anyone verify a receipt or a state value offline.
+(``tx_root``), their receipts (``receipts_root``), the world state after executing them
+(``state_root``) and the misbehaviour evidence it records (``evidence_root``), so a
+certified header lets anyone verify a receipt or a state value offline.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ class Header(msgspec.Struct, array_like=True, frozen=True):
     tx_root: bytes
     receipts_root: bytes
     state_root: bytes
+    evidence_root: bytes
     justify: QuorumCert
     timeout_cert: TimeoutCert | None = None
 
 
 class Block(msgspec.Struct, array_like=True, frozen=True):
-    """A header and the wire bytes of its transactions, in execution order."""
+    """A header, the wire bytes of its transactions in execution order, and evidence of
+    validator misbehaviour (canonically encoded consensus ``Evidence``) it records on chain."""
 
     header: Header
     txs: list[bytes]
+    evidence: list[bytes] = msgspec.field(default_factory=list)
 
 
 class CommittedBlock(msgspec.Struct, array_like=True, frozen=True):
