@@ -33,10 +33,10 @@ def transfer(info, node: NetNode, key: int, to: int, amount: int = 1, timeout: f
                timeout=timeout + 30)
 
 
-def same_chain(nodes: list[NetNode]) -> int:
+def same_chain(nodes: list[NetNode], depth: int = 5) -> int:
     """All given nodes agree block by block up to the lowest head; returns that height."""
     low = min(n.height() for n in nodes)
-    for height in range(max(1, low - 5), low + 1):
+    for height in range(max(1, low - depth), low + 1):
         ids = {n.block_id(height) for n in nodes}
         assert len(ids) == 1, f"nodes disagree at height {height}: {ids}"
     return low
@@ -95,3 +95,46 @@ def test_network_commits_survives_crashes_and_catches_up(network) -> None:
     # dave: -13 sent, +12 received, +7 from the transfer that waited out the outage, -1 sent
     balance = cli_json("balance", info["keys"][3]["address"], "--node", nodes[0].url)
     assert balance["balance"] == 1_000_000_000_000 - 13 + 12 + 7 - 1
+
+
+def test_far_behind_validator_installs_a_snapshot(tmp_path: Path) -> None:
+    from consortia.node.network_setup import init_network
+    from consortia.types.genesis import ChainParams
+
+    base = free_port()
+    while base + 104 > 65000:
+        base = free_port()
+    params = ChainParams(snapshot_gap=3, empty_block_interval_ms=300)
+    homes = init_network(tmp_path / "net", 4, base_port=base, params=params)
+    nodes = [NetNode(h.home, h.api_url) for h in homes]
+    info = {"keys": [{"file": str(p), "address": a} for p, a in _dev_keys(tmp_path / "net")]}
+    try:
+        for node in nodes:
+            node.start()
+        wait_for(lambda: min(n.height() for n in nodes) >= 2, 30, "first blocks")
+        nodes[3].stop()
+        out = json.loads(transfer(info, nodes[0], key=0, to=3, amount=42).stdout)
+        assert out["ok"], out
+        left_at = max(n.height() for n in nodes[:3])
+        wait_for(lambda: nodes[0].height() >= left_at + 8, 60, "the others to move on")
+        nodes[3].start()
+        target = nodes[0].height()
+        wait_for(lambda: nodes[3].height() >= target, 60, "the far-behind node to catch up")
+        log = (nodes[3].home / "test-node.log").read_text()
+        assert "installed a snapshot" in log
+        same_chain(nodes, depth=0)  # below its snapshot the node never had the blocks
+        out = json.loads(transfer(info, nodes[3], key=3, to=0, amount=2).stdout)
+        assert out["ok"], out
+        wait_for(lambda: nodes[0].height() >= out["height"], 20, "node0 to see it")
+        balance = cli_json("balance", info["keys"][3]["address"], "--node", nodes[3].url)
+        assert balance["balance"] == 1_000_000_000_000 + 42 - 2
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def _dev_keys(root: Path) -> list[tuple[Path, str]]:
+    from consortia.crypto.address import format_address
+    from consortia.crypto.keyfile import read_key_file_address
+
+    return [(p, format_address(read_key_file_address(p))) for p in sorted((root / "keys").glob("*.key"))]

@@ -159,6 +159,46 @@ class ChainStore:
         except lmdb.Error as exc:
             raise StorageError(f"cannot commit block {height}: {exc}") from None
 
+    def install_snapshot(
+        self,
+        committed: CommittedBlock,
+        items: Sequence[tuple[bytes, bytes]],
+        nodes: Mapping[bytes, bytes],
+    ) -> None:
+        """Replace the world state with a verified snapshot at ``committed``'s height.
+
+        One write transaction: the state is swapped whole, the block becomes the head, and the
+        heights between the old head and it stay empty (this node never saw those blocks).
+        """
+        header = committed.block.header
+        key = _U64.pack(header.height)
+        try:
+            with self.env.begin(write=True) as txn:
+                txn.drop(self._state, delete=False)
+                txn.cursor(db=self._state).putmulti(sorted(items))
+                txn.cursor(db=self._nodes).putmulti(sorted(nodes.items()))
+                txn.put(key, encode(committed), db=self._blocks)
+                txn.put(committed.qc.block_id, key, db=self._block_index)
+                txn.put(key, encode([]), db=self._receipts)
+                txn.drop(self._pending, delete=False)
+                txn.put(
+                    b"head", encode([header.height, committed.qc.block_id, header.state_root]),
+                    db=self._meta,
+                )
+                txn.put(b"snapshot_base", key, db=self._meta)
+        except lmdb.Error as exc:
+            raise StorageError(f"cannot install the snapshot at {header.height}: {exc}") from None
+
+    def state_items(self) -> tuple[list[tuple[bytes, bytes]], Head | None]:
+        """Every committed state entry and the head they belong to, read consistently."""
+        with self.env.begin() as txn:
+            raw = txn.get(b"head", db=self._meta)
+            items = [(bytes(k), bytes(v)) for k, v in txn.cursor(db=self._state)]
+        if raw is None:
+            return items, None
+        height, block_id, root = decode_any(raw, tuple[int, bytes, bytes])
+        return items, Head((height, block_id, root))
+
     # --- reading ------------------------------------------------------------------------
 
     def snapshot(self) -> StateSnapshot:

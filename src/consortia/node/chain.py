@@ -314,6 +314,32 @@ class Chain:
         self._forget(executed)
         self.mempool.release(executed.txs)
 
+    # --- snapshots -----------------------------------------------------------------------
+
+    def install_snapshot(self, committed: CommittedBlock, items: list[tuple[bytes, bytes]]) -> None:
+        """Adopt a peer's state at a certified block (the caller checked the certificate).
+
+        The state tree is rebuilt from the items; unless its root is the header's state root,
+        nothing is written.
+        """
+        header = committed.block.header
+        if header.height <= self.head.height:
+            raise InvalidBlock(f"snapshot at {header.height} is not above our head {self.head.height}")
+        scratch: dict[bytes, bytes] = {}
+        tree = MerkleTree(scratch.get, self.hash)
+        root, nodes = tree.update(EMPTY_STATE_ROOT, items)
+        if root != header.state_root:
+            raise InvalidBlock("the snapshot's state does not match the certified state root")
+        for executed in list(self._pending.values()):
+            self._forget(executed)
+        self.store.install_snapshot(committed, items, nodes)
+        self.head = Head((header.height, committed.qc.block_id, header.state_root))
+        self.head_header = header
+        self.tree = MerkleTree(self._get_node, self.hash)
+        self.mempool = Mempool(
+            self.chain_id, self.suite, self.params, self.store.snapshot, self.store.has_tx
+        )
+
     # --- commit -------------------------------------------------------------------------
 
     def commit(self, block_id: bytes, qc: QuorumCert) -> ExecutedBlock:

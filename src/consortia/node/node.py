@@ -68,11 +68,11 @@ class Node:
         self.consensus: Any = None  # the ConsensusDriver, once running
         self.peers: Any = None  # the PeerTransport of a multi-validator node
         self.started_ms = now_ms()
-        self._reload_pool()
+        self.reload_pool()
 
     # --- mempool ------------------------------------------------------------------------
 
-    def _reload_pool(self) -> None:
+    def reload_pool(self) -> None:
         """Re-admit transactions accepted before a restart but not yet committed."""
         saved = list(self.store.pool_items())
         if not saved:

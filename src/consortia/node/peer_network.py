@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -33,6 +34,8 @@ from consortia.node.wire import (
     HeightRequest,
     HeightResponse,
     ProposalMsg,
+    SnapshotChunk,
+    SnapshotRequest,
     SyncMsg,
     TimeoutMsg,
     TxsMsg,
@@ -49,6 +52,8 @@ log = logging.getLogger("consortia.network")
 TX_FLUSH_SECONDS = 0.01
 TX_FLUSH_COUNT = 2000
 CATCH_UP_GAP = 2
+SNAPSHOT_CHUNK_BYTES = 4 * 2**20
+CATCH_UP_TIMEOUT_S = 20.0
 
 
 class FrameTransport(Protocol):
@@ -83,6 +88,8 @@ class PeerNetwork:
         self._outbox: list[bytes] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._catching_up = False
+        self._snapshot_parts: dict[int, SnapshotChunk] = {}
+        self._catch_up_since = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self.received: dict[str, int] = {}
         node.on_admitted.append(self.spread_txs)
@@ -172,6 +179,10 @@ class PeerNetwork:
             self._answer_heights(sender, msg)
         elif isinstance(msg, HeightResponse):
             self._catch_up(sender, msg)
+        elif isinstance(msg, SnapshotRequest):
+            self._answer_snapshot(sender)
+        elif isinstance(msg, SnapshotChunk):
+            self._receive_snapshot(sender, msg)
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
@@ -192,14 +203,89 @@ class PeerNetwork:
         invariant(self.frames is not None, "network not attached")
         head = self.chain.head.height
         last = min(head, request.from_height + min(request.limit, MAX_BLOCKS_PER_RESPONSE) - 1)
-        blocks = [self.chain.store.block(h) for h in range(request.from_height, last + 1)]
+        blocks = []
+        for height in range(request.from_height, last + 1):
+            try:
+                blocks.append(self.chain.store.block(height))
+            except NotFound:  # a gap below our own snapshot: we never had those blocks
+                break
         self.frames.send(sender, encode_wire(HeightResponse(blocks, head)))
+
+    # --- state snapshots -----------------------------------------------------------------------
+
+    def _answer_snapshot(self, sender: int) -> None:
+        """Send our whole committed state at our head, in chunks that fit a frame."""
+        invariant(self.frames is not None, "network not attached")
+        items, head = self.chain.store.state_items()
+        if head is None:
+            return
+        committed = self.chain.store.block(head.height)
+        chunks: list[list[tuple[bytes, bytes]]] = [[]]
+        size = 0
+        for key, value in items:
+            if size + len(key) + len(value) > SNAPSHOT_CHUNK_BYTES and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((key, value))
+            size += len(key) + len(value) + 8
+        for index, chunk in enumerate(chunks):
+            msg = SnapshotChunk(head.block_id, index, len(chunks), committed if index == 0 else None, chunk)
+            self.frames.send(sender, encode_wire(msg))
+        log.info("sent a snapshot at height %d (%d entries) to validator %d", head.height, len(items), sender)
+
+    def _request_snapshot(self, peer: int) -> None:
+        invariant(self.frames is not None, "network not attached")
+        self._catching_up = True
+        self._snapshot_parts = {}
+        self.frames.send(peer, encode_wire(SnapshotRequest()))
+
+    def _receive_snapshot(self, sender: int, chunk: SnapshotChunk) -> None:
+        invariant(self.driver is not None, "network not attached")
+        parts = self._snapshot_parts
+        if parts and next(iter(parts.values())).snapshot_id != chunk.snapshot_id:
+            parts.clear()  # a different snapshot: start over with this one
+        parts[chunk.index] = chunk
+        if len(parts) < chunk.total:
+            return
+        first = parts.get(0)
+        self._snapshot_parts = {}
+        self._catching_up = False
+        if first is None or first.block is None or len(parts) != chunk.total:
+            log.warning("incomplete snapshot from validator %d", sender)
+            return
+        committed = first.block
+        items = [kv for i in range(chunk.total) for kv in parts[i].items]
+        try:
+            block_id = verify_certified_header(committed.block.header, committed.qc, self.node.genesis)
+            if block_id != chunk.snapshot_id:
+                raise NotFound("the snapshot names another block than the one it carries")
+            self.chain.install_snapshot(committed, items)
+        except ConsortiaError as exc:
+            log.warning("snapshot from validator %d refused: %s", sender, exc.message)
+            return
+        log.info("installed a snapshot at height %d (%d entries) from validator %d",
+                 committed.block.header.height, len(items), sender)
+        self.node.reload_pool()
+        self.driver.restart_core()
 
     # --- catch-up ------------------------------------------------------------------------------
 
     def _note_height(self, sender: int, certified_height: int) -> None:
-        """A peer knows a certified block well above our head: fetch committed blocks."""
-        if certified_height > self.chain.head.height + CATCH_UP_GAP and not self._catching_up:
+        """A peer knows a certified block well above our head: catch up.
+
+        Far behind (more than the chain's ``snapshot_gap``): install a state snapshot first;
+        otherwise fetch and re-execute the committed blocks.
+        """
+        gap = certified_height - self.chain.head.height
+        if self._catching_up and time.monotonic() - self._catch_up_since > CATCH_UP_TIMEOUT_S:
+            self._catching_up = False  # the peer never answered in full: ask again
+        if gap <= CATCH_UP_GAP or self._catching_up:
+            return
+        self._catch_up_since = time.monotonic()
+        log.info("validator %d has certified height %d, %d above ours", sender, certified_height, gap)
+        if gap > self.node.genesis.params.snapshot_gap:
+            self._request_snapshot(sender)
+        else:
             self._request_heights(sender)
 
     def _request_heights(self, peer: int) -> None:

@@ -17,6 +17,7 @@ from consortia.types.consensus import TimeoutVote, Vote
 
 MAX_TXS_PER_MESSAGE = 10_000
 MAX_BLOCKS_PER_RESPONSE = 64
+MAX_SNAPSHOT_CHUNKS = 100_000
 
 
 class ProposalMsg(msgspec.Struct, array_like=True, frozen=True, tag="proposal"):
@@ -68,6 +69,23 @@ class HeightResponse(msgspec.Struct, array_like=True, frozen=True, tag="committe
     head_height: int
 
 
+class SnapshotRequest(msgspec.Struct, array_like=True, frozen=True, tag="get_snapshot"):
+    """Asks for the responder's whole committed state at its head."""
+
+
+class SnapshotChunk(msgspec.Struct, array_like=True, frozen=True, tag="snapshot"):
+    """Part ``index`` of ``total`` of a state snapshot at the block ``snapshot_id``.
+
+    Chunk 0 carries the certified block the state belongs to.
+    """
+
+    snapshot_id: bytes
+    index: int
+    total: int
+    block: CommittedBlock | None
+    items: list[tuple[bytes, bytes]]
+
+
 WireMsg = (
     ProposalMsg
     | VoteMsg
@@ -78,6 +96,8 @@ WireMsg = (
     | BlockResponse
     | HeightRequest
     | HeightResponse
+    | SnapshotRequest
+    | SnapshotChunk
 )
 
 
@@ -94,4 +114,6 @@ def decode_wire(data: bytes) -> WireMsg:
         raise DecodeError(f"too many blocks in one response ({len(msg.blocks)})")
     if isinstance(msg, HeightRequest) and not 0 < msg.limit <= MAX_BLOCKS_PER_RESPONSE:
         raise DecodeError(f"block request limit must be 1..{MAX_BLOCKS_PER_RESPONSE}")
+    if isinstance(msg, SnapshotChunk) and not 0 <= msg.index < msg.total <= MAX_SNAPSHOT_CHUNKS:
+        raise DecodeError("snapshot chunk index out of range")
     return msg

@@ -15,6 +15,8 @@ class ChainParams(msgspec.Struct, array_like=True, frozen=True):
     block_interval_ms: int = 100
     empty_block_interval_ms: int = 1000
     max_expiry_window: int = 1_000_000
+    snapshot_gap: int = 1000
+    """A validator this many blocks behind installs a state snapshot instead of replaying."""
 
 
 class ValidatorInfo(msgspec.Struct, array_like=True, frozen=True):
