@@ -38,45 +38,32 @@ def cli_json(*args: str, check: bool = True) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@dataclass
-class DevNode:
-    home: Path
-    port: int
-    proc: subprocess.Popen[str] | None = None
-    info: dict[str, Any] | None = None
+class NodeProcess:
+    """A `consortia` node process: start it, wait for its API, kill -9 or stop it."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    proc: subprocess.Popen[str] | None
+    url: str
 
-    def start(self, timeout: float = 30) -> dict[str, Any]:
+    def _launch(self, args: list[str], stderr: Any, timeout: float) -> dict[str, Any]:
         self.proc = subprocess.Popen(
-            [*CLI, "dev", "--home", str(self.home), "--api-port", str(self.port), "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            stdin=subprocess.DEVNULL,
+            [*CLI, *args, "--json"],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             err = self.proc.stderr.read() if self.proc.stderr else ""
             raise AssertionError(f"node did not start: {err}")
-        self.info = json.loads(line)
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/v1/status", timeout=1).raise_for_status()
-                return self.info
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("node API did not come up")
+        wait_for(lambda: httpx.get(self.url + "/v1/status", timeout=1).is_success, timeout,
+                 "the node API")
+        return dict(json.loads(line))
 
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        self._close_streams()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -86,58 +73,12 @@ class DevNode:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._close_streams()
+
+    def _close_streams(self) -> None:
         for stream in (self.proc.stdout, self.proc.stderr) if self.proc else ():
             if stream:
                 stream.close()
-
-    def status(self) -> dict[str, Any]:
-        return httpx.get(self.url + "/v1/status", timeout=5).json()
-
-
-@dataclass
-class NetNode:
-    """One validator of a network made by `consortia network init`, run by `node start`."""
-
-    home: Path
-    url: str
-    proc: subprocess.Popen[str] | None = None
-
-    def start(self, timeout: float = 30) -> None:
-        log = open(self.home / "test-node.log", "a")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*CLI, "node", "start", "--home", str(self.home), "--json"],
-            stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert self.proc.stdout is not None
-        if not self.proc.stdout.readline():
-            raise AssertionError(f"{self.home.name} did not start; see {self.home}/test-node.log")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/v1/status", timeout=1).raise_for_status()
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"{self.home.name} API did not come up")
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None and self.proc.stdout:
-            self.proc.stdout.close()
 
     def status(self) -> dict[str, Any]:
         return httpx.get(self.url + "/v1/status", timeout=5).json()
@@ -147,6 +88,38 @@ class NetNode:
 
     def block_id(self, height: int) -> str:
         return str(httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()["id"])
+
+
+@dataclass
+class DevNode(NodeProcess):
+    """`consortia dev`: a one-validator chain."""
+
+    home: Path
+    port: int
+    proc: subprocess.Popen[str] | None = None
+    info: dict[str, Any] | None = None
+
+    @property
+    def url(self) -> str:  # type: ignore[override]
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> dict[str, Any]:
+        args = ["dev", "--home", str(self.home), "--api-port", str(self.port)]
+        self.info = self._launch(args, subprocess.PIPE, timeout)
+        return self.info
+
+
+@dataclass
+class NetNode(NodeProcess):
+    """One validator of a network made by `consortia network init`, run by `node start`."""
+
+    home: Path
+    url: str
+    proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        log = open(self.home / "test-node.log", "a")  # noqa: SIM115
+        self._launch(["node", "start", "--home", str(self.home)], log, timeout)
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:

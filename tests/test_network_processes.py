@@ -104,7 +104,7 @@ def test_far_behind_validator_installs_a_snapshot(tmp_path: Path) -> None:
     base = free_port()
     while base + 104 > 65000:
         base = free_port()
-    params = ChainParams(snapshot_gap=3, empty_block_interval_ms=300)
+    params = ChainParams(snapshot_gap=5, empty_block_interval_ms=300)
     homes = init_network(tmp_path / "net", 4, base_port=base, params=params)
     nodes = [NetNode(h.home, h.api_url) for h in homes]
     info = {"keys": [{"file": str(p), "address": a} for p, a in _dev_keys(tmp_path / "net")]}
@@ -116,16 +116,16 @@ def test_far_behind_validator_installs_a_snapshot(tmp_path: Path) -> None:
         out = json.loads(transfer(info, nodes[0], key=0, to=3, amount=42).stdout)
         assert out["ok"], out
         left_at = max(n.height() for n in nodes[:3])
-        wait_for(lambda: nodes[0].height() >= left_at + 8, 60, "the others to move on")
+        wait_for(lambda: nodes[0].height() >= left_at + 12, 60, "the others to move on")
         nodes[3].start()
         target = nodes[0].height()
         wait_for(lambda: nodes[3].height() >= target, 60, "the far-behind node to catch up")
         log = (nodes[3].home / "test-node.log").read_text()
         assert "installed a snapshot" in log
         same_chain(nodes, depth=0)  # below its snapshot the node never had the blocks
-        out = json.loads(transfer(info, nodes[3], key=3, to=0, amount=2).stdout)
+        out = json.loads(transfer(info, nodes[0], key=3, to=0, amount=2).stdout)
         assert out["ok"], out
-        wait_for(lambda: nodes[0].height() >= out["height"], 20, "node0 to see it")
+        wait_for(lambda: nodes[3].height() >= out["height"], 30, "the caught-up node to follow")
         balance = cli_json("balance", info["keys"][3]["address"], "--node", nodes[3].url)
         assert balance["balance"] == 1_000_000_000_000 + 42 - 2
     finally:

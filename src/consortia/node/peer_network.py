@@ -297,6 +297,9 @@ class PeerNetwork:
     def _catch_up(self, sender: int, response: HeightResponse) -> None:
         """Verify each block's certificate and re-execute it before committing it."""
         invariant(self.driver is not None, "network not attached")
+        if response.head_height - self.chain.head.height > self.node.genesis.params.snapshot_gap:
+            self._request_snapshot(sender)  # further behind than replaying is worth
+            return
         applied = 0
         for committed in response.blocks:
             header = committed.block.header
