@@ -18,6 +18,7 @@ from consortia.execution.accounts import Account, account_key, decode_account, e
 from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import Overlay, StateReader
 from consortia.execution.tx_decode import CheckedTx
+from consortia.execution.tx_policy import TxPolicy
 from consortia.types.receipt import STATUS_OK, Receipt
 
 
@@ -29,6 +30,12 @@ class NativeContract(Protocol):
     name: str
 
     def call(self, ctx: CallContext, method: str, args: bytes) -> None: ...
+
+
+class ContractHost(Protocol):
+    """Runs contracts deployed on chain, by name."""
+
+    def call_contract(self, ctx: CallContext, contract: str, method: str, args: bytes) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +60,17 @@ def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
 
 class Executor:
     def __init__(
-        self, contracts: Mapping[str, NativeContract], fallback: NativeContract | None = None
+        self,
+        contracts: Mapping[str, NativeContract],
+        fallback: ContractHost | None = None,
+        policy: TxPolicy | None = None,
     ) -> None:
         """``contracts``: system contracts by name; ``fallback`` runs every other name
-        (the host of contracts deployed on chain), or None for "no such contract"."""
+        (the host of contracts deployed on chain), or None for "no such contract";
+        ``policy``: the identity and regulator rules every sender must meet."""
         self.contracts = dict(contracts)
         self.fallback = fallback
+        self.policy = policy
 
     def execute(
         self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]
@@ -66,6 +78,7 @@ class Executor:
         writes: dict[bytes, bytes | None] = {}
         view = Overlay(base, writes)
         receipts: list[Receipt] = []
+        policy = self.policy if self.policy is not None and self.policy.applies(base) else None
         for tx in txs:
             try:
                 account = check_sender(view, tx, block.height)
@@ -78,7 +91,7 @@ class Executor:
             writes[account_key(tx.sender)] = encode_account(
                 Account(account.nonce + 1, account.balance)
             )
-            receipts.append(self._run(view, writes, block, tx))
+            receipts.append(self._run(view, writes, block, tx, policy))
         return BlockOutcome(receipts, writes)
 
     def _run(
@@ -87,14 +100,21 @@ class Executor:
         writes: dict[bytes, bytes | None],
         block: BlockContext,
         tx: CheckedTx,
+        policy: TxPolicy | None,
     ) -> Receipt:
         call = tx.body.call
         ctx = CallContext(sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view))
-        contract = self.contracts.get(call.contract) or self.fallback
+        contract = self.contracts.get(call.contract)
         try:
-            if contract is None:
+            if policy is not None:
+                # a freeze or revocation earlier in this block refuses the rest: failed receipt
+                policy.check(view, tx.sender, call, block.height)
+            if contract is not None:
+                contract.call(ctx, call.method, call.args)
+            elif self.fallback is not None:
+                self.fallback.call_contract(ctx, call.contract, call.method, call.args)
+            else:
                 raise InvalidCall(f"no contract named {call.contract!r}")
-            contract.call(ctx, call.method, call.args)
         except ConsortiaError as exc:
             return Receipt(tx.hash, exc.code, exc.message, ctx.steps, [])
         writes.update(ctx.state.writes)

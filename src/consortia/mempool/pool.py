@@ -37,6 +37,7 @@ from consortia.errors import (
 from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.state_view import StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
+from consortia.execution.tx_policy import TxPolicy
 from consortia.types.genesis import ChainParams
 
 if TYPE_CHECKING:
@@ -77,11 +78,13 @@ class Mempool:
         params: ChainParams,
         snapshot: Callable[[], StateSnapshot],
         is_committed: Callable[[bytes], bool],
+        policy: TxPolicy | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.suite = suite
         self.params = params
         self._snapshot = snapshot
+        self._policy = policy
         self._is_committed = is_committed
         self._waiting: dict[bytes, CheckedTx] = {}
         self._in_flight: dict[bytes, CheckedTx] = {}
@@ -138,11 +141,14 @@ class Mempool:
         """Phase 2 (node thread): stateful checks; accepted transactions join the pool."""
         results: list[Admitted] = []
         with self._snapshot() as state:
+            policy = self._policy if self._policy is not None and self._policy.applies(state) else None
             for item in prepared:
                 if isinstance(item, ConsortiaError):
                     results.append(Admitted(None, item))
                     continue
                 try:
+                    if policy is not None:
+                        policy.check(state, item.sender, item.body.call, next_height)
                     self._admit_one(state, item, next_height)
                 except ConsortiaError as exc:
                     results.append(Admitted(item.hash, exc))

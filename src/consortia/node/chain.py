@@ -13,13 +13,23 @@ from dataclasses import dataclass
 
 from consortia.codec import encode
 from consortia.contracts.native_currency import NativeCurrency
+from consortia.contracts.permissioned import (
+    genesis_records,
+    is_approved_code,
+    required_accounts,
+    system_contracts,
+)
+from consortia.contracts.permissioned.currency import GuardedCurrency
+from consortia.contracts.python.host import PythonContractHost
+from consortia.contracts.python.registry import ContractRegistry
 from consortia.crypto.suites import Suite, get_suite
 from consortia.errors import ConfigError, ConsortiaError, NotFound
 from consortia.execution.accounts import Account, account_key, encode_account
-from consortia.execution.context import BlockContext
-from consortia.execution.executor import Executor, InvalidBlock
+from consortia.execution.context import BlockContext, CallContext
+from consortia.execution.executor import Executor, InvalidBlock, NativeContract
 from consortia.execution.state_view import Overlay, StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
+from consortia.execution.tx_policy import TxPolicy
 from consortia.invariant import invariant
 from consortia.ledger.chain_store import ChainStore, Head, StateSnapshot
 from consortia.ledger.merkle import merkle_root
@@ -33,6 +43,10 @@ from consortia.types.genesis import Genesis
 from consortia.types.receipt import Receipt
 
 EMPTY_STATE_ROOT = b"\x00" * 32
+
+
+def _approved_by_governance(ctx: CallContext, name: str, code_hash: bytes) -> bool:
+    return is_approved_code(ctx.state.get, name, code_hash)
 BLOCK_DOMAIN = b"consortia/block/v1"
 
 
@@ -68,7 +82,12 @@ class Chain:
         self.params = genesis.params
         self.suite = get_suite(genesis.suite)
         self.hash = self.suite.hash
-        self.executor = Executor({"currency": NativeCurrency()})
+        self.contract_host = PythonContractHost()
+        self.executor = Executor(
+            self._system_contracts(genesis, self.contract_host),
+            fallback=self.contract_host,
+            policy=TxPolicy(),
+        )
         self.evidence = EvidenceBook(
             genesis.chain_id, self.suite, [v.public_key for v in genesis.validators]
         )
@@ -90,8 +109,22 @@ class Chain:
         self.head: Head = head  # type: ignore[assignment]
         self.head_header: Header = store.block(self.head.height).block.header
         self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, store.snapshot, store.has_tx
+            self.chain_id, self.suite, self.params, store.snapshot, store.has_tx, TxPolicy()
         )
+
+    @staticmethod
+    def _system_contracts(genesis: Genesis, host: PythonContractHost) -> dict[str, NativeContract]:
+        """An open chain (no organisations in genesis) has the plain currency and lets anyone
+        deploy contracts; a permissioned one adds identity, governance and the regulator, guards
+        the currency, and deploys or upgrades only code that governance approved."""
+        if not genesis.orgs:
+            return {"currency": NativeCurrency(), "contracts": ContractRegistry(host)}
+        approved = _approved_by_governance
+        return {
+            **system_contracts(),
+            "currency": GuardedCurrency(),
+            "contracts": ContractRegistry(host, may_deploy=approved, may_upgrade=approved),
+        }
 
     # --- ids and roots ------------------------------------------------------------------
 
@@ -121,6 +154,14 @@ class Chain:
             if len(alloc.address) != 20 or key in writes or alloc.balance < 0:
                 raise ConfigError(f"bad genesis allocation for 0x{alloc.address.hex()}")
             writes[key] = encode_account(Account(0, alloc.balance))
+        if g.orgs:
+            writes.update(
+                genesis_records(
+                    g.orgs, suite=g.suite, validators=g.validators, identities=g.identities, gov=g.gov
+                )
+            )
+            for address in required_accounts(g.orgs, g.identities):
+                writes.setdefault(account_key(address), encode_account(Account(0, 0)))
         root, nodes = self.tree.update(EMPTY_STATE_ROOT, sorted(writes.items()))
         header = Header(
             chain_id=g.chain_id,
@@ -337,7 +378,7 @@ class Chain:
         self.head_header = header
         self.tree = MerkleTree(self._get_node, self.hash)
         self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, self.store.snapshot, self.store.has_tx
+            self.chain_id, self.suite, self.params, self.store.snapshot, self.store.has_tx, TxPolicy()
         )
 
     # --- commit -------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec
+
 
 class ChainParams(msgspec.Struct, array_like=True, frozen=True):
     """Limits every node enforces identically; changed later only by governance."""
@@ -36,3 +38,7 @@ class Genesis(msgspec.Struct, array_like=True, frozen=True):
     validators: list[ValidatorInfo]
     allocations: list[Allocation]
     params: ChainParams = ChainParams()
+    orgs: list[OrgSpec] = msgspec.field(default_factory=list)
+    """Organisations with their CAs and admins; none = an open chain (no identity checks)."""
+    identities: list[IdentitySpec] = msgspec.field(default_factory=list)
+    gov: GovParams = GovParams()

@@ -73,10 +73,6 @@ class RegulatorCannotTransfer(PermissionDenied):
 # --- identity contract ------------------------------------------------------------------------
 
 
-class UnknownOrganisation(TxRejected):
-    code = "unknown_org"
-
-
 class AlreadyEnrolled(TxRejected):
     code = "already_enrolled"
     http_status = 409

@@ -1,0 +1,145 @@
+"""Policy hooks the mempool and the executor call; pure functions of state (and the block).
+
+* :func:`check_sender` — every transaction, at admission *and* at execution: the sender is an
+  enrolled, active identity of an active organisation and not frozen.
+* :func:`check_call` — every transaction, before its contract runs: role rules that do not live
+  inside a contract (the regulator's staff cannot call money-moving methods).
+* :func:`check_transfer` — inside the currency's ``transfer`` (and any asset contract's), *before*
+  moving value: recipient active and not frozen, asset not frozen, KYC tier limits. Records the
+  sender's running daily total, so it must run in the same transaction context as the transfer.
+* :func:`observe_transfer` — *after* the value moved: alert rules (large amount, structuring,
+  velocity); alerts are written and emitted with the transaction.
+
+Recipients: a payment may only go to an enrolled, active, unfrozen identity (every account is
+bound to a real identity). Tier limits: ``per_payment`` and ``daily`` are those of the sender's
+tier; ``balance`` is the recipient's tier limit on its balance after the payment. The day is the
+UTC day of the *block timestamp* (``timestamp_ms // 86_400_000``).
+"""
+
+from __future__ import annotations
+
+from consortia.contracts.permissioned import alerting, keys
+from consortia.contracts.permissioned.directory import active_identity, in_regulator_org
+from consortia.contracts.permissioned.errors import (
+    AccountFrozen,
+    AssetFrozen,
+    LimitExceeded,
+    RegulatorCannotTransfer,
+)
+from consortia.contracts.permissioned.records import DailyTotal, Identity
+from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
+from consortia.contracts.permissioned.store import StateGet, read, write
+from consortia.execution.accounts import account_key, decode_account
+from consortia.execution.context import CallContext
+
+NATIVE = "native"
+DAY_MS = 86_400_000
+MONEY_METHODS: frozenset[tuple[str, str]] = frozenset({("currency", "transfer")})
+"""(contract, method) pairs that move value; extend when asset contracts are added."""
+
+
+def permissioned(state_get: StateGet) -> bool:
+    """True when genesis set up the permission layer (``perm/cfg`` exists). A chain without it
+    (no ``orgs`` in genesis) runs open: callers should then skip these hooks."""
+    return state_get(keys.CONFIG) is not None
+
+
+def check_sender(state_get: StateGet, sender: bytes, height: int) -> None:
+    """Refuse a transaction whose sender is unknown, revoked, of a removed org, or frozen.
+
+    ``height`` is the height the transaction is admitted for / executed at (reserved for rules
+    with an effective height; today every change takes effect at once).
+    """
+    _active_unfrozen(state_get, sender, "sender")
+
+
+def _active_unfrozen(state_get: StateGet, address: bytes, who: str) -> Identity:
+    ident, _ = active_identity(state_get, address, who)
+    if is_frozen(state_get, address):
+        raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
+    return ident
+
+
+def check_call(
+    state_get: StateGet,
+    sender: bytes,
+    contract: str,
+    method: str,
+    money_methods: frozenset[tuple[str, str]] = MONEY_METHODS,
+) -> None:
+    """Role rules outside any contract: regulator identities cannot move money."""
+    if (contract, method) in money_methods and in_regulator_org(state_get, sender):
+        raise RegulatorCannotTransfer(
+            f"0x{sender.hex()} belongs to the regulator, which cannot move money ({contract}.{method})"
+        )
+
+
+def check_transfer(
+    ctx: CallContext,
+    sender: bytes,
+    to: bytes,
+    amount: int,
+    asset: str = NATIVE,
+    recipient_balance: int | None = None,
+) -> None:
+    """Refuse a payment the rules forbid; record the sender's daily total. Call before moving.
+
+    ``recipient_balance``: the recipient's balance of ``asset`` before the payment; read from
+    the native account record when ``asset`` is native and it is not given; for other assets the
+    balance limit is checked only when it is given.
+    """
+    state_get = ctx.state.get
+    check_call(state_get, sender, "currency", "transfer")
+    payer = _active_unfrozen(state_get, sender, "sender")
+    if is_asset_frozen(state_get, asset):
+        raise AssetFrozen(f"asset {asset!r} is frozen by the regulator", asset=asset)
+    payee = _active_unfrozen(state_get, to, "recipient")
+    _check_sender_limits(ctx, payer, amount)
+    if recipient_balance is None and asset == NATIVE:
+        raw = state_get(account_key(to))
+        recipient_balance = decode_account(raw).balance if raw is not None else 0
+    balance_cap = limits(state_get, payee.kyc_tier).balance
+    if recipient_balance is not None and balance_cap is not None and recipient_balance + amount > balance_cap:
+        raise LimitExceeded(
+            f"recipient's balance would be {recipient_balance + amount}, above the tier "
+            f"{payee.kyc_tier} balance limit {balance_cap}",
+            limit="balance",
+            tier=payee.kyc_tier,
+            cap=balance_cap,
+        )
+
+
+def _check_sender_limits(ctx: CallContext, payer: Identity, amount: int) -> None:
+    tier = limits(ctx.state.get, payer.kyc_tier)
+    if tier.per_payment is not None and amount > tier.per_payment:
+        raise LimitExceeded(
+            f"payment of {amount} is above the tier {payer.kyc_tier} per-payment limit {tier.per_payment}",
+            limit="per_payment",
+            tier=payer.kyc_tier,
+            cap=tier.per_payment,
+        )
+    day = ctx.block.timestamp_ms // DAY_MS
+    key = keys.daily(payer.address)
+    current = read(ctx.state.get, key, DailyTotal)
+    spent = current.total if current is not None and current.day == day else 0
+    count = current.count if current is not None and current.day == day else 0
+    if tier.daily is not None and spent + amount > tier.daily:
+        raise LimitExceeded(
+            f"payments today would total {spent + amount}, above the tier {payer.kyc_tier} "
+            f"daily limit {tier.daily} (already {spent})",
+            limit="daily",
+            tier=payer.kyc_tier,
+            cap=tier.daily,
+        )
+    write(ctx.state, key, DailyTotal(day, spent + amount, count + 1))
+
+
+def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) -> None:
+    """Evaluate the alert rules on a payment that went through. Call after moving value."""
+    alerting.observe(ctx, sender, amount)
+
+
+def daily_total(state_get: StateGet, address: bytes, timestamp_ms: int) -> int:
+    """What ``address`` has paid out on the UTC day of ``timestamp_ms``."""
+    current = read(state_get, keys.daily(address), DailyTotal)
+    return current.total if current is not None and current.day == timestamp_ms // DAY_MS else 0

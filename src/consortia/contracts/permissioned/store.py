@@ -1,0 +1,48 @@
+"""Reading and writing canonical records through a ``state_get`` callable or a TxState."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from consortia.codec import decode, decode_any, encode
+from consortia.errors import DecodeError, InvalidCall
+from consortia.execution.context import TxState
+
+StateGet = Callable[[bytes], bytes | None]
+"""Read one state key: ``TxState.get``, ``StateReader.get`` or ``dict.get`` all fit."""
+
+T = TypeVar("T")
+
+
+def read(state_get: StateGet, key: bytes, typ: type[T]) -> T | None:
+    raw = state_get(key)
+    return None if raw is None else decode(raw, typ)
+
+
+def read_int(state_get: StateGet, key: bytes, default: int = 0) -> int:
+    raw = state_get(key)
+    if raw is None:
+        return default
+    value = decode_any(raw, int)
+    return int(value)
+
+
+def write(state: TxState, key: bytes, obj: object) -> None:
+    state.set(key, encode(obj))
+
+
+def next_id(state: TxState, key: bytes) -> int:
+    """Take the next id from a counter record (ids start at 1) and advance it."""
+    current = read_int(state.get, key, 1)
+    state.set(key, encode(current + 1))
+    return current
+
+
+def decode_args(args: bytes, typ: object, signature: str) -> tuple[Any, ...]:
+    """Decode a method's canonical argument list, or refuse the call naming the signature."""
+    try:
+        value = decode_any(args, typ)
+    except DecodeError as exc:
+        raise InvalidCall(f"arguments must be the canonical list {signature}: {exc.message}") from None
+    return tuple(value)

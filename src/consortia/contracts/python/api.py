@@ -1,0 +1,151 @@
+"""The contract API: what contract source imports as ``consortia_contract``.
+
+    from consortia_contract import Contract, Map, Value, public, view, require
+
+    class Counter(Contract):
+        count = Value(int)
+        by_caller = Map(bytes, int)
+
+        @public
+        def bump(self, amount: int) -> None:
+            require(amount > 0, "amount must be positive")
+            self.count += amount
+            self.by_caller[self.caller] += amount
+            self.emit("Bumped", by=self.caller, amount=amount)
+
+        @view
+        def total(self) -> int:
+            return self.count
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from consortia.contracts.python.classes import UserMeta
+from consortia.contracts.python.errors import ContractFailed
+from consortia.contracts.python.storage import Map, Value
+
+if TYPE_CHECKING:
+    from consortia.contracts.python.frame import BlockInfo, Frame
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KIND_ATTRIBUTE = "_consortia_kind"
+PUBLIC, VIEW = "public", "view"
+CONTRACT_DOMAIN = b"consortia/contract\x00"
+RESERVED_NAMES = frozenset({
+    "caller", "origin", "block", "address", "tx_hash", "emit", "call", "try_call", "init",
+})
+"""Names a contract class may not redefine (``init`` may be defined, as the constructor)."""
+
+
+def address_of(contract: str) -> bytes:
+    """The 20-byte address of the contract named ``contract`` (its ``caller`` in other contracts)."""
+    if not isinstance(contract, str):
+        raise ContractFailed("address_of() takes a contract name")
+    return hashlib.sha256(CONTRACT_DOMAIN + contract.encode()).digest()[:20]
+
+
+def public(fn: F) -> F:
+    """A method transactions may call; it may change state."""
+    setattr(fn, KIND_ATTRIBUTE, PUBLIC)
+    return fn
+
+
+def view(fn: F) -> F:
+    """A read-only method: any write or event in it (or in calls it makes) fails."""
+    setattr(fn, KIND_ATTRIBUTE, VIEW)
+    return fn
+
+
+def require(condition: Any, message: str = "requirement failed") -> None:
+    """Stop the call with ``message`` (which reaches the caller) unless ``condition`` holds."""
+    if not condition:
+        fail(message)
+
+
+def fail(message: str) -> None:
+    """Stop the call: its writes roll back and the caller gets ``message``."""
+    if not isinstance(message, str):
+        raise ContractFailed("fail() and require() take a text message")
+    raise ContractFailed(message[:1000])
+
+
+def make_sha256(charge: Callable[[int], None]) -> Callable[[bytes], bytes]:
+    def sha256(data: bytes) -> bytes:
+        """SHA-256 of ``data``."""
+        if not isinstance(data, bytes):
+            raise ContractFailed("sha256() takes bytes")
+        charge(10 + len(data) // 64)
+        return hashlib.sha256(data).digest()
+
+    return sha256
+
+
+class Contract(metaclass=UserMeta):
+    """Base of a contract class. Declare storage as class attributes (``Value``, ``Map``), mark
+    methods ``@public`` or ``@view``, and optionally define ``init(self, ...)``: it runs once, at
+    deploy, with the deploy arguments."""
+
+    __slots__ = ("_rt",)
+    _rt: Frame
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(getattr(type(self), name, None), Value):
+            object.__setattr__(self, name, value)
+            return
+        raise ContractFailed(
+            f"cannot set {name!r}: contract attributes do not persist; declare "
+            f"`{name} = Value(type)` in the class to store it"
+        )
+
+    @property
+    def caller(self) -> bytes:
+        """Who called: the transaction's sender, or the calling contract's address."""
+        return self._rt.caller
+
+    @property
+    def origin(self) -> bytes:
+        """The sender of the transaction, however deep the call."""
+        return self._rt.origin
+
+    @property
+    def address(self) -> bytes:
+        """This contract's own address."""
+        return self._rt.address
+
+    @property
+    def tx_hash(self) -> bytes:
+        return self._rt.tx_hash
+
+    @property
+    def block(self) -> BlockInfo:
+        """The block being executed: ``height``, ``timestamp_ms``, ``chain_id``."""
+        return self._rt.block
+
+    def emit(self, name: str, **fields: Any) -> None:
+        """Announce an event ``name`` with plain-data ``fields`` (kept in the receipt)."""
+        frame = self._rt
+        frame.host.emit(frame, name, fields)
+
+    def call(self, contract: str, method: str, *args: Any) -> Any:
+        """Call another contract; if it fails, this call fails too."""
+        frame = self._rt
+        return frame.host.call_from(frame, contract, method, list(args))
+
+    def try_call(self, contract: str, method: str, *args: Any) -> tuple[bool, Any]:
+        """Call another contract; ``(True, result)``, or ``(False, message)`` with the callee's
+        writes and events rolled back. Running out of steps is never caught."""
+        frame = self._rt
+        return frame.host.try_call_from(frame, contract, method, list(args))
+
+
+def api_namespace(charge: Callable[[int], None]) -> dict[str, Any]:
+    """The names a contract may import, bound to one host's meter."""
+    return {
+        "Contract": Contract, "Map": Map, "Value": Value, "public": public, "view": view,
+        "require": require, "fail": fail, "sha256": make_sha256(charge), "address_of": address_of,
+    }

@@ -1,0 +1,274 @@
+"""The host of deployed Python contracts: loads them from state, runs methods under the meter.
+
+Wiring: the executor should route every call whose contract is not a system contract to
+:meth:`PythonContractHost.call_contract` (``bound(name)`` adapts one contract to the plain
+``NativeContract`` protocol). One host runs one call at a time (a lock), because its meter and
+guards are shared by every contract module it has loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from consortia.contracts.python.api import address_of, api_namespace
+from consortia.contracts.python.errors import (
+    BadArguments,
+    CallTooDeep,
+    ContractFailed,
+    NoSuchContract,
+    NoSuchMethod,
+    OutOfSteps,
+    ReadOnlyViolation,
+)
+from consortia.contracts.python.frame import BlockInfo, Frame
+from consortia.contracts.python.guards import Guards
+from consortia.contracts.python.layout import code_key, decode_meta, meta_key
+from consortia.contracts.python.limits import (
+    COST_CONTRACT_CALL,
+    COST_EVENT,
+    COST_PER_32_BYTES,
+    DEFAULT_STEP_BUDGET,
+    MAX_CONTRACT_CALL_DEPTH,
+    MAX_EVENT_BYTES,
+    MAX_STORED_VALUE_BYTES,
+    MODULE_LOAD_STEPS,
+)
+from consortia.contracts.python.loader import INIT, LoadedContract, MethodSpec, compile_module, load_module
+from consortia.contracts.python.metering import Meter
+from consortia.contracts.python.plain_data import copy_plain, decode_args, encode_plain
+from consortia.contracts.python.safe_builtins import SafeBuiltins
+from consortia.contracts.python.source_hash import code_hash_of
+from consortia.errors import ConsortiaError
+from consortia.execution.context import BlockContext, CallContext, TxState
+from consortia.execution.state_view import StateReader
+from consortia.types.receipt import Event
+
+ZERO_ADDRESS = bytes(20)
+SAFE_ARG_TYPES = (str, int, bytes, bool, type(None))
+
+
+def failure_message(exc: BaseException) -> str:
+    """A deterministic message for an exception raised by contract code (no object addresses)."""
+    name = type(exc).__name__
+    if type(exc).__module__ == "builtins" and all(isinstance(a, SAFE_ARG_TYPES) for a in exc.args):
+        text = str(exc)
+        return f"{name}: {text}"[:500] if text else name
+    return name
+
+
+class FunctionReader:
+    """Adapts ``get(key) -> bytes | None`` to a StateReader."""
+
+    __slots__ = ("get",)
+
+    def __init__(self, get: Callable[[bytes], bytes | None]) -> None:
+        self.get = get
+
+
+def as_reader(state: StateReader | Callable[[bytes], bytes | None]) -> StateReader:
+    return state if hasattr(state, "get") else FunctionReader(state)  # type: ignore[arg-type]
+
+
+class BoundContract:
+    """One deployed contract seen through the ``NativeContract`` protocol."""
+
+    def __init__(self, host: PythonContractHost, name: str) -> None:
+        self.host = host
+        self.name = name
+
+    def call(self, ctx: CallContext, method: str, args: bytes) -> None:
+        self.host.call_contract(ctx, self.name, method, args)
+
+
+class PythonContractHost:
+    name = "python"
+
+    def __init__(
+        self,
+        budget: int = DEFAULT_STEP_BUDGET,
+        budget_for: Callable[[CallContext], int] | None = None,
+    ) -> None:
+        """``budget``: steps per transaction; ``budget_for(ctx)`` overrides it per transaction
+        (for when transactions carry their own budget)."""
+        self.budget = budget
+        self.budget_for = budget_for or (lambda ctx: self.budget)
+        self.meter = Meter()
+        self.guards = Guards(self.meter)
+        self.builtins = SafeBuiltins(self.guards).build()
+        self.guard_globals = self.guards.globals()
+        self.api = api_namespace(self.meter.charge)
+        self.cache: dict[bytes, LoadedContract] = {}
+        self.addresses: dict[str, bytes] = {}
+        self.last_block: tuple[BlockContext | None, BlockInfo | None] = (None, None)
+        self.lock = threading.RLock()
+
+    # --- loading ------------------------------------------------------------------------
+
+    def module_globals(self) -> dict[str, Any]:
+        return {"__builtins__": self.builtins, "__name__": "contract", **self.guard_globals, **self.api}
+
+    def compile(self, source: str) -> LoadedContract:
+        """Check, instrument and load ``source`` (cached by code hash). Module bodies run under
+        their own fixed budget so a cache miss never changes a transaction's step count."""
+        code_hash = code_hash_of(source)
+        cached = self.cache.get(code_hash)
+        if cached is not None:
+            return cached
+        code = compile_module(source)
+        meter = self.meter
+        saved = (meter.budget, meter.left, meter.depth)
+        meter.reset(MODULE_LOAD_STEPS)
+        try:
+            loaded = load_module(code, code_hash, self.module_globals())
+        except ConsortiaError:
+            raise
+        except Exception as exc:
+            raise ContractFailed(f"contract module failed to load: {failure_message(exc)}") from None
+        finally:
+            meter.budget, meter.left, meter.depth = saved
+        self.cache[code_hash] = loaded
+        return loaded
+
+    def loaded(self, state: StateReader, contract: str) -> LoadedContract:
+        raw_meta = state.get(meta_key(contract)) if isinstance(contract, str) else None
+        if raw_meta is None:
+            raise NoSuchContract(f"no contract named {contract!r}")
+        meta = decode_meta(raw_meta)
+        cached = self.cache.get(meta.code_hash)
+        if cached is not None:
+            return cached
+        raw_code = state.get(code_key(meta.code_hash))
+        if raw_code is None:
+            raise NoSuchContract(f"code of contract {contract!r} is missing from state")
+        return self.compile(raw_code.decode("utf-8"))
+
+    # --- entry points -------------------------------------------------------------------
+
+    def bound(self, contract: str) -> BoundContract:
+        return BoundContract(self, contract)
+
+    def call_contract(self, ctx: CallContext, contract: str, method: str, args: bytes) -> None:
+        """Run ``contract.method(*args)`` as a transaction; steps used are added to ``ctx.steps``."""
+        values = decode_args(args)
+        with self.lock:
+            self.meter.reset(self.budget_for(ctx))
+            try:
+                frame = self.top_frame(ctx, contract, read_only=False)
+                self.run(frame, self.loaded(ctx.state, contract), method, values)
+            finally:
+                ctx.steps += self.meter.used
+
+    def run_view(
+        self,
+        state: StateReader | Callable[[bytes], bytes | None],
+        block: BlockContext,
+        contract: str,
+        method: str,
+        args: bytes | list[Any],
+        caller: bytes = ZERO_ADDRESS,
+    ) -> Any:
+        """A read-only query outside any transaction: the method's result as plain data."""
+        values = decode_args(args) if isinstance(args, bytes) else list(args)
+        ctx = CallContext(sender=caller, tx_hash=b"", block=block, state=TxState(as_reader(state)))
+        with self.lock:
+            self.meter.reset(self.budget)
+            frame = self.top_frame(ctx, contract, read_only=True)
+            result = self.run(frame, self.loaded(ctx.state, contract), method, values)
+        return copy_plain(result, "view result", MAX_STORED_VALUE_BYTES)
+
+    def run_init(self, ctx: CallContext, contract: str, loaded: LoadedContract, args: list[Any]) -> None:
+        """Run the constructor of a freshly deployed contract (the meter is already running)."""
+        if loaded.init is None:
+            if args:
+                raise BadArguments(f"contract {contract!r} has no init() to take deploy arguments")
+            return
+        frame = self.top_frame(ctx, contract, read_only=False)
+        self.execute(frame, loaded, loaded.init, args)
+
+    def top_frame(self, ctx: CallContext, contract: str, read_only: bool) -> Frame:
+        return Frame(
+            host=self, contract=contract, address=self.address_of(contract), caller=ctx.sender,
+            origin=ctx.sender, tx_hash=ctx.tx_hash, block=self.block_info(ctx.block),
+            state=ctx.state, events=ctx.events, meter=self.meter, read_only=read_only, depth=0,
+        )
+
+    def address_of(self, contract: str) -> bytes:
+        address = self.addresses.get(contract)
+        if address is None:
+            if len(self.addresses) > 10_000:
+                self.addresses.clear()
+            address = self.addresses[contract] = address_of(contract)
+        return address
+
+    def block_info(self, block: BlockContext) -> BlockInfo:
+        """One immutable BlockInfo per block, shared by the block's calls."""
+        last, info = self.last_block
+        if last is not block or info is None:
+            info = BlockInfo(block)
+            self.last_block = (block, info)
+        return info
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self, frame: Frame, loaded: LoadedContract, method: str, args: list[Any]) -> Any:
+        spec = loaded.methods.get(method) if isinstance(method, str) else None
+        if spec is None:
+            raise NoSuchMethod(
+                f"contract {frame.contract!r} has no method {method!r}; methods: {loaded.method_names()}"
+            )
+        if spec.kind == "view":
+            frame.read_only = True
+        return self.execute(frame, loaded, spec, args)
+
+    def execute(self, frame: Frame, loaded: LoadedContract, spec: MethodSpec, args: list[Any]) -> Any:
+        spec.check_args(args)
+        instance = object.__new__(loaded.cls)
+        object.__setattr__(instance, "_rt", frame)
+        try:
+            return spec.fn(instance, *args)
+        except ConsortiaError:
+            raise
+        except RecursionError:
+            raise CallTooDeep("nesting too deep (Python recursion limit)") from None
+        except Exception as exc:
+            raise ContractFailed(failure_message(exc)) from None
+
+    def call_from(self, parent: Frame, contract: Any, method: Any, args: list[Any]) -> Any:
+        if not isinstance(contract, str) or not isinstance(method, str):
+            raise ContractFailed("call() takes a contract name and a method name")
+        if parent.depth + 1 > MAX_CONTRACT_CALL_DEPTH:
+            raise CallTooDeep(f"more than {MAX_CONTRACT_CALL_DEPTH} nested contract calls")
+        self.meter.charge(COST_CONTRACT_CALL)
+        values = copy_plain(args, "call arguments", MAX_STORED_VALUE_BYTES)
+        loaded = self.loaded(parent.state, contract)
+        frame = parent.child(contract, self.address_of(contract), read_only=False)
+        result = self.run(frame, loaded, method, values)
+        return copy_plain(result, "call result", MAX_STORED_VALUE_BYTES)
+
+    def try_call_from(self, parent: Frame, contract: Any, method: Any, args: list[Any]) -> tuple[bool, Any]:
+        state, events, meter = parent.state, parent.events, self.meter
+        writes = dict(state.writes)
+        event_count = len(events)
+        depth = meter.depth
+        try:
+            return True, self.call_from(parent, contract, method, args)
+        except (OutOfSteps, ReadOnlyViolation):
+            raise
+        except ConsortiaError as exc:
+            state.writes = writes
+            del events[event_count:]
+            meter.depth = depth
+            return False, exc.message
+
+    def emit(self, frame: Frame, name: Any, fields: dict[str, Any]) -> None:
+        frame.check_writable("emit events")
+        if not isinstance(name, str) or not name:
+            raise ContractFailed("emit() takes an event name")
+        data = encode_plain(dict(sorted(fields.items())), f"event {name}", MAX_EVENT_BYTES)
+        self.meter.charge(COST_EVENT + COST_PER_32_BYTES * (len(data) >> 5))
+        frame.events.append(Event(frame.contract, name, data))
+
+
+__all__ = ["INIT", "PythonContractHost"]

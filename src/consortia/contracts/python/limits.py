@@ -1,0 +1,32 @@
+"""Every limit of the Python contract runtime, in one place. Changing one changes consensus."""
+
+from __future__ import annotations
+
+MAX_SOURCE_BYTES = 64 * 1024
+MAX_AST_NODES = 20_000
+MAX_AST_DEPTH = 60
+
+DEFAULT_STEP_BUDGET = 1_000_000
+MODULE_LOAD_STEPS = 100_000
+MAX_CALL_DEPTH = 64
+MAX_CONTRACT_CALL_DEPTH = 8
+
+MAX_INT_BITS = 4096
+MAX_SEQUENCE_LEN = 100_000
+"""Items of a list/tuple/dict, characters of a str, bytes of a bytes: any single value."""
+
+MAX_STORED_VALUE_BYTES = 64 * 1024
+MAX_STORAGE_KEY_BYTES = 1024
+MAX_EVENT_BYTES = 16 * 1024
+MAX_PLAIN_DEPTH = 16
+MAX_NAME_LEN = 64
+
+# step costs
+COST_STATEMENT = 1
+COST_STORAGE_READ = 20
+COST_STORAGE_WRITE = 50
+COST_PER_32_BYTES = 1
+COST_EVENT = 30
+COST_CONTRACT_CALL = 100
+COST_LINEAR_DIVISOR = 64
+"""Operations linear in a value's size cost 1 step per this many items or bytes."""

@@ -1,0 +1,24 @@
+"""Who may send what: the identity and regulator rules applied to every transaction.
+
+The same checks run at admission (the mempool) and at execution (the executor), so no rule
+lives only in the API or the CLI: a hand-crafted transaction sent straight to a node meets
+exactly the same refusals. On a chain whose genesis names no organisations (an open dev chain)
+there is nothing to check.
+"""
+
+from __future__ import annotations
+
+from consortia.contracts.permissioned import check_call, check_sender, permissioned
+from consortia.execution.state_view import StateReader
+from consortia.types.transaction import Call
+
+
+class TxPolicy:
+    def applies(self, state: StateReader) -> bool:
+        """Whether this chain has organisations (then every sender needs an identity)."""
+        return permissioned(state.get)
+
+    def check(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
+        """Raise the typed refusal (unknown or revoked identity, frozen account, role) or pass."""
+        check_sender(state.get, sender, height)
+        check_call(state.get, sender, call.contract, call.method)
