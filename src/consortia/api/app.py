@@ -22,7 +22,9 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from consortia import __version__
+from consortia.api.contract_routes import contract_routes
 from consortia.api.openapi import openapi_spec
+from consortia.api.perm_routes import perm_routes
 from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
@@ -334,6 +336,7 @@ def create_app(node: Node) -> Starlette:
         Route("/metrics", metrics),
         Route("/openapi.json", spec),
     ]
+    routes += contract_routes(node) + perm_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error

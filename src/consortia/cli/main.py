@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from consortia.cli import contract_cmds, perm_cmds
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
@@ -33,6 +34,8 @@ node_app = typer.Typer(no_args_is_help=True, help="Run a node.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(node_app, name="node")
 app.add_typer(network_app, name="network")
+contract_cmds.register(app)
+perm_cmds.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
