@@ -106,6 +106,7 @@ class ConsensusCore:
         quorum = self.quorum_size()
         self.rules = self.make_safety_rules(config.chain_id, me, sign, safety)
         self.certs = CertificateChecker(config, verify, quorum)
+        self.certs.trust(root_qc)
         self.tree = BlockTree(root, root_qc, config.max_orphan_blocks)
         self.votes = VoteCollector(quorum)
         self.timeouts = TimeoutCollector(quorum)
