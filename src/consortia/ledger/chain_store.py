@@ -46,14 +46,19 @@ class Head(tuple[int, bytes, bytes]):
 class StateSnapshot:
     """A consistent read-only view of committed state (one LMDB read transaction)."""
 
-    __slots__ = ("_db", "_txn")
+    __slots__ = ("_db", "_tx_db", "_txn")
 
-    def __init__(self, env: lmdb.Environment, db: lmdb._Database) -> None:
+    def __init__(self, env: lmdb.Environment, db: lmdb._Database, tx_db: lmdb._Database) -> None:
         self._txn = env.begin(db=db, buffers=False)
         self._db = db
+        self._tx_db = tx_db
 
     def get(self, key: bytes) -> bytes | None:
         return self._txn.get(key)
+
+    def has_tx(self, tx_hash: bytes) -> bool:
+        """Whether a committed block holds this transaction, in the same consistent view."""
+        return self._txn.get(tx_hash, db=self._tx_db) is not None
 
     def close(self) -> None:
         self._txn.abort()
@@ -202,7 +207,7 @@ class ChainStore:
     # --- reading ------------------------------------------------------------------------
 
     def snapshot(self) -> StateSnapshot:
-        return StateSnapshot(self.env, self._state)
+        return StateSnapshot(self.env, self._state, self._tx_index)
 
     def state_get(self, key: bytes) -> bytes | None:
         with self.env.begin(db=self._state) as txn:

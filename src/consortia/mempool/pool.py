@@ -77,7 +77,6 @@ class Mempool:
         suite: Suite,
         params: ChainParams,
         snapshot: Callable[[], StateSnapshot],
-        is_committed: Callable[[bytes], bool],
         policy: TxPolicy | None = None,
     ) -> None:
         self.chain_id = chain_id
@@ -85,7 +84,6 @@ class Mempool:
         self.params = params
         self._snapshot = snapshot
         self._policy = policy
-        self._is_committed = is_committed
         self._waiting: dict[bytes, CheckedTx] = {}
         self._in_flight: dict[bytes, CheckedTx] = {}
         self._senders: dict[bytes, _SenderQueue] = {}
@@ -156,10 +154,10 @@ class Mempool:
                 results.append(Admitted(item.hash))
         return results
 
-    def _admit_one(self, state: StateReader, tx: CheckedTx, next_height: int) -> None:
+    def _admit_one(self, state: StateSnapshot, tx: CheckedTx, next_height: int) -> None:
         if tx.hash in self:
             raise DuplicateTx("transaction is already waiting in the pool", tx_hash=tx.hash)
-        if self._is_committed(tx.hash):
+        if state.has_tx(tx.hash):
             raise DuplicateTx("transaction is already committed", tx_hash=tx.hash)
         body = tx.body
         if body.expiry < next_height:

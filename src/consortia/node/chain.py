@@ -109,7 +109,7 @@ class Chain:
         self.head: Head = head  # type: ignore[assignment]
         self.head_header: Header = store.block(self.head.height).block.header
         self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, store.snapshot, store.has_tx, TxPolicy()
+            self.chain_id, self.suite, self.params, store.snapshot, TxPolicy()
         )
 
     @staticmethod
@@ -378,7 +378,7 @@ class Chain:
         self.head_header = header
         self.tree = MerkleTree(self._get_node, self.hash)
         self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, self.store.snapshot, self.store.has_tx, TxPolicy()
+            self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy()
         )
 
     # --- commit -------------------------------------------------------------------------
