@@ -37,12 +37,20 @@ from transfers import make_keys, percentile, sign_all
 
 
 def free_base_port() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port + 200 < 65000:
-            return port
+    """A base with free API and p2p ports below Linux's ephemeral range (32768 and up)."""
+    for base in range(21000, 31000, 250):
+        ports = [base + i for i in range(8)] + [base + 100 + i for i in range(8)]
+        ok = True
+        for port in ports:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free block of ports")
 
 
 def start_nodes(homes: list[Path]) -> list[subprocess.Popen[str]]:

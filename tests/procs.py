@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -18,10 +19,31 @@ import httpx
 CLI = [sys.executable, "-m", "consortia.cli"]
 
 
-def free_port() -> int:
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A free port below Linux's ephemeral range, so outgoing connections never take it."""
+    return free_port_base(1)
+
+
+def free_port_base(count: int = 1, p2p_offset: int | None = None) -> int:
+    """A base port with ``count`` free ports (and as many at ``base + p2p_offset``)."""
+    rng = random.Random()
+    for _ in range(1000):
+        base = rng.randrange(20000, 32000 - 200)
+        ports = list(range(base, base + count))
+        if p2p_offset is not None:
+            ports += [p + p2p_offset for p in ports]
+        if all(_bindable(p) for p in ports):
+            return base
+    raise AssertionError("no free block of ports below the ephemeral range")
 
 
 def cli(*args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:

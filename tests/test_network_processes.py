@@ -6,16 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.procs import NetNode, cli, cli_json, free_port, wait_for
+from tests.procs import NetNode, cli, cli_json, free_port_base, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def network(tmp_path: Path):
-    base = free_port()
-    while base + 104 > 65000:
-        base = free_port()
+    base = free_port_base(5, p2p_offset=100)
     info = cli_json("network", "init", "--validators", "4", "--home", str(tmp_path / "net"),
                     "--base-port", str(base))
     nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
@@ -101,9 +99,7 @@ def test_far_behind_validator_installs_a_snapshot(tmp_path: Path) -> None:
     from consortia.node.network_setup import init_network
     from consortia.types.genesis import ChainParams
 
-    base = free_port()
-    while base + 104 > 65000:
-        base = free_port()
+    base = free_port_base(5, p2p_offset=100)
     params = ChainParams(snapshot_gap=5, empty_block_interval_ms=300)
     homes = init_network(tmp_path / "net", 4, base_port=base, params=params)
     nodes = [NetNode(h.home, h.api_url) for h in homes]

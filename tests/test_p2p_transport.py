@@ -3,12 +3,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.procs import free_port_base
 
 from consortia.p2p.certs import create_ca, issue_node_cert, write_ca_bundle
 from consortia.p2p.errors import FrameTooLarge, UnknownPeer
@@ -47,14 +47,9 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
 
 
 def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+    """Free ports below the ephemeral range, so no outgoing connection can take one first."""
+    base = free_port_base(count)
+    return list(range(base, base + count))
 
 
 class Node:
