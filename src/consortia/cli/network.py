@@ -1,4 +1,9 @@
-"""``consortia network …`` and ``consortia up``: local multi-validator networks."""
+"""``consortia network …`` and ``consortia up``: local multi-validator networks.
+
+``--orgs "cb:central-bank,bank-a:bank,reg:regulator"`` on ``network init`` makes the network
+permissioned (see :mod:`consortia.node.network_setup`). The ``init`` command itself is declared
+in ``cli/main.py``.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +26,12 @@ from consortia.crypto.keyfile import read_key_file_address
 from consortia.errors import ConfigError
 from consortia.node.config import GENESIS_FILE, load_config
 from consortia.node.home_setup import list_account_keys
-from consortia.node.network_setup import init_network, node_homes
+from consortia.node.network_setup import init_network, load_orgs, node_homes
 
-network_app = typer.Typer(no_args_is_help=True, help="Set up and inspect a network of validators.")
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+ORGS_HELP = ('Permissioned network: organisations as NAME:ROLE, comma separated, e.g. '
+             '"cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator".')
+network_app = typer.Typer(no_args_is_help=True, help="Set up and inspect a network of validators.")
 
 
 def _keys(root: Path) -> list[dict[str, str]]:
@@ -34,14 +41,31 @@ def _keys(root: Path) -> list[dict[str, str]]:
     ]
 
 
-def init_command(root: Path, validators: int, suite: str, base_port: int, as_json: bool) -> None:
-    homes = init_network(root, validators, suite=suite, base_port=base_port)
+def _orgs(root: Path) -> list[dict[str, Any]]:
+    return [o.to_json() for o in load_orgs(root)]
+
+
+def _print_orgs(orgs: list[dict[str, Any]]) -> None:
+    if not orgs:
+        return
+    console.print("  organisations (admin keys unencrypted, for development only):")
+    for o in orgs:
+        nodes = ",".join(f"node{i}" for i in o["validators"]) or "no validator"
+        console.print(f"    {o['name']} ({o['role']}): {o['admin_key']}  {o['admin']}  ({nodes})")
+
+
+def init_command(
+    root: Path, validators: int, suite: str, base_port: int, as_json: bool, orgs: str | None = None
+) -> None:
+    homes = init_network(root, validators, suite=suite, base_port=base_port, orgs=orgs or None)
     data = {
         "home": str(root),
         "genesis": str(root / GENESIS_FILE),
         "nodes": [{"index": h.index, "home": str(h.home), "api": h.api_url, "p2p_port": h.p2p_port}
                   for h in homes],
         "keys": _keys(root),
+        "permissioned": bool(orgs),
+        "orgs": _orgs(root),
     }
 
     def human() -> None:
@@ -51,6 +75,7 @@ def init_command(root: Path, validators: int, suite: str, base_port: int, as_jso
         console.print("  funded dev keys (unencrypted, for development only):")
         for k in data["keys"]:
             console.print(f"    {k['file']}  {k['address']}")
+        _print_orgs(data["orgs"])
 
     emit(data, as_json, human)
 
@@ -94,11 +119,13 @@ def status_command(root: Path, as_json: bool) -> None:
     emit({"nodes": rows}, as_json, human)
 
 
-def up_command(root: Path, validators: int, suite: str, base_port: int, as_json: bool) -> None:
+def up_command(
+    root: Path, validators: int, suite: str, base_port: int, as_json: bool, orgs: str | None = None
+) -> None:
     """Initialise if needed, run every validator as its own process, stop them on Ctrl-C."""
     created = not (root / GENESIS_FILE).exists()
     if created:
-        init_network(root, validators, suite=suite, base_port=base_port)
+        init_network(root, validators, suite=suite, base_port=base_port, orgs=orgs or None)
     homes = node_homes(root)
     procs: list[tuple[Path, subprocess.Popen[str]]] = []
     stop = {"now": False}
@@ -125,7 +152,7 @@ def up_command(root: Path, validators: int, suite: str, base_port: int, as_json:
                 raise ConfigError(f"{home.name} did not start; see {home / 'node.log'}")
             nodes.append({"home": str(home), **json.loads(line)})
         info = {"home": str(root), "created": created, "genesis": str(root / GENESIS_FILE),
-                "nodes": nodes, "keys": _keys(root)}
+                "nodes": nodes, "keys": _keys(root), "orgs": _orgs(root)}
 
         def human() -> None:
             console.print(f"[bold green]Consortia network[/] of {len(nodes)} validators in {root}")
@@ -134,6 +161,7 @@ def up_command(root: Path, validators: int, suite: str, base_port: int, as_json:
             console.print("  funded dev keys (unencrypted, for development only):")
             for k in info["keys"]:
                 console.print(f"    {k['file']}  {k['address']}")
+            _print_orgs(info["orgs"])
             console.print(f"  logs: {root}/node*/node.log — stop with Ctrl-C")
 
         emit(info, as_json, human)

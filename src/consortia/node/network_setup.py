@@ -9,13 +9,28 @@ DIR/
                          tls/{node.crt,node.key,ca-bundle.pem}, data/
 ```
 Node ``i`` serves its API on ``base_port + i`` and talks to the others on ``base_port + 100 + i``.
+
+With organisations (``orgs``, e.g. ``parse_orgs("cb:central-bank,bank-a:bank,reg:regulator")``)
+the chain is permissioned: each organisation gets ``DIR/orgs/<name>/`` with its own CA
+(``ca/``), its admin key (``admin.key``, unencrypted dev key) and ``org.json``; the validators
+are spread over the non-regulator organisations, each node's TLS certificate is issued by its
+organisation's CA and every node trusts every organisation's CA; the committee is the admins;
+the dev keys become member identities (KYC tier 1) of the first bank (see
+:mod:`consortia.node.org_setup`). There is no network-wide ``ca/`` then.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
+from consortia.contracts.permissioned.identity import pii_commitment
+from consortia.contracts.permissioned.records import ORG_ROLES, REGULATOR
+from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import save_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConfigError
@@ -28,14 +43,28 @@ from consortia.node.config import (
     write_text_atomic,
 )
 from consortia.node.genesis import genesis_to_json
-from consortia.node.home_setup import DEV_ACCOUNTS, DEV_BALANCE, make_genesis, write_account_keys
+from consortia.node.home_setup import (
+    DEV_ACCOUNTS,
+    DEV_BALANCE,
+    AccountKey,
+    make_genesis,
+    write_account_keys,
+)
 from consortia.p2p.certs import create_ca, issue_node_cert, write_ca_bundle
 from consortia.p2p.tls import TlsFiles
-from consortia.types.genesis import ChainParams
+from consortia.types.genesis import ChainParams, Genesis
+from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec
 
 NETWORK_CHAIN_ID = "consortia-local"
 P2P_PORT_OFFSET = 100
 TLS_DIR = "tls"
+ORGS_DIR = "orgs"
+ADMIN_KEY_FILE = "admin.key"
+ORG_FILE = "org.json"
+DEV_KYC_TIER = 1
+BANK_PREFERENCE = ("bank", "central-bank")
+"""Which organisation receives the dev accounts as members: the first ``bank``, else the first
+``central-bank``, else the first organisation that is not the regulator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +96,16 @@ def init_network(
     host: str = "127.0.0.1",
     extra_allocations: list[tuple[bytes, int]] | None = None,
     params: ChainParams | None = None,
+    orgs: str | list[tuple[str, str]] | None = None,
+    gov: GovParams | None = None,
 ) -> list[NodeHome]:
+    """Write the homes of a local network; ``orgs`` (``"name:role,..."`` or pairs) makes it
+    permissioned (see the module docs); without it the chain is open, as before."""
     if validators < 1:
         raise ConfigError("a network needs at least one validator")
     if (root / GENESIS_FILE).exists():
         raise ConfigError(f"{root} already holds a network; use another --home or delete it")
+    org_list = parse_orgs(orgs) if isinstance(orgs, str) else list(orgs or [])
     root.mkdir(parents=True, exist_ok=True)
     keys = [KeyPair.generate(suite) for _ in range(validators)]
     accounts = write_account_keys(root / "keys", DEV_ACCOUNTS, suite, None)
@@ -82,9 +116,21 @@ def init_network(
         [(acct.address, DEV_BALANCE) for acct, _ in accounts] + list(extra_allocations or []),
         params,
     )
+    org_homes: list[OrgHome] = []
+    if org_list:
+        org_homes = create_orgs(root, org_list, validators, suite)
+        identities = dev_identities(root, org_homes, [acct for acct, _ in accounts], suite)
+        genesis = permission_genesis(genesis, org_homes, identities, gov)
     genesis_json = genesis_to_json(genesis)
     write_text_atomic(root / GENESIS_FILE, genesis_json)
-    ca_cert, ca_key = create_ca("consortia-local", root / "ca")
+    if org_homes:
+        owner = {i: h for h in org_homes for i in h.validators}
+        node_cas = [(owner[i].ca_cert, owner[i].ca_key) for i in range(validators)]
+        bundle = [h.ca_cert for h in org_homes]
+    else:
+        ca_cert, ca_key = create_ca("consortia-local", root / "ca")
+        node_cas = [(ca_cert, ca_key)] * validators
+        bundle = [ca_cert]
     p2p = {i: base_port + P2P_PORT_OFFSET + i for i in range(validators)}
     homes = []
     for i, key in enumerate(keys):
@@ -92,8 +138,8 @@ def init_network(
         home.mkdir(parents=True, exist_ok=True)
         save_key_file(home / VALIDATOR_KEY_FILE, key, None)
         write_text_atomic(home / GENESIS_FILE, genesis_json)
-        issue_node_cert(ca_cert, ca_key, i, "node", home / TLS_DIR)
-        write_ca_bundle([ca_cert], home / TLS_DIR / "ca-bundle.pem")
+        issue_node_cert(node_cas[i][0], node_cas[i][1], i, "node", home / TLS_DIR)
+        write_ca_bundle(bundle, home / TLS_DIR / "ca-bundle.pem")
         peers = [PeerConfig(j, host, p2p[j]) for j in range(validators) if j != i]
         config = NodeConfig(
             name=f"node{i}",
@@ -107,3 +153,123 @@ def init_network(
         write_config(home, config)
         homes.append(NodeHome(i, home, f"http://{host}:{base_port + i}", p2p[i]))
     return homes
+
+
+# --- organisations (a permissioned network) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrgHome:
+    name: str
+    role: str
+    home: Path
+    admin_key: Path
+    admin_address: bytes
+    ca_cert: Path
+    ca_key: Path
+    validators: list[int] = field(default_factory=list)
+    index: int = 0
+    """Position in the ``--orgs`` list."""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "role": self.role, "home": str(self.home),
+                "admin_key": str(self.admin_key), "admin": format_address(self.admin_address),
+                "ca_cert": str(self.ca_cert), "ca_key": str(self.ca_key),
+                "validators": self.validators, "index": self.index}
+
+
+def parse_orgs(text: str) -> list[tuple[str, str]]:
+    """``"cb:central-bank,bank-a:bank,reg:regulator"`` -> ``[("cb", "central-bank"), ...]``."""
+    out: list[tuple[str, str]] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, role = item.partition(":")
+        name, role = name.strip(), role.strip()
+        if not sep or not name or role not in ORG_ROLES:
+            raise ConfigError(
+                f"organisation {item!r} must be NAME:ROLE with ROLE one of {', '.join(ORG_ROLES)}"
+            )
+        out.append((name, role))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise ConfigError("organisation names must be distinct")
+    if not out:
+        raise ConfigError("--orgs names no organisation")
+    return out
+
+
+def _spread(orgs: list[tuple[str, str]], validators: int) -> dict[str, list[int]]:
+    """Validators round-robin over the organisations that are not regulators."""
+    hosts = [name for name, role in orgs if role != REGULATOR]
+    if not hosts:
+        raise ConfigError("a network needs an organisation other than the regulator to run validators")
+    spread: dict[str, list[int]] = {name: [] for name, _ in orgs}
+    for i in range(validators):
+        spread[hosts[i % len(hosts)]].append(i)
+    return spread
+
+
+def create_orgs(root: Path, orgs: list[tuple[str, str]], validators: int, suite: str) -> list[OrgHome]:
+    """Each organisation's CA, admin key and ``org.json`` under ``root/orgs/<name>``."""
+    spread = _spread(orgs, validators)
+    out: list[OrgHome] = []
+    for index, (name, role) in enumerate(orgs):
+        home = root / ORGS_DIR / name
+        home.mkdir(parents=True, exist_ok=True)
+        ca_cert, ca_key = create_ca(name, home / "ca")
+        admin = KeyPair.generate(suite)
+        save_key_file(home / ADMIN_KEY_FILE, admin, None)
+        org = OrgHome(
+            name, role, home, home / ADMIN_KEY_FILE, admin.address, ca_cert, ca_key, spread[name], index
+        )
+        write_text_atomic(home / ORG_FILE, json.dumps(org.to_json(), indent=2) + "\n")
+        out.append(org)
+    return out
+
+
+def load_orgs(root: Path) -> list[OrgHome]:
+    """The organisations ``init_network`` wrote under ``root`` (empty for an open network)."""
+    out: list[OrgHome] = []
+    for path in sorted((root / ORGS_DIR).glob(f"*/{ORG_FILE}")):
+        data = json.loads(path.read_text())
+        out.append(OrgHome(data["name"], data["role"], Path(data["home"]), Path(data["admin_key"]),
+                           bytes.fromhex(data["admin"][2:]), Path(data["ca_cert"]),
+                           Path(data["ca_key"]), list(data["validators"]), int(data.get("index", 0))))
+    return sorted(out, key=lambda o: o.index)
+
+
+def member_org(orgs: list[OrgHome]) -> OrgHome:
+    for role in BANK_PREFERENCE:
+        for org in orgs:
+            if org.role == role:
+                return org
+    return next(org for org in orgs if org.role != REGULATOR)
+
+
+def dev_identities(
+    root: Path, orgs: list[OrgHome], accounts: list[AccountKey], suite: str
+) -> list[IdentitySpec]:
+    """The dev accounts as members of the first bank; name and salt kept in ``keys/<name>.pii.json``."""
+    owner = member_org(orgs)
+    out: list[IdentitySpec] = []
+    for acct in accounts:
+        salt = os.urandom(32)
+        pii = pii_commitment(salt, acct.name.encode(), suite)
+        record = {"address": format_address(acct.address), "org": owner.name, "name": acct.name,
+                  "salt": "0x" + salt.hex(), "pii_hash": "0x" + pii.hex(), "kyc_tier": DEV_KYC_TIER}
+        write_text_atomic(acct.path.with_suffix(".pii.json"), json.dumps(record, indent=2) + "\n")
+        out.append(IdentitySpec(acct.address, owner.name, "member", DEV_KYC_TIER, pii))
+    return out
+
+
+def permission_genesis(
+    genesis: Genesis, orgs: list[OrgHome], identities: list[IdentitySpec], gov: GovParams | None
+) -> Genesis:
+    """``genesis`` with the organisations (CA mode on ed25519, public-key mode on sm2)."""
+    ca_mode = genesis.suite == "ed25519"
+    specs = [
+        OrgSpec(o.name, o.role, [o.admin_address], o.ca_cert.read_bytes() if ca_mode else b"")
+        for o in orgs
+    ]
+    return msgspec.structs.replace(genesis, orgs=specs, identities=identities, gov=gov or GovParams())
