@@ -1,9 +1,245 @@
-"""``consortia contract …``, ``consortia call`` and ``consortia view`` (Python contracts)."""
+"""``consortia contract …``, ``consortia call`` and ``consortia view`` (Python contracts).
+
+    consortia contract new counter                 # counter/contract.py + tests
+    consortia contract test counter                # pytest on an in-process chain, no node
+    consortia contract deploy counter --key alice.key --init-args '[100]'
+    consortia call counter bump '[5]' --key alice.key
+    consortia view counter status
+    consortia contract info counter
+
+Arguments are a JSON array; bytes (addresses) are ``"0x…"`` strings (see
+:mod:`consortia.contracts.python.json_data`). A call the contract refuses exits non-zero with the
+contract's own message; ``--json`` prints one JSON document.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import typer
+
+from consortia.cli.keys import load_key
+from consortia.cli.output import console, emit, err_console, fail
+from consortia.client import contracts as sdk
+from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.wallet import Wallet
+from consortia.contracts.python.json_data import args_from_json, to_json
+from consortia.contracts.python.pytest_plugin import contract_name_for
+from consortia.contracts.python.run_tests import run_contract_tests
+from consortia.contracts.python.scaffold import scaffold
+from consortia.errors import ConfigError, ConsortiaError, DecodeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
+KEY = typer.Option(..., "--key", help="Key file of the signer.")
+TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
+ARGS = typer.Argument("[]", metavar="[JSON_ARGS]", help='A JSON array, e.g. \'["0xab…", 5]\'.')
+
+contract_app = typer.Typer(no_args_is_help=True, help="Write, test, deploy and inspect Python contracts.")
 
 
 def register(app: typer.Typer) -> None:
     """Add the contract commands to the main CLI."""
+    app.add_typer(contract_app, name="contract")
+    app.command("call")(call_command)
+    app.command("view")(view_command)
+
+
+def handles_errors(func: F) -> F:
+    """Turn a typed error into a clear message (or JSON) and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConsortiaError as exc:
+            fail(exc, bool(kwargs.get("as_json")))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_args(text: str) -> list[Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"arguments must be a JSON array: {exc}") from None
+    return args_from_json(value)
+
+
+def source_file(path: Path) -> Path:
+    """``PATH`` itself, or ``PATH/contract.py`` for a folder made by ``contract new``."""
+    file = path / "contract.py" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"{file} does not exist (give a contract file or a folder with contract.py)")
+    return file
+
+
+def print_receipt(receipt: sdk.ContractReceipt, what: str) -> None:
+    status = "[bold green]ok[/]" if receipt.ok else f"[bold red]{receipt.status}[/]"
+    console.print(f"{what} 0x{receipt.tx_hash.hex()} committed at height {receipt.height}: "
+                  f"{status}, {receipt.steps} steps")
+    for event in receipt.events:
+        fields = json.dumps(to_json(event.fields))
+        console.print(f"  event {event.contract}.{event.name} {fields}")
+    if not receipt.ok:
+        err_console.print(f"[bold red]error[/] ({receipt.status}): {receipt.error}")
+
+
+def finish(receipt: sdk.ContractReceipt, as_json: bool, what: str, **extra: Any) -> None:
+    """Print a receipt; exit non-zero (with the contract's message) if the call failed."""
+    data = {**receipt.to_json(), **extra}
+    if not receipt.ok:
+        data["code"] = receipt.status
+    emit(data, as_json, lambda: print_receipt(receipt, what))
+    if not receipt.ok:
+        raise typer.Exit(1)
+
+
+# --- authoring ----------------------------------------------------------------------------
+
+
+@contract_app.command("new")
+@handles_errors
+def contract_new(
+    name: str = typer.Argument(..., help="Contract name: lowercase letters, digits and _."),
+    directory: Path = typer.Option(Path("."), "--dir", help="Where to create the NAME folder."),
+    as_json: bool = JSON,
+) -> None:
+    """Scaffold NAME/contract.py (a small working contract) and NAME/test_contract.py."""
+    folder = scaffold(name, directory)
+    files = [str(folder / f) for f in ("contract.py", "test_contract.py", "conftest.py")]
+    emit({"ok": True, "name": name, "dir": str(folder), "files": files}, as_json, lambda: console.print(
+        f"[bold green]created[/] {folder}/ (contract.py, test_contract.py, conftest.py)\n"
+        f"  next: consortia contract test {folder}"))
+
+
+@contract_app.command("test")
+@handles_errors
+def contract_test(
+    path: Path = typer.Argument(Path("."), help="Folder (or file) of contract tests."),
+    pytest_args: list[str] = typer.Option([], "--pytest-arg", help="Extra argument for pytest."),
+    as_json: bool = JSON,
+) -> None:
+    """Run the contract's tests with pytest on an in-process chain (no node needed)."""
+    if not path.exists():
+        raise ConfigError(f"{path} does not exist")
+    result = run_contract_tests(path, pytest_args, capture=as_json)
+    if as_json:  # in text mode pytest has printed its own report
+        emit(result, as_json)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+# --- on a node ----------------------------------------------------------------------------
+
+
+@contract_app.command("deploy")
+@handles_errors
+def contract_deploy(
+    path: Path = typer.Argument(..., help="Contract file, or a folder with contract.py."),
+    key: Path = KEY,
+    name: str = typer.Option(None, "--name", help="Contract name (default: from the path)."),
+    init_args: str = typer.Option("[]", "--init-args", help="JSON array of init() arguments."),
+    node: str = NODE,
+    timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:
+    """Deploy a contract and wait for finality; its init() runs with --init-args."""
+    file = source_file(path)
+    contract = name or contract_name_for(file.resolve())
+    values = parse_args(init_args)
+    signer = load_key(key)
+    with Client(node, timeout=timeout + 10) as client:
+        receipt = sdk.deploy(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
+                             values, timeout=timeout, check=False)
+        extra: dict[str, Any] = {"name": contract}
+        if receipt.ok:
+            extra["code_hash"] = sdk.info(client, contract)["code_hash"]
+    finish(receipt, as_json, f"deployed {contract!r} in", **extra)
+
+
+@contract_app.command("upgrade")
+@handles_errors
+def contract_upgrade(
+    path: Path = typer.Argument(..., help="New contract file, or a folder with contract.py."),
+    key: Path = KEY,
+    name: str = typer.Option(None, "--name", help="Contract name (default: from the path)."),
+    node: str = NODE,
+    timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:
+    """Replace a contract's code, keeping its state (owner only; governance where required)."""
+    file = source_file(path)
+    contract = name or contract_name_for(file.resolve())
+    signer = load_key(key)
+    with Client(node, timeout=timeout + 10) as client:
+        receipt = sdk.upgrade(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
+                              timeout=timeout, check=False)
+    finish(receipt, as_json, f"upgraded {contract!r} in", name=contract)
+
+
+@contract_app.command("info")
+@handles_errors
+def contract_info(
+    name: str = typer.Argument(..., help="Contract name."),
+    source: bool = typer.Option(False, "--source", help="Print the deployed source instead."),
+    node: str = NODE,
+    as_json: bool = JSON,
+) -> None:
+    """Version, code hash, owner, versions and methods of a deployed contract."""
+    with Client(node) as client:
+        if source:
+            text = sdk.source(client, name)
+            emit({"name": name, "source": text}, as_json, lambda: console.print(text, markup=False))
+            return
+        data = sdk.info(client, name)
+    emit(data, as_json, lambda: print_info(data))
+
+
+def print_info(data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['name']}[/] version {data['version']}  code {data['code_hash']}")
+    console.print(f"  owner {data['owner']}, deployed or upgraded at height {data['height']}")
+    for method, spec in data["methods"].items():
+        console.print(f"  @{spec['kind']} {method}({', '.join(spec['params'])})")
+
+
+@handles_errors
+def call_command(
+    contract: str = typer.Argument(..., help="Contract name."),
+    method: str = typer.Argument(..., help="A @public method."),
+    json_args: str = ARGS,
+    key: Path = KEY,
+    node: str = NODE,
+    timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:
+    """Call a contract method in a transaction and wait for finality (non-zero exit if it fails).
+
+    Prints the status, steps used and events; a failure prints the contract's own message."""
+    values = parse_args(json_args)
+    signer = load_key(key)
+    with Client(node, timeout=timeout + 10) as client:
+        receipt = sdk.send(Wallet(signer, client), contract, method, values, timeout, check=False)
+    finish(receipt, as_json, f"{contract}.{method}")
+
+
+@handles_errors
+def view_command(
+    contract: str = typer.Argument(..., help="Contract name."),
+    method: str = typer.Argument(..., help="A @view method."),
+    json_args: str = ARGS,
+    node: str = NODE,
+    as_json: bool = JSON,
+) -> None:
+    """Run a read-only view on the node's committed state and print its result."""
+    values = parse_args(json_args)
+    with Client(node) as client:
+        result = sdk.view(client, contract, method, *values)
+    plain = to_json(result)
+    emit({"ok": True, "contract": contract, "method": method, "result": plain}, as_json,
+         lambda: console.print(json.dumps(plain), markup=False, highlight=False))

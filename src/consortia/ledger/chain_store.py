@@ -270,6 +270,11 @@ class ChainStore:
         with self.env.begin(write=True, db=self._pending) as txn:
             txn.put(_U64.pack(height) + block_id, raw_block)
 
+    def clear_pending(self) -> None:
+        """Forget every kept block (an epoch ended: the old set's uncommitted blocks are void)."""
+        with self.env.begin(write=True) as txn:
+            txn.drop(self._pending, delete=False)
+
     def pending_blocks(self) -> list[bytes]:
         """Kept blocks above the head, in height order."""
         with self.env.begin(db=self._pending) as txn:

@@ -268,8 +268,11 @@ class Chain:
         justify: QuorumCert,
         timeout_cert: TimeoutCert | None = None,
         evidence: Sequence[bytes] = (),
+        empty: bool = False,
     ) -> ExecutedBlock:
-        """Propose: take waiting transactions from the mempool and execute them."""
+        """Propose: take waiting transactions from the mempool and execute them.
+
+        ``empty``: a block that only certifies its parent (the end of a validator epoch)."""
         parent, parent_header = self._parent(parent_id)
         parent_executed = parent
         timestamp_ms = max(timestamp_ms, parent_header.timestamp_ms + 1)
@@ -277,7 +280,7 @@ class Chain:
         while parent is not None:
             in_ancestors.update(t.hash for t in parent.txs)
             parent = parent.parent
-        txs = self.mempool.take(self.params.max_block_txs, frozenset(in_ancestors))
+        txs = [] if empty else self.mempool.take(self.params.max_block_txs, frozenset(in_ancestors))
         try:
             with self.store.snapshot() as snapshot:
                 base = self._reader(snapshot, parent_executed)
@@ -380,6 +383,11 @@ class Chain:
         self.mempool = Mempool(
             self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy()
         )
+
+    def abandon_all(self) -> None:
+        """Drop every pending block; their transactions wait again."""
+        for block_id in list(self._pending):
+            self.abandon(block_id)
 
     # --- commit -------------------------------------------------------------------------
 

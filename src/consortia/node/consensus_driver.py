@@ -36,6 +36,7 @@ from consortia.consensus import (
     ScheduleTimer,
     SendTo,
     Start,
+    SyncInfo,
     TimerFired,
     ValidateBlock,
 )
@@ -43,6 +44,7 @@ from consortia.errors import ConsortiaError, NotFound
 from consortia.execution.executor import InvalidBlock
 from consortia.invariant import invariant
 from consortia.node.chain import ExecutedBlock
+from consortia.node.epochs import Epoch, epoch_at, next_epoch_start, verify_qc_in_epoch
 from consortia.node.node import Node, now_ms
 from consortia.types.block import Block, Header
 from consortia.types.consensus import QuorumCert
@@ -82,39 +84,72 @@ class ConsensusDriver:
         self.chain = node.chain
         self.store = node.store
         self.transport = transport
-        genesis = node.genesis
-        self.validators = [v.public_key for v in genesis.validators]
-        self.me = node.config.validator_index
-        params = genesis.params
-        self.config = CoreConfig(
-            chain_id=genesis.chain_id,
-            validators=len(self.validators),
-            genesis_id=self.store.block(0).qc.block_id,
-            base_timeout_ms=params.empty_block_interval_ms + 2000,
-        )
+        self.genesis = node.genesis
+        self.genesis_id = self.store.block(0).qc.block_id
+        # transport peers are genesis validator indices; map keys to them for SendTo
+        self.peer_of_key = {v.public_key: i for i, v in enumerate(self.genesis.validators)}
+        self.epoch: Epoch = epoch_at(self.store.state_get, 1, self.genesis)
+        self.validators: list[bytes] = list(self.epoch.keys)
+        self.me: int | None = None
+        self.config = self._config_for(self.epoch)
         self.blocks: dict[bytes, Block] = {}
         self.queue: asyncio.Queue[Event] = asyncio.Queue(MAX_EVENT_QUEUE)
         self.evidence: list[bytes] = []  # found here, to record on chain when we lead
         self.on_commit: list[Callable[[ExecutedBlock], None]] = []
         self._build_task: asyncio.Task[None] | None = None
+        self._switch_pending = False
+        self.switch_sync: SyncInfo | None = None  # the last epoch's closing certificate
         self.core = self._make_core()
 
     # --- start-up ---------------------------------------------------------------------------
+
+    def _config_for(self, ep: Epoch) -> CoreConfig:
+        return CoreConfig(
+            chain_id=ep.signing_chain_id,
+            validators=len(ep.keys),
+            genesis_id=self.genesis_id,
+            base_timeout_ms=self.genesis.params.empty_block_interval_ms + 2000,
+        )
 
     def _verify(self, validator: int, message: bytes, signature: bytes) -> bool:
         if not 0 <= validator < len(self.validators):
             return False
         return self.chain.suite.verify(self.validators[validator], message, signature)
 
-    def _make_core(self) -> ConsensusCore:
-        raw = self.store.get_meta(SAFETY_KEY)
-        safety = SafetyData.decode(raw) if raw is not None else SafetyData()
+    def _safety_key(self) -> bytes:
+        number = self.epoch.number
+        return SAFETY_KEY if number == 0 else SAFETY_KEY + b"/" + str(number).encode()
+
+    def _make_core(self) -> ConsensusCore | None:
+        """The core of the epoch deciding the next height, or None when we are not in its set
+        (then this node follows the chain by catch-up only)."""
+        self.epoch = epoch_at(self.store.state_get, self.chain.head.height + 1, self.genesis)
+        self.validators = list(self.epoch.keys)
+        self.config = self._config_for(self.epoch)
+        self.me = self.epoch.index_of(self.node.key.public_key)
+        kept = self._restore_pending()
+        if self.me is None:
+            log.info("not a validator of epoch %d: following the chain", self.epoch.number)
+            return None
+        raw = self.store.get_meta(self._safety_key())
+        safety = SafetyData.decode(raw) if raw is not None else SafetyData(epoch=self.epoch.number)
         head = self.store.block(self.chain.head.height)
         root = block_meta(head.qc.block_id, head.block.header)
-        kept = self._restore_pending()
         return ConsensusCore(
             self.config, self.me, self.node.key.sign, self._verify, safety, root, head.qc, kept
         )
+
+    def peer_for(self, validator: int) -> int | None:
+        """The transport peer of the current epoch's validator ``validator``."""
+        if not 0 <= validator < len(self.validators):
+            return None
+        return self.peer_of_key.get(self.validators[validator])
+
+    def validator_for(self, peer: int) -> int | None:
+        """The current epoch's index of transport peer ``peer`` (None: not in the set)."""
+        if not 0 <= peer < len(self.genesis.validators):
+            return None
+        return self.epoch.index_of(self.genesis.validators[peer].public_key)
 
     def _restore_pending(self) -> list[BlockMeta]:
         """Re-execute blocks built or validated before a restart but not yet committed."""
@@ -151,7 +186,9 @@ class ConsensusDriver:
                 self._build_task.cancel()
 
     def feed(self, event: Event) -> None:
-        self.perform(self.core.step(event))
+        if self.core is not None:
+            self.perform(self.core.step(event))
+        self._after_effects()
 
     def push(self, event: Event) -> None:
         try:
@@ -163,14 +200,17 @@ class ConsensusDriver:
 
     def perform(self, effects: list[Effect]) -> None:
         for effect in effects:
+            if self._switch_pending:
+                break  # the old epoch's core has nothing more to say
             if isinstance(effect, PersistSafety):
-                self.store.put_meta(SAFETY_KEY, effect.data.encode())
+                self.store.put_meta(self._safety_key(), effect.data.encode())
             elif isinstance(effect, Broadcast):
                 if self.transport is not None:
                     self.transport.broadcast(effect.msg, self._block_for(effect.msg))
             elif isinstance(effect, SendTo):
-                if self.transport is not None:
-                    self.transport.send(effect.validator, effect.msg, self._block_for(effect.msg))
+                peer = self.peer_for(effect.validator)
+                if self.transport is not None and peer is not None:
+                    self.transport.send(peer, effect.msg, self._block_for(effect.msg))
             elif isinstance(effect, ScheduleTimer):
                 self._schedule(effect)
             elif isinstance(effect, BuildBlock):
@@ -226,6 +266,8 @@ class ConsensusDriver:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.node.wake.wait(), timeout=max(wait_for, 0.001))
         started = time.perf_counter()
+        switch_at = next_epoch_start(self.store.state_get, self.chain.head.height)
+        suffix = switch_at is not None and request.height >= switch_at
         try:
             executed = self.chain.build_block(
                 request.parent_id,
@@ -235,6 +277,7 @@ class ConsensusDriver:
                 request.justify,
                 request.timeout_cert,
                 self.evidence,
+                empty=suffix,
             )
         except ConsortiaError as exc:
             log.warning("cannot lead round %d: %s", request.round, exc.message)
@@ -288,11 +331,22 @@ class ConsensusDriver:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
         self.push(BlockValidated(meta.id, ok, now_ms()))
 
+    def verify_certificate(self, header: Header, qc: QuorumCert, block_id: bytes) -> None:
+        """Check a fetched block's certificate against the set of its height's epoch (known from
+        our committed state, since blocks are applied in height order)."""
+        ep = epoch_at(self.store.state_get, header.height, self.genesis)
+        verify_qc_in_epoch(self.chain.suite, header, qc, ep, block_id)
+
     def commit_fetched(self, block_id: bytes, qc: QuorumCert) -> None:
         """Commit a block obtained by catch-up (its certificate already verified)."""
         executed = self.chain.commit(block_id, qc)
         for listener in self.on_commit:
             listener(executed)
+
+    def _after_effects(self) -> None:
+        if self._switch_pending:
+            self._switch_pending = False
+            self.restart_core()
 
     def restart_core(self) -> None:
         """Start the core afresh from the committed head (after catch-up moved it)."""
@@ -315,6 +369,18 @@ class ConsensusDriver:
             executed = self.chain.commit(meta.id, qc)
             for listener in self.on_commit:
                 listener(executed)
+            if epoch_at(self.store.state_get, self.chain.head.height + 1, self.genesis) != self.epoch:
+                # the rest of this batch is the old epoch's suffix: every node drops it alike
+                log.info("epoch switch after height %d", self.chain.head.height)
+                self.chain.abandon_all()
+                self.store.clear_pending()
+                self.blocks.clear()
+                self._switch_pending = True
+                # validators still in the old epoch need the certificate that ended it
+                self.switch_sync = SyncInfo(high_qc=commit.commit_qc)
+                if self.transport is not None:
+                    self.transport.broadcast(self.switch_sync, None)
+                return
         for block_id in [i for i, b in self.blocks.items() if b.header.height <= self.chain.head.height]:
             del self.blocks[block_id]
         if self.evidence:

@@ -54,6 +54,7 @@ TX_FLUSH_COUNT = 2000
 CATCH_UP_GAP = 2
 SNAPSHOT_CHUNK_BYTES = 4 * 2**20
 CATCH_UP_TIMEOUT_S = 20.0
+HELP_INTERVAL_S = 1.0
 
 
 class FrameTransport(Protocol):
@@ -90,6 +91,7 @@ class PeerNetwork:
         self._catching_up = False
         self._snapshot_parts: dict[int, SnapshotChunk] = {}
         self._catch_up_since = 0.0
+        self._helped: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.received: dict[str, int] = {}
         node.on_admitted.append(self.spread_txs)
@@ -162,10 +164,16 @@ class PeerNetwork:
             driver.push(ProposalReceived(msg.proposal.block, msg.proposal.signature, now))
         elif isinstance(msg, VoteMsg | TimeoutMsg):
             inner: Message = msg.vote if isinstance(msg, VoteMsg) else msg.timeout
+            if isinstance(msg, TimeoutMsg) and msg.timeout.high_qc.height < self.chain.head.height:
+                self._help_behind(sender)
             driver.push(event_for_message(inner, sender, now))
         elif isinstance(msg, SyncMsg):
             self._note_height(sender, msg.sync.high_qc.height)
-            driver.push(event_for_message(msg.sync, sender, now))
+            if msg.sync.high_qc.height < self.chain.head.height:
+                self._help_behind(sender)
+            validator = driver.validator_for(sender)
+            if validator is not None:
+                driver.push(event_for_message(msg.sync, validator, now))
         elif isinstance(msg, TxsMsg):
             self._spawn(self.node.submit(msg.txs, from_peer=True))
         elif isinstance(msg, BlockRequest):
@@ -183,6 +191,17 @@ class PeerNetwork:
             self._answer_snapshot(sender)
         elif isinstance(msg, SnapshotChunk):
             self._receive_snapshot(sender, msg)
+
+    def _help_behind(self, peer: int) -> None:
+        """A peer still in an epoch we left: send it the certificate that closed that epoch."""
+        sync = self.driver.switch_sync if self.driver is not None else None
+        if sync is None or self.frames is None:
+            return
+        now = time.monotonic()
+        if now - self._helped.get(peer, 0.0) < HELP_INTERVAL_S:
+            return
+        self._helped[peer] = now
+        self.frames.send(peer, encode_wire(SyncMsg(sync)))
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
@@ -306,7 +325,8 @@ class PeerNetwork:
             if header.height != self.chain.head.height + 1:
                 continue
             try:
-                block_id = verify_certified_header(header, committed.qc, self.node.genesis)
+                block_id = self.chain.block_id(header)
+                self.driver.verify_certificate(header, committed.qc, block_id)
                 executed = self.chain.validate_block(committed.block)
                 if executed.block_id != block_id:
                     raise NotFound("re-executed block differs from the certified one")
