@@ -172,7 +172,12 @@ def test_cli_story(net) -> None:
     synced(nodes[2], voted["height"])
     assert [p["id"] for p in run("gov", "list", "--node", url2)["proposals"]] == [int(pid)]
 
-    # add-validator executes and writes its epoch (consensus does not act on it yet)
+    # the parameter is in force on every node
+    wait_for(lambda: httpx.get(f"{url2}/v1/status", timeout=5).json()["max_block_txs"] == 4000, 20,
+             "the new block size limit on node 2")
+
+    # a fifth validator by vote: the set changes at a defined height and commits go on (with
+    # four of five voting); then it is removed again by vote and commits still go on
     new_key = home / "v4.key"
     cli("keys", "new", "--out", str(new_key), "--no-password", check=True)
     added = run("gov", "propose", "add-validator", "--name", "validator-4", "--validator-key", str(new_key),
@@ -183,8 +188,19 @@ def test_cli_story(net) -> None:
     assert done["status"] == "executed" and "5 validators from height" in done["outcome"], done
     state = httpx.get(f"{url}/v1/state/0x{perm_keys.VSET_COUNT.hex()}", timeout=5).json()
     assert state["value"] is not None
+    wait_for(lambda: httpx.get(f"{url}/v1/status", timeout=5).json()["epoch"] == 1, 60, "epoch 1")
     before = nodes[1].height()
-    wait_for(lambda: min(n.height() for n in nodes) > before + 2, 20, "commits to continue")
+    wait_for(lambda: min(n.height() for n in nodes) > before + 2, 60, "commits to continue")
+    new_public = load_key_file(new_key).public_key.hex()
+    removed = run("gov", "propose", "remove-validator", "--public-key", new_public, "--key", cb,
+                  "--node", url)
+    rid = str(removed["proposal_id"])
+    run("gov", "vote", rid, "--approve", "--key", bank_a, "--node", url)
+    gone = run("gov", "vote", rid, "--approve", "--key", bank_b, "--node", url)["proposal"]
+    assert gone["status"] == "executed", gone
+    wait_for(lambda: httpx.get(f"{url}/v1/status", timeout=5).json()["epoch"] == 2, 60, "epoch 2")
+    before = nodes[1].height()
+    wait_for(lambda: min(n.height() for n in nodes) > before + 2, 60, "commits to continue")
 
 
 def _send(url: str, key: KeyPair, call: Call) -> str:

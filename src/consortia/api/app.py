@@ -144,6 +144,7 @@ def create_app(node: Node) -> Starlette:
                 "round": header.round,
                 "timestamp_ms": header.timestamp_ms,
                 "mempool": len(chain.mempool),
+                "max_block_txs": chain.params.max_block_txs,
                 "version": __version__,
                 **consensus_status(node),
             }

@@ -16,6 +16,7 @@ from consortia.contracts.native_currency import NativeCurrency
 from consortia.contracts.permissioned import (
     genesis_records,
     is_approved_code,
+    read_params,
     required_accounts,
     system_contracts,
 )
@@ -108,6 +109,8 @@ class Chain:
         invariant(head is not None, "store has no head after genesis")
         self.head: Head = head  # type: ignore[assignment]
         self.head_header: Header = store.block(self.head.height).block.header
+        if genesis.orgs:  # parameters as governance left them
+            self.params = read_params(store.state_get, genesis.params)
         self.mempool = Mempool(
             self.chain_id, self.suite, self.params, store.snapshot, TxPolicy()
         )
@@ -419,6 +422,9 @@ class Chain:
         for b in stale:
             self.abandon(b.block_id)
         self.mempool.committed(executed.txs)
+        if self.genesis.orgs:  # governance may have changed a parameter in this block
+            self.params = read_params(self.store.state_get, self.genesis.params)
+            self.mempool.params = self.params
         for listener in self.listeners:
             listener(executed, committed)
         return executed
