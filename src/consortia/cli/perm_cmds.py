@@ -270,30 +270,24 @@ def _code_hash(text: str) -> bytes:
     return raw
 
 
-@propose_app.command("deploy-contract")
-@handles_errors
-def propose_deploy(
-    name: str = typer.Option(..., "--name", help="Contract name."),
-    code_hash: str = typer.Option(..., "--code-hash", help="Hash of the approved code (hex)."),
-    key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
-    as_json: bool = JSON,
-) -> None:  # fmt: skip
-    """Propose approving a contract's code for deployment."""
-    payload = perm.code_payload(name, _code_hash(code_hash))
-    _propose(key, node, timeout, as_json, perm.DEPLOY_CONTRACT, payload, deadline_blocks)
+def _propose_code(kind: str, help_text: str) -> None:
+    """Register a ``gov propose`` command approving a contract's code (deploy or upgrade)."""
+
+    def command(
+        name: str = typer.Option(..., "--name", help="Contract name."),
+        code_hash: str = typer.Option(..., "--code-hash", help="Hash of the approved code (hex)."),
+        key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
+        as_json: bool = JSON,
+    ) -> None:  # fmt: skip
+        payload = perm.code_payload(name, _code_hash(code_hash))
+        _propose(key, node, timeout, as_json, kind, payload, deadline_blocks)
+
+    command.__doc__ = help_text
+    propose_app.command(kind)(handles_errors(command))
 
 
-@propose_app.command("upgrade-contract")
-@handles_errors
-def propose_upgrade(
-    name: str = typer.Option(..., "--name", help="Contract name."),
-    code_hash: str = typer.Option(..., "--code-hash", help="Hash of the approved code (hex)."),
-    key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
-    as_json: bool = JSON,
-) -> None:  # fmt: skip
-    """Propose approving new code for a deployed contract."""
-    payload = perm.code_payload(name, _code_hash(code_hash))
-    _propose(key, node, timeout, as_json, perm.UPGRADE_CONTRACT, payload, deadline_blocks)
+_propose_code(perm.DEPLOY_CONTRACT, "Propose approving a contract's code for deployment.")
+_propose_code(perm.UPGRADE_CONTRACT, "Propose approving new code for a deployed contract.")
 
 
 @gov_app.command("vote")

@@ -198,32 +198,27 @@ def _slug(name: str) -> str:
     return slug or "org"
 
 
-def _ca_key_usage() -> x509.KeyUsage:
+def _key_usage(signs_certificates: bool) -> x509.KeyUsage:
+    """Digital signatures always; certificate and CRL signing only for a CA."""
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
         key_encipherment=False,
         data_encipherment=False,
         key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
         encipher_only=False,
         decipher_only=False,
     )
+
+
+def _ca_key_usage() -> x509.KeyUsage:
+    return _key_usage(signs_certificates=True)
 
 
 def _node_key_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    return _key_usage(signs_certificates=False)
 
 
 def _node_san(index: int, extra_dns: Iterable[str], extra_ips: Iterable[str]) -> x509.SubjectAlternativeName:
