@@ -134,12 +134,18 @@ class Checker:
     tree: ast.Module
     api_names: dict[str, str] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
+    line: int = 0  # the nearest source line of the node being checked
 
     def run(self) -> None:
         self.collect_imports()
         self.defined = bound_names(self.tree)
-        for node in ast.walk(self.tree):
+        # depth first, remembering the nearest line: operator nodes (`/`) have none of their own
+        stack: list[tuple[ast.AST, int]] = [(self.tree, 0)]
+        while stack:
+            node, line = stack.pop()
+            self.line = getattr(node, "lineno", 0) or line
             self.check_node(node)
+            stack.extend((child, self.line) for child in reversed(list(ast.iter_child_nodes(node))))
         for stmt in self.tree.body:
             self.check_module_statement(stmt)
 
@@ -230,7 +236,7 @@ class Checker:
             rule, message = FORBIDDEN_NODE_RULES.get(
                 kind, ("syntax", f"{kind.__name__} is not allowed in contracts")
             )
-            raise reject(node, rule, message)
+            raise ContractRejected(message, line=getattr(node, "lineno", 0) or self.line, rule=rule)
         handler = getattr(self, "check_" + kind.__name__, None)
         if handler is not None:
             handler(node)
