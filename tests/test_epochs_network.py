@@ -89,3 +89,46 @@ def test_remove_and_add_back_a_validator(tmp_path: Path) -> None:
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_a_fifth_node_joins_by_vote_and_leaves_again(tmp_path: Path) -> None:
+    base = free_port_base(6, p2p_offset=100)
+    info = cli_json("network", "init", "--validators", "4", "--standby", "1", "--home",
+                    str(tmp_path / "net"), "--base-port", str(base), "--orgs", ORGS)
+    nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
+    assert len(nodes) == 5
+    url = nodes[0].url
+    fifth_key = str(nodes[4].home / "validator.key")
+    try:
+        for node in nodes:
+            node.start()
+        wait_for(lambda: min(n.height() for n in nodes) >= 2, 30, "the fifth node to follow")
+        assert nodes[4].status()["validator"] is None
+
+        decide(info, url, "add-validator", "--name", "validator-4", "--validator-key", fifth_key)
+        wait_for(lambda: nodes[4].status().get("validator") == 4, 60, "the fifth node to validate")
+        begin = nodes[0].height()
+
+        def fifth_led() -> bool:
+            return any(block(url, h)["header"]["proposer"] == 4 for h in range(begin, nodes[0].height() + 1))
+
+        wait_for(fifth_led, 60, "the fifth node to lead a block")
+        keys = info["keys"]
+        sent = run("transfer", "--key", keys[0]["file"], "--to", keys[1]["address"], "--amount", "3",
+                   "--node", nodes[4].url, "--timeout", "30")
+        assert sent["ok"], sent
+
+        public = json.loads((nodes[4].home / "node.json").read_text())["name"]
+        assert public == "node4"
+        from consortia.crypto.keyfile import load_key_file
+
+        key_hex = load_key_file(Path(fifth_key)).public_key.hex()
+        decide(info, url, "remove-validator", "--public-key", key_hex)
+        wait_for(lambda: nodes[4].status().get("validator", 4) is None, 60, "the fifth node to leave")
+        before = nodes[0].height()
+        wait_for(lambda: min(n.height() for n in nodes) > before + 2, 60, "commits to go on")
+        low = min(n.height() for n in nodes)
+        assert len({block(n.url, low)["id"] for n in nodes}) == 1
+    finally:
+        for node in nodes:
+            node.stop()

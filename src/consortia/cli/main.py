@@ -173,10 +173,11 @@ def network_init(
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2."),
     base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i, p2p on base+100+i."),
     orgs: str = typer.Option(None, "--orgs", help=network_cli.ORGS_HELP),
+    standby: int = typer.Option(0, "--standby", help="Extra nodes that governance may add later."),
     as_json: bool = JSON,
 ) -> None:
     """Write complete homes for a local network of validators."""
-    network_cli.init_command(home, validators, suite, base_port, as_json, orgs)
+    network_cli.init_command(home, validators, suite, base_port, as_json, orgs, standby)
 
 
 @network_app.command("status")
@@ -197,10 +198,11 @@ def up(
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start)."),
     base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i."),
     orgs: str = typer.Option(None, "--orgs", help="Organisations NAME:ROLE,... (first start)."),
+    standby: int = typer.Option(0, "--standby", help="Extra nodes governance may add (first start)."),
     as_json: bool = JSON,
 ) -> None:
     """Run a local network (initialising it first if needed) until Ctrl-C."""
-    network_cli.up_command(home, validators, suite, base_port, as_json, orgs)
+    network_cli.up_command(home, validators, suite, base_port, as_json, orgs, standby)
 
 
 @app.command()

@@ -55,9 +55,17 @@ def _print_orgs(orgs: list[dict[str, Any]]) -> None:
 
 
 def init_command(
-    root: Path, validators: int, suite: str, base_port: int, as_json: bool, orgs: str | None = None
+    root: Path,
+    validators: int,
+    suite: str,
+    base_port: int,
+    as_json: bool,
+    orgs: str | None = None,
+    standby: int = 0,
 ) -> None:
-    homes = init_network(root, validators, suite=suite, base_port=base_port, orgs=orgs or None)
+    homes = init_network(
+        root, validators, suite=suite, base_port=base_port, orgs=orgs or None, standby=standby
+    )
     data = {
         "home": str(root),
         "genesis": str(root / GENESIS_FILE),
@@ -120,12 +128,20 @@ def status_command(root: Path, as_json: bool) -> None:
 
 
 def up_command(
-    root: Path, validators: int, suite: str, base_port: int, as_json: bool, orgs: str | None = None
+    root: Path,
+    validators: int,
+    suite: str,
+    base_port: int,
+    as_json: bool,
+    orgs: str | None = None,
+    standby: int = 0,
 ) -> None:
     """Initialise if needed, run every validator as its own process, stop them on Ctrl-C."""
     created = not (root / GENESIS_FILE).exists()
     if created:
-        init_network(root, validators, suite=suite, base_port=base_port, orgs=orgs or None)
+        init_network(
+            root, validators, suite=suite, base_port=base_port, orgs=orgs or None, standby=standby
+        )
     homes = node_homes(root)
     procs: list[tuple[Path, subprocess.Popen[str]]] = []
     stop = {"now": False}

@@ -22,9 +22,13 @@ from consortia.errors import ConfigError, DecodeError
 
 
 class PeerConfig(msgspec.Struct, frozen=True):
+    """Another node: its transport index (its certificate's ``validator-<index>``), address,
+    and validator public key (so consensus can reach it whatever its place in the set)."""
+
     index: int
     host: str
     port: int
+    public_key: bytes = b""
 
 
 class NodeConfig(msgspec.Struct, frozen=True):

@@ -86,8 +86,11 @@ class ConsensusDriver:
         self.transport = transport
         self.genesis = node.genesis
         self.genesis_id = self.store.block(0).qc.block_id
-        # transport peers are genesis validator indices; map keys to them for SendTo
+        # transport peers are node indices; consensus indices are places in the current set
         self.peer_of_key = {v.public_key: i for i, v in enumerate(self.genesis.validators)}
+        self.peer_of_key.update({p.public_key: p.index for p in node.config.peers if p.public_key})
+        self.peer_of_key[node.key.public_key] = node.config.validator_index
+        self.key_of_peer = {peer: key for key, peer in self.peer_of_key.items()}
         self.epoch: Epoch = epoch_at(self.store.state_get, 1, self.genesis)
         self.validators: list[bytes] = list(self.epoch.keys)
         self.me: int | None = None
@@ -147,9 +150,8 @@ class ConsensusDriver:
 
     def validator_for(self, peer: int) -> int | None:
         """The current epoch's index of transport peer ``peer`` (None: not in the set)."""
-        if not 0 <= peer < len(self.genesis.validators):
-            return None
-        return self.epoch.index_of(self.genesis.validators[peer].public_key)
+        key = self.key_of_peer.get(peer)
+        return self.epoch.index_of(key) if key is not None else None
 
     def _restore_pending(self) -> list[BlockMeta]:
         """Re-execute blocks built or validated before a restart but not yet committed."""

@@ -98,21 +98,25 @@ def init_network(
     params: ChainParams | None = None,
     orgs: str | list[tuple[str, str]] | None = None,
     gov: GovParams | None = None,
+    standby: int = 0,
 ) -> list[NodeHome]:
     """Write the homes of a local network; ``orgs`` (``"name:role,..."`` or pairs) makes it
-    permissioned (see the module docs); without it the chain is open, as before."""
+    permissioned (see the module docs); without it the chain is open, as before.
+
+    ``standby`` nodes get complete homes (key, certificate, peers) but are not in the genesis
+    set: they follow the chain until governance adds their key as a validator."""
     if validators < 1:
         raise ConfigError("a network needs at least one validator")
     if (root / GENESIS_FILE).exists():
         raise ConfigError(f"{root} already holds a network; use another --home or delete it")
     org_list = parse_orgs(orgs) if isinstance(orgs, str) else list(orgs or [])
     root.mkdir(parents=True, exist_ok=True)
-    keys = [KeyPair.generate(suite) for _ in range(validators)]
+    keys = [KeyPair.generate(suite) for _ in range(validators + standby)]
     accounts = write_account_keys(root / "keys", DEV_ACCOUNTS, suite, None)
     genesis = make_genesis(
         NETWORK_CHAIN_ID,
         suite,
-        [(f"validator-{i}", key) for i, key in enumerate(keys)],
+        [(f"validator-{i}", key) for i, key in enumerate(keys[:validators])],
         [(acct.address, DEV_BALANCE) for acct, _ in accounts] + list(extra_allocations or []),
         params,
     )
@@ -126,12 +130,14 @@ def init_network(
     if org_homes:
         owner = {i: h for h in org_homes for i in h.validators}
         node_cas = [(owner[i].ca_cert, owner[i].ca_key) for i in range(validators)]
+        node_cas += [node_cas[0]] * standby
         bundle = [h.ca_cert for h in org_homes]
     else:
         ca_cert, ca_key = create_ca("consortia-local", root / "ca")
-        node_cas = [(ca_cert, ca_key)] * validators
+        node_cas = [(ca_cert, ca_key)] * (validators + standby)
         bundle = [ca_cert]
-    p2p = {i: base_port + P2P_PORT_OFFSET + i for i in range(validators)}
+    nodes = validators + standby
+    p2p = {i: base_port + P2P_PORT_OFFSET + i for i in range(nodes)}
     homes = []
     for i, key in enumerate(keys):
         home = root / f"node{i}"
@@ -140,7 +146,7 @@ def init_network(
         write_text_atomic(home / GENESIS_FILE, genesis_json)
         issue_node_cert(node_cas[i][0], node_cas[i][1], i, "node", home / TLS_DIR)
         write_ca_bundle(bundle, home / TLS_DIR / "ca-bundle.pem")
-        peers = [PeerConfig(j, host, p2p[j]) for j in range(validators) if j != i]
+        peers = [PeerConfig(j, host, p2p[j], keys[j].public_key) for j in range(nodes) if j != i]
         config = NodeConfig(
             name=f"node{i}",
             validator_index=i,

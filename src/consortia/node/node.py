@@ -48,14 +48,15 @@ class Node:
         self.config: NodeConfig = load_config(home)
         self.genesis = load_genesis(home / GENESIS_FILE)
         n = len(self.genesis.validators)
-        if not 0 <= self.config.validator_index < n:
-            raise ConfigError(f"validator index {self.config.validator_index} is not in 0..{n - 1}")
+        if self.config.validator_index < 0:
+            raise ConfigError(f"validator index {self.config.validator_index} is negative")
         self.key: KeyPair = load_key_file(
             home / VALIDATOR_KEY_FILE, password if password is not None else password_from_env()
         )
-        expected = self.genesis.validators[self.config.validator_index].public_key
-        if self.key.public_key != expected:
-            raise ConfigError("validator.key does not match this validator's key in genesis.json")
+        if self.config.validator_index < n:  # a genesis validator (beyond: a standby node)
+            expected = self.genesis.validators[self.config.validator_index].public_key
+            if self.key.public_key != expected:
+                raise ConfigError("validator.key does not match this validator's key in genesis.json")
         if (os.cpu_count() or 1) > 1:
             verify_processes.enable()  # signature checks on every core, off the GIL
         self.store = ChainStore(home / DATA_DIR)
