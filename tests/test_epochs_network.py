@@ -84,6 +84,17 @@ def test_remove_and_add_back_a_validator(tmp_path: Path) -> None:
         sent = run("transfer", "--key", keys[2]["file"], "--to", keys[3]["address"], "--amount", "7",
                    "--node", nodes[3].url, "--timeout", "30")
         assert sent["ok"], sent
+        # a receipt from epoch 2 still verifies offline, from nothing but the genesis file
+        receipt = tmp_path / "receipt.json"
+        cli("receipt", sent["tx_hash"], "--out", str(receipt), "--node", nodes[3].url, check=True)
+        assert len(json.loads(receipt.read_text())["epochs"]) == 2
+        verified = run("verify", str(receipt), "--genesis", str(tmp_path / "net" / "genesis.json"))
+        assert verified["ok"], verified
+        forged = json.loads(receipt.read_text())
+        forged["epochs"] = forged["epochs"][:1]  # hide the last change: the old set did not sign it
+        receipt.write_text(json.dumps(forged))
+        refused = run("verify", str(receipt), "--genesis", str(tmp_path / "net" / "genesis.json"))
+        assert refused["_rc"] != 0 and refused["error"]["code"] == "invalid_proof"
         low = min(n.height() for n in nodes)
         assert len({block(n.url, low)["id"] for n in nodes}) == 1
     finally:

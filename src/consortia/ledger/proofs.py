@@ -9,12 +9,13 @@ detected by :func:`verify_receipt_proof` / :func:`verify_state_value_proof`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 import msgspec
 
-from consortia.codec import encode
+from consortia.codec import decode, encode
 from consortia.crypto.suites import Suite, get_suite
 from consortia.errors import ConsortiaError, ProofError
 from consortia.execution.tx_decode import decode_tx
@@ -24,9 +25,22 @@ from consortia.types.block import Header
 from consortia.types.consensus import QuorumCert, vote_bytes
 from consortia.types.genesis import Genesis
 from consortia.types.receipt import Receipt
+from consortia.types.validator_epoch import EPOCH_KEY_PREFIX, ValidatorEpoch
 from consortia.types.validators import quorum_size
 
 BLOCK_DOMAIN = b"consortia/block/v1"
+
+
+class EpochLink(msgspec.Struct, array_like=True, frozen=True):
+    """How the validator set changed: the last block decided by the old set (certified by it)
+    and, proven against that block's state root, the record of the new set (epoch ``number``),
+    which decides every block from ``header.height + 1`` on."""
+
+    header: Header
+    qc: QuorumCert
+    number: int
+    record: bytes
+    proof: StateProof
 
 
 class ReceiptProof(msgspec.Struct, array_like=True, frozen=True):
@@ -36,6 +50,7 @@ class ReceiptProof(msgspec.Struct, array_like=True, frozen=True):
     qc: QuorumCert
     tx_proof: InclusionProof
     receipt_proof: InclusionProof
+    epochs: list[EpochLink] = msgspec.field(default_factory=list)
 
 
 class StateValueProof(msgspec.Struct, array_like=True, frozen=True):
@@ -44,6 +59,7 @@ class StateValueProof(msgspec.Struct, array_like=True, frozen=True):
     header: Header
     qc: QuorumCert
     proof: StateProof
+    epochs: list[EpochLink] = msgspec.field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +71,60 @@ class VerifiedReceipt:
     block_id: bytes
 
 
-def verify_certified_header(header: Header, qc: QuorumCert, genesis: Genesis) -> bytes:
-    """Check that 2f+1 genesis validators signed ``header``; return its block id."""
+def verify_certified_header(
+    header: Header, qc: QuorumCert, genesis: Genesis, epochs: Sequence[EpochLink] = ()
+) -> bytes:
+    """Check that a quorum of the validators deciding ``header`` signed it; return its id.
+
+    The set starts as the genesis set and follows ``epochs``, each link checked in turn.
+    """
     suite = get_suite(genesis.suite)
-    if header.chain_id != genesis.chain_id:
-        raise ProofError(f"header is from chain {header.chain_id!r}, not {genesis.chain_id!r}")
+    keys, signing_id = _set_for(suite, header.height, genesis, epochs)
+    return _certified(suite, header, qc, genesis.chain_id, keys, signing_id)
+
+
+def _certified(
+    suite: Suite, header: Header, qc: QuorumCert, chain_id: str, keys: list[bytes], signing_id: str
+) -> bytes:
+    if header.chain_id != chain_id:
+        raise ProofError(f"header is from chain {header.chain_id!r}, not {chain_id!r}")
     block_id = suite.hash(BLOCK_DOMAIN + encode(header))
     if qc.block_id != block_id:
         raise ProofError("the certificate is for a different block than this header")
     if qc.round != header.round or qc.height != header.height:
         raise ProofError("the certificate's round or height does not match the header")
-    _check_signatures(suite, qc, genesis)
+    _check_signatures(suite, qc, keys, signing_id)
     return block_id
 
 
-def _check_signatures(suite: Suite, qc: QuorumCert, genesis: Genesis) -> None:
-    validators = genesis.validators
-    n = len(validators)
+def _set_for(
+    suite: Suite, height: int, genesis: Genesis, epochs: Sequence[EpochLink]
+) -> tuple[list[bytes], str]:
+    """The keys (and signing domain) of the set deciding ``height``, following ``epochs``."""
+    keys = [v.public_key for v in genesis.validators]
+    signing_id = genesis.chain_id
+    for expected, link in enumerate(epochs, start=1):
+        if link.number != expected:
+            raise ProofError("validator-set changes must be listed in order, from the first")
+        if link.header.height + 1 > height:
+            raise ProofError("a validator-set change in the proof starts after the block itself")
+        _certified(suite, link.header, link.qc, genesis.chain_id, keys, signing_id)
+        key = EPOCH_KEY_PREFIX + link.number.to_bytes(4, "big")
+        if not verify_state_proof(link.header.state_root, key, link.record, link.proof, suite.hash):
+            raise ProofError("the validator-set record does not match the certified state")
+        try:
+            record = decode(link.record, ValidatorEpoch)
+        except ConsortiaError:
+            raise ProofError("the validator-set record does not decode") from None
+        if record.effective_height != link.header.height + 1:
+            raise ProofError("the validator-set change does not start right after its link block")
+        keys = [v.public_key for v in record.validators]
+        signing_id = f"{genesis.chain_id}/epoch-{link.number}"
+    return keys, signing_id
+
+
+def _check_signatures(suite: Suite, qc: QuorumCert, keys: list[bytes], signing_id: str) -> None:
+    n = len(keys)
     signers = qc.signers
     if len(signers) != len(qc.signatures):
         raise ProofError("the certificate has a different number of signers and signatures")
@@ -82,8 +135,8 @@ def _check_signatures(suite: Suite, qc: QuorumCert, genesis: Genesis) -> None:
     need = quorum_size(n)
     if len(signers) < need:
         raise ProofError(f"the certificate has {len(signers)} signatures; {need} are needed")
-    message = vote_bytes(genesis.chain_id, qc.block_id, qc.round, qc.height)
-    items = [(validators[i].public_key, message, s) for i, s in zip(signers, qc.signatures, strict=True)]
+    message = vote_bytes(signing_id, qc.block_id, qc.round, qc.height)
+    items = [(keys[i], message, s) for i, s in zip(signers, qc.signatures, strict=True)]
     if not all(suite.verify_batch(items)):
         raise ProofError("a validator signature in the certificate does not verify")
 
@@ -92,7 +145,7 @@ def verify_receipt_proof(proof: ReceiptProof, genesis: Genesis) -> VerifiedRecei
     """Verify everything in ``proof``; raises :class:`ProofError` saying what failed."""
     suite = get_suite(genesis.suite)
     header = proof.header
-    block_id = verify_certified_header(header, proof.qc, genesis)
+    block_id = verify_certified_header(header, proof.qc, genesis, proof.epochs)
     try:
         tx = decode_tx(proof.tx, genesis.chain_id, suite, max(len(proof.tx), 1))
     except ConsortiaError as exc:
@@ -117,7 +170,7 @@ def verify_receipt_proof(proof: ReceiptProof, genesis: Genesis) -> VerifiedRecei
 def verify_state_value_proof(proof: StateValueProof, genesis: Genesis) -> bytes:
     """Verify a state value (or its absence) at a certified header; return the block id."""
     suite = get_suite(genesis.suite)
-    block_id = verify_certified_header(proof.header, proof.qc, genesis)
+    block_id = verify_certified_header(proof.header, proof.qc, genesis, proof.epochs)
     if not verify_state_proof(
         proof.header.state_root, proof.key, proof.value, proof.proof, suite.hash
     ):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from consortia.codec import encode
+from consortia.contracts.permissioned.validators import epoch, epoch_count
 from consortia.errors import NotFound
 from consortia.execution.accounts import Account, account_key, decode_account
 from consortia.ledger.merkle import inclusion_proof
-from consortia.ledger.proofs import ReceiptProof, StateValueProof
+from consortia.ledger.proofs import EpochLink, ReceiptProof, StateValueProof
 from consortia.node.chain import Chain
 from consortia.types.block import CommittedBlock
 from consortia.types.receipt import Receipt
+from consortia.types.validator_epoch import EPOCH_KEY_PREFIX
 
 
 def committed_tx(chain: Chain, tx_hash: bytes) -> tuple[CommittedBlock, int, Receipt]:
@@ -18,6 +20,24 @@ def committed_tx(chain: Chain, tx_hash: bytes) -> tuple[CommittedBlock, int, Rec
         raise NotFound(f"transaction 0x{tx_hash.hex()} is not committed")
     height, index = location
     return chain.store.block(height), index, chain.store.receipts(height)[index]
+
+
+def epoch_links(chain: Chain, height: int) -> list[EpochLink]:
+    """The validator-set changes an offline verifier must follow to check a header at ``height``."""
+    state_get = chain.store.state_get
+    links: list[EpochLink] = []
+    for number in range(1, epoch_count(state_get)):
+        record = epoch(state_get, number)
+        if record is None or record.effective_height > height:
+            break
+        last_old = chain.store.block(record.effective_height - 1)
+        key = EPOCH_KEY_PREFIX + number.to_bytes(4, "big")
+        raw = state_get(key)
+        if raw is None:
+            raise NotFound(f"validator-set record {number} is missing")
+        proof = chain.tree.get_proof(last_old.block.header.state_root, key)
+        links.append(EpochLink(last_old.block.header, last_old.qc, number, raw, proof))
+    return links
 
 
 def receipt_proof(chain: Chain, tx_hash: bytes) -> ReceiptProof:
@@ -32,6 +52,7 @@ def receipt_proof(chain: Chain, tx_hash: bytes) -> ReceiptProof:
         qc=committed.qc,
         tx_proof=inclusion_proof(tx_hashes, index, chain.hash),
         receipt_proof=inclusion_proof([encode(r) for r in receipts], index, chain.hash),
+        epochs=epoch_links(chain, height),
     )
 
 
@@ -39,7 +60,10 @@ def state_value_proof(chain: Chain, key: bytes) -> StateValueProof:
     """The value under ``key`` at the committed head, with its proof (or proof of absence)."""
     head = chain.store.block(chain.head.height)
     proof = chain.tree.get_proof(head.block.header.state_root, key)
-    return StateValueProof(key, chain.store.state_get(key), head.block.header, head.qc, proof)
+    header = head.block.header
+    return StateValueProof(
+        key, chain.store.state_get(key), header, head.qc, proof, epoch_links(chain, header.height)
+    )
 
 
 def account(chain: Chain, address: bytes) -> Account | None:

@@ -32,6 +32,8 @@ Addresses are the raw 20 bytes; names are UTF-8; integers big-endian fixed width
 
 from __future__ import annotations
 
+from consortia.types.validator_epoch import EPOCH_KEY_PREFIX
+
 P = b"perm/"
 CONFIG = P + b"cfg"
 ORG_INDEX = P + b"orgs"
@@ -90,4 +92,4 @@ def code(name: str) -> bytes:
 
 
 def validator_epoch(index: int) -> bytes:
-    return P + b"vset/" + index.to_bytes(4, "big")
+    return EPOCH_KEY_PREFIX + index.to_bytes(4, "big")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from consortia.types.genesis import ValidatorInfo
 from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec  # noqa: F401 (re-exported)
+from consortia.types.validator_epoch import ValidatorEpoch  # noqa: F401 (re-exported)
 
 # --- vocabularies -------------------------------------------------------------------------------
 
@@ -107,15 +107,6 @@ class ParamChange(msgspec.Struct, array_like=True, frozen=True):
 
     name: str
     value: int
-
-
-class ValidatorEpoch(msgspec.Struct, array_like=True, frozen=True):
-    """The full validator set from ``effective_height`` on (until a later epoch starts)."""
-
-    effective_height: int
-    validators: list[ValidatorInfo]
-    proposal_id: int
-    decided_height: int
 
 
 # --- regulator ----------------------------------------------------------------------------------
