@@ -27,6 +27,7 @@ from consortia.invariant import invariant
 from consortia.ledger.proofs import verify_certified_header
 from consortia.node.consensus_driver import ConsensusDriver, block_meta
 from consortia.node.node import Node, now_ms
+from consortia.node.queries import epoch_links
 from consortia.node.wire import (
     MAX_BLOCKS_PER_RESPONSE,
     BlockRequest,
@@ -247,8 +248,13 @@ class PeerNetwork:
                 size = 0
             chunks[-1].append((key, value))
             size += len(key) + len(value) + 8
+        links = epoch_links(self.chain, head.height)
         for index, chunk in enumerate(chunks):
-            msg = SnapshotChunk(head.block_id, index, len(chunks), committed if index == 0 else None, chunk)
+            first = index == 0
+            msg = SnapshotChunk(
+                head.block_id, index, len(chunks), committed if first else None, chunk,
+                links if first else [],
+            )
             self.frames.send(sender, encode_wire(msg))
         log.info("sent a snapshot at height %d (%d entries) to validator %d", head.height, len(items), sender)
 
@@ -275,7 +281,9 @@ class PeerNetwork:
         committed = first.block
         items = [kv for i in range(chunk.total) for kv in parts[i].items]
         try:
-            block_id = verify_certified_header(committed.block.header, committed.qc, self.node.genesis)
+            block_id = verify_certified_header(
+                committed.block.header, committed.qc, self.node.genesis, first.epochs
+            )
             if block_id != chunk.snapshot_id:
                 raise NotFound("the snapshot names another block than the one it carries")
             self.chain.install_snapshot(committed, items)

@@ -12,6 +12,7 @@ import msgspec
 from consortia.codec import decode_any, encode
 from consortia.consensus import Proposal, SyncInfo
 from consortia.errors import DecodeError
+from consortia.ledger.proofs import EpochLink
 from consortia.types.block import Block, CommittedBlock
 from consortia.types.consensus import TimeoutVote, Vote
 
@@ -84,6 +85,8 @@ class SnapshotChunk(msgspec.Struct, array_like=True, frozen=True, tag="snapshot"
     total: int
     block: CommittedBlock | None
     items: list[tuple[bytes, bytes]]
+    epochs: list[EpochLink] = msgspec.field(default_factory=list)
+    """With chunk 0: the validator-set changes leading to the set that certified ``block``."""
 
 
 WireMsg = (
