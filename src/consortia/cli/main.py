@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 import typer
 
 from consortia.cli import contract_cmds, perm_cmds
@@ -23,7 +24,7 @@ from consortia.crypto.keyfile import read_key_file_address, save_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConsortiaError, DecodeError, KeyFileError, ProofError
 from consortia.ledger.proofs import verify_receipt_proof
-from consortia.node.config import GENESIS_FILE, load_config
+from consortia.node.config import GENESIS_FILE, load_config, write_config
 from consortia.node.genesis import load_genesis
 from consortia.node.home_setup import init_dev_home, list_account_keys
 
@@ -117,10 +118,7 @@ def dev(
         init_dev_home(home, api_port=api_port, suite=suite)
     config = load_config(home)
     if config.api_port != api_port and not created:
-        from consortia.node.config import write_config
-
-        config = type(config)(**{**to_plain(config), "api_port": api_port, "peers": []})
-        write_config(home, config)
+        write_config(home, msgspec.structs.replace(config, api_port=api_port))
     node = Node(home)
     url = f"http://{node.config.api_host}:{node.config.api_port}"
     keys = [

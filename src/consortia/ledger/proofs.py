@@ -22,13 +22,12 @@ from consortia.execution.tx_decode import decode_tx
 from consortia.ledger.merkle import InclusionProof, verify_inclusion
 from consortia.state.merkle_tree import StateProof, verify_state_proof
 from consortia.types.block import Header
+from consortia.types.block import block_id as block_id_of
 from consortia.types.consensus import QuorumCert, vote_bytes
 from consortia.types.genesis import Genesis
 from consortia.types.receipt import Receipt
-from consortia.types.validator_epoch import EPOCH_KEY_PREFIX, ValidatorEpoch
+from consortia.types.validator_epoch import EPOCH_KEY_PREFIX, ValidatorEpoch, signing_chain_id
 from consortia.types.validators import quorum_size
-
-BLOCK_DOMAIN = b"consortia/block/v1"
 
 
 class EpochLink(msgspec.Struct, array_like=True, frozen=True):
@@ -80,15 +79,16 @@ def verify_certified_header(
     """
     suite = get_suite(genesis.suite)
     keys, signing_id = _set_for(suite, header.height, genesis, epochs)
-    return _certified(suite, header, qc, genesis.chain_id, keys, signing_id)
+    return verify_qc(suite, header, qc, genesis.chain_id, keys, signing_id)
 
 
-def _certified(
+def verify_qc(
     suite: Suite, header: Header, qc: QuorumCert, chain_id: str, keys: list[bytes], signing_id: str
 ) -> bytes:
+    """Check that a quorum of ``keys`` signed ``header`` in domain ``signing_id``; its id."""
     if header.chain_id != chain_id:
         raise ProofError(f"header is from chain {header.chain_id!r}, not {chain_id!r}")
-    block_id = suite.hash(BLOCK_DOMAIN + encode(header))
+    block_id = block_id_of(suite.hash, header)
     if qc.block_id != block_id:
         raise ProofError("the certificate is for a different block than this header")
     if qc.round != header.round or qc.height != header.height:
@@ -108,7 +108,7 @@ def _set_for(
             raise ProofError("validator-set changes must be listed in order, from the first")
         if link.header.height + 1 > height:
             raise ProofError("a validator-set change in the proof starts after the block itself")
-        _certified(suite, link.header, link.qc, genesis.chain_id, keys, signing_id)
+        verify_qc(suite, link.header, link.qc, genesis.chain_id, keys, signing_id)
         key = EPOCH_KEY_PREFIX + link.number.to_bytes(4, "big")
         if not verify_state_proof(link.header.state_root, key, link.record, link.proof, suite.hash):
             raise ProofError("the validator-set record does not match the certified state")
@@ -119,7 +119,7 @@ def _set_for(
         if record.effective_height != link.header.height + 1:
             raise ProofError("the validator-set change does not start right after its link block")
         keys = [v.public_key for v in record.validators]
-        signing_id = f"{genesis.chain_id}/epoch-{link.number}"
+        signing_id = signing_chain_id(genesis.chain_id, link.number)
     return keys, signing_id
 
 

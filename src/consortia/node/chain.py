@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from consortia.codec import encode
+from consortia.consensus.block_meta import genesis_qc
 from consortia.contracts.native_currency import NativeCurrency
 from consortia.contracts.permissioned import (
     genesis_records,
@@ -36,9 +37,10 @@ from consortia.ledger.chain_store import ChainStore, Head, StateSnapshot
 from consortia.ledger.merkle import merkle_root
 from consortia.mempool.pool import Mempool
 from consortia.node.evidence_book import EvidenceBook
-from consortia.node.genesis import NULL_QC, genesis_hash, genesis_qc
+from consortia.node.genesis import NULL_QC, genesis_hash
 from consortia.state.merkle_tree import MerkleTree
 from consortia.types.block import Block, CommittedBlock, Header
+from consortia.types.block import block_id as hash_block_id
 from consortia.types.consensus import QuorumCert, TimeoutCert
 from consortia.types.genesis import Genesis
 from consortia.types.receipt import Receipt
@@ -48,7 +50,6 @@ EMPTY_STATE_ROOT = b"\x00" * 32
 
 def _approved_by_governance(ctx: CallContext, name: str, code_hash: bytes) -> bool:
     return is_approved_code(ctx.state.get, name, code_hash)
-BLOCK_DOMAIN = b"consortia/block/v1"
 
 
 @dataclass(slots=True)
@@ -72,7 +73,7 @@ CommitListener = Callable[[ExecutedBlock, CommittedBlock], None]
 
 
 def block_id_of(suite: Suite, header: Header) -> bytes:
-    return suite.hash(BLOCK_DOMAIN + encode(header))
+    return hash_block_id(suite.hash, header)
 
 
 class Chain:
@@ -111,9 +112,10 @@ class Chain:
         self.head_header: Header = store.block(self.head.height).block.header
         if genesis.orgs:  # parameters as governance left them
             self.params = read_params(store.state_get, genesis.params)
-        self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, store.snapshot, TxPolicy()
-        )
+        self.mempool = self._new_mempool()
+
+    def _new_mempool(self) -> Mempool:
+        return Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy())
 
     @staticmethod
     def _system_contracts(genesis: Genesis, host: PythonContractHost) -> dict[str, NativeContract]:
@@ -383,9 +385,7 @@ class Chain:
         self.head = Head((header.height, committed.qc.block_id, header.state_root))
         self.head_header = header
         self.tree = MerkleTree(self._get_node, self.hash)
-        self.mempool = Mempool(
-            self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy()
-        )
+        self.mempool = self._new_mempool()
 
     def abandon_all(self) -> None:
         """Drop every pending block; their transactions wait again."""

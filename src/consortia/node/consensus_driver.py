@@ -333,11 +333,11 @@ class ConsensusDriver:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
         self.push(BlockValidated(meta.id, ok, now_ms()))
 
-    def verify_certificate(self, header: Header, qc: QuorumCert, block_id: bytes) -> None:
+    def verify_certificate(self, header: Header, qc: QuorumCert) -> bytes:
         """Check a fetched block's certificate against the set of its height's epoch (known from
         our committed state, since blocks are applied in height order)."""
         ep = epoch_at(self.store.state_get, header.height, self.genesis)
-        verify_qc_in_epoch(self.chain.suite, header, qc, ep, block_id)
+        return verify_qc_in_epoch(self.chain.suite, header, qc, ep, self.genesis.chain_id)
 
     def commit_fetched(self, block_id: bytes, qc: QuorumCert) -> None:
         """Commit a block obtained by catch-up (its certificate already verified)."""

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 
 from consortia.contracts.permissioned.validators import epoch, epoch_count
 from consortia.crypto.suites import Suite
-from consortia.errors import ProofError
+from consortia.ledger.proofs import verify_qc
 from consortia.types.block import Header
-from consortia.types.consensus import QuorumCert, vote_bytes
+from consortia.types.consensus import QuorumCert
 from consortia.types.genesis import Genesis
-from consortia.types.validators import quorum_size
+from consortia.types.validator_epoch import signing_chain_id
 
 StateGet = Callable[[bytes], bytes | None]
 
@@ -34,10 +33,6 @@ class Epoch:
             return self.keys.index(public_key)
         except ValueError:
             return None
-
-
-def signing_chain_id(chain_id: str, number: int) -> str:
-    return chain_id if number == 0 else f"{chain_id}/epoch-{number}"
 
 
 def epoch_at(state_get: StateGet, height: int, genesis: Genesis) -> Epoch:
@@ -59,19 +54,6 @@ def next_epoch_start(state_get: StateGet, height: int) -> int | None:
     return None
 
 
-def verify_qc_in_epoch(suite: Suite, header: Header, qc: QuorumCert, ep: Epoch, block_id: bytes) -> None:
-    """Check that a quorum of ``ep``'s validators signed ``header`` (whose id is ``block_id``)."""
-    if qc.block_id != block_id or qc.round != header.round or qc.height != header.height:
-        raise ProofError("the certificate is for another block")
-    n = len(ep.keys)
-    signers = qc.signers
-    if len(signers) != len(qc.signatures) or len(signers) < quorum_size(n):
-        raise ProofError("the certificate does not hold a quorum of signatures")
-    if any(b <= a for a, b in pairwise(signers)) or (
-        signers and (signers[0] < 0 or signers[-1] >= n)
-    ):
-        raise ProofError("the certificate's signers are not valid indices of the epoch's set")
-    message = vote_bytes(ep.signing_chain_id, qc.block_id, qc.round, qc.height)
-    items = [(ep.keys[i], message, s) for i, s in zip(signers, qc.signatures, strict=True)]
-    if not all(suite.verify_batch(items)):
-        raise ProofError("a validator signature in the certificate does not verify")
+def verify_qc_in_epoch(suite: Suite, header: Header, qc: QuorumCert, ep: Epoch, chain_id: str) -> bytes:
+    """Check that a quorum of ``ep``'s validators signed ``header``; return its block id."""
+    return verify_qc(suite, header, qc, chain_id, list(ep.keys), ep.signing_chain_id)

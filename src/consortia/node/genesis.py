@@ -17,11 +17,6 @@ def genesis_hash(genesis: Genesis) -> bytes:
     return get_suite(genesis.suite).hash(b"consortia/genesis/v1" + encode(genesis))
 
 
-def genesis_qc(block_id: bytes) -> QuorumCert:
-    """The certificate of the genesis block: agreed by construction, so no signatures."""
-    return QuorumCert(block_id=block_id, round=0, height=0, signers=[], signatures=[])
-
-
 NULL_QC = QuorumCert(block_id=b"", round=0, height=0, signers=[], signatures=[])
 
 

@@ -333,8 +333,7 @@ class PeerNetwork:
             if header.height != self.chain.head.height + 1:
                 continue
             try:
-                block_id = self.chain.block_id(header)
-                self.driver.verify_certificate(header, committed.qc, block_id)
+                block_id = self.driver.verify_certificate(header, committed.qc)
                 executed = self.chain.validate_block(committed.block)
                 if executed.block_id != block_id:
                     raise NotFound("re-executed block differs from the certified one")

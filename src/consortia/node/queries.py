@@ -15,11 +15,18 @@ from consortia.types.validator_epoch import EPOCH_KEY_PREFIX
 
 
 def committed_tx(chain: Chain, tx_hash: bytes) -> tuple[CommittedBlock, int, Receipt]:
+    committed, index, receipts = _committed_with_receipts(chain, tx_hash)
+    return committed, index, receipts[index]
+
+
+def _committed_with_receipts(
+    chain: Chain, tx_hash: bytes
+) -> tuple[CommittedBlock, int, list[Receipt]]:
     location = chain.store.tx_location(tx_hash)
     if location is None:
         raise NotFound(f"transaction 0x{tx_hash.hex()} is not committed")
     height, index = location
-    return chain.store.block(height), index, chain.store.receipts(height)[index]
+    return chain.store.block(height), index, chain.store.receipts(height)
 
 
 def epoch_links(chain: Chain, height: int) -> list[EpochLink]:
@@ -41,9 +48,9 @@ def epoch_links(chain: Chain, height: int) -> list[EpochLink]:
 
 
 def receipt_proof(chain: Chain, tx_hash: bytes) -> ReceiptProof:
-    committed, index, receipt = committed_tx(chain, tx_hash)
+    committed, index, receipts = _committed_with_receipts(chain, tx_hash)
     height = committed.block.header.height
-    receipts = chain.store.receipts(height)
+    receipt = receipts[index]
     tx_hashes = [chain.hash(raw) for raw in committed.block.txs]
     return ReceiptProof(
         tx=committed.block.txs[index],

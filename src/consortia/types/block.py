@@ -8,9 +8,14 @@ certified header lets anyone verify a receipt or a state value offline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
+from consortia.codec import encode
 from consortia.types.consensus import QuorumCert, TimeoutCert
+
+BLOCK_DOMAIN = b"consortia/block/v1"
 
 
 class Header(msgspec.Struct, array_like=True, frozen=True):
@@ -43,3 +48,8 @@ class CommittedBlock(msgspec.Struct, array_like=True, frozen=True):
 
     block: Block
     qc: QuorumCert
+
+
+def block_id(hash_fn: Callable[[bytes], bytes], header: Header) -> bytes:
+    """A block's id: the chain's hash of the domain tag and the canonical header."""
+    return hash_fn(BLOCK_DOMAIN + encode(header))

@@ -13,6 +13,11 @@ from consortia.types.genesis import ValidatorInfo
 EPOCH_KEY_PREFIX = b"perm/vset/"
 
 
+def signing_chain_id(chain_id: str, number: int) -> str:
+    """The domain validators of epoch ``number`` sign in (the plain chain id for epoch 0)."""
+    return chain_id if number == 0 else f"{chain_id}/epoch-{number}"
+
+
 class ValidatorEpoch(msgspec.Struct, array_like=True, frozen=True):
     """The full validator set from ``effective_height`` on (until a later epoch starts)."""
 
