@@ -55,6 +55,14 @@ def cli(*args: str, check: bool = False, timeout: float = 60) -> subprocess.Comp
     return proc
 
 
+def cli_result(*args: str) -> dict[str, Any]:
+    """A CLI command with --json: its document (success or failure) and its exit code (``_rc``)."""
+    proc = cli(*args, "--json", timeout=90)
+    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out["_rc"] = proc.returncode
+    return out
+
+
 def cli_json(*args: str, check: bool = True) -> Any:
     proc = cli(*args, "--json", check=check)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -110,6 +118,10 @@ class NodeProcess:
 
     def block_id(self, height: int) -> str:
         return str(httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()["id"])
+
+    def state_root(self, height: int) -> str:
+        block = httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()
+        return str(block["header"]["state_root"])
 
 
 @dataclass

@@ -59,8 +59,6 @@ def test_restart_keeps_blocks_and_root(test_chain: ChainFixture) -> None:
 
 
 def test_pool_survives_restart(test_chain: ChainFixture) -> None:
-    from consortia.node.node import Node  # noqa: F401  (node reloads the pool; see test_node)
-
     raws = [test_chain.transfer(0, test_chain.accounts[1].address, 1, nonce=n) for n in range(3)]
     results = test_chain.submit(raws)
     test_chain.chain.store.pool_add([(r.tx_hash, raw) for r, raw in zip(results, raws, strict=True)])

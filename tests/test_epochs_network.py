@@ -9,17 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.procs import NetNode, cli, cli_json, free_port_base, wait_for
+from tests.procs import NetNode, cli, cli_json, cli_result, free_port_base, wait_for
 
 pytestmark = pytest.mark.slow
 ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
 
 
-def run(*args: str) -> dict[str, Any]:
-    proc = cli(*args, "--json", timeout=90)
-    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
-    out["_rc"] = proc.returncode
-    return out
+run = cli_result
 
 
 def decide(info: dict[str, Any], url: str, *proposal: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.procs import NetNode, cli, cli_json, free_port, wait_for
+from tests.procs import NetNode, cli, cli_json, cli_result, free_port_base, wait_for
 
 from consortia.client.client import Client
 from consortia.client.permissioned import PermQueries, PermWallet, prepare_identity
@@ -31,9 +31,7 @@ ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("perm") / "net"
-    base = free_port()
-    while base + 104 > 65000:
-        base = free_port()
+    base = free_port_base(4, p2p_offset=100)
     info = cli_json("network", "init", "--validators", "4", "--home", str(root), "--base-port", str(base),
                     "--orgs", ORGS)
     nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
@@ -55,12 +53,7 @@ def _key(info: dict[str, Any], name: str) -> dict[str, str]:
     return next(k for k in info["keys"] if k["name"] == name)
 
 
-def run(*args: str) -> dict[str, Any]:
-    """A CLI command with --json: its document (success or failure) and exit code."""
-    proc = cli(*args, "--json", timeout=90)
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["_rc"] = proc.returncode
-    return dict(out)
+run = cli_result
 
 
 def code(out: dict[str, Any]) -> str:
