@@ -28,9 +28,8 @@ from consortia.client import contracts as sdk
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.json_data import args_from_json, to_json
-from consortia.contracts.python.pytest_plugin import contract_name_for
 from consortia.contracts.python.run_tests import run_contract_tests
-from consortia.contracts.python.scaffold import scaffold
+from consortia.contracts.python.scaffold import contract_name_for, scaffold
 from consortia.errors import ConfigError, ConsortiaError, DecodeError
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from consortia.contracts.python.scaffold import contract_name_for
 from consortia.contracts.python.testing import LocalChain, LocalContract
 
 Deployer = Callable[..., LocalContract]
@@ -40,13 +41,6 @@ class Accounts:
 
     def __getitem__(self, label: str) -> bytes:
         return LocalChain.account(label)
-
-
-def contract_name_for(path: Path) -> str:
-    """``counter/contract.py`` deploys as ``counter``; ``token.py`` as ``token``."""
-    stem = path.parent.name if path.stem == "contract" else path.stem
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in stem.lower()).strip("_")
-    return name if name[:1].isalpha() else f"c_{name}"
 
 
 @pytest.fixture

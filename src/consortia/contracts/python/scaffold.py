@@ -136,3 +136,10 @@ def scaffold(name: str, parent: Path) -> Path:
     for file, text in render(name).items():
         (folder / file).write_text(text)
     return folder
+
+
+def contract_name_for(path: Path) -> str:
+    """``counter/contract.py`` deploys as ``counter``; ``token.py`` as ``token``."""
+    stem = path.parent.name if path.stem == "contract" else path.stem
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in stem.lower()).strip("_")
+    return name if name[:1].isalpha() else f"c_{name}"
