@@ -35,11 +35,16 @@ def test_failed_call_keeps_nonce_drops_writes(test_chain: ChainFixture) -> None:
     from consortia.types.transaction import Call
 
     key = test_chain.accounts[0]
-    raw = sign_tx(key, "test-chain", 0, 100, Call("currency", "mint", b"\x90"))
+    # a system contract's own argument check refuses a bad call at admission, changing nothing
+    bad = sign_tx(key, "test-chain", 0, 100, Call("currency", "mint", b"\x90"))
+    refused = test_chain.submit([bad])[0].error
+    assert refused is not None and refused.code == "invalid_call" and "mint" in refused.message
+    # a call that fails only when it runs keeps its nonce bump and drops its writes
+    raw = sign_tx(key, "test-chain", 0, 100, Call("no-such-contract", "mint", b"\x90"))
     assert test_chain.submit([raw])[0].error is None
     executed = test_chain.produce()
     receipt = executed.receipts[0]
-    assert receipt.status == "invalid_call" and "mint" in receipt.error
+    assert receipt.status == "no_such_contract" and "no-such-contract" in receipt.error
     account = queries.account(test_chain.chain, key.address)
     assert account.nonce == 1 and account.balance == 1000
 

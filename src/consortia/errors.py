@@ -109,6 +109,24 @@ class MempoolFull(TxRejected):
     http_status = 503
 
 
+class SenderPoolFull(TxRejected):
+    """One sender already has its limit of transactions waiting; wait for some to commit."""
+
+    code = "sender_pool_full"
+    http_status = 429
+
+
+class OrgPoolFull(TxRejected):
+    """The sender's organisation already fills its share of the pool."""
+
+    code = "org_pool_full"
+    http_status = 429
+
+
+class ExpiryTooFar(TxRejected):
+    code = "expiry_too_far"
+
+
 class InvalidCall(TxRejected):
     code = "invalid_call"
 
@@ -138,6 +156,13 @@ class ProofError(ConsortiaError):
 class StorageError(ConsortiaError):
     code = "storage_error"
     http_status = 500
+
+
+class NodeHalted(StorageError):
+    """The node stopped itself after a failure it must not work around (storage, a certified
+    block it cannot execute); restart it once the cause is fixed."""
+
+    code = "node_halted"
 
 
 class ConfigError(ConsortiaError):

@@ -45,6 +45,13 @@ def decode_transfer_args(args: bytes) -> tuple[bytes, int]:
     return to, amount
 
 
+def decode_call(method: str, args: bytes) -> tuple[bytes, int]:
+    """The recipient and amount of a call to this contract; InvalidCall for anything else."""
+    if method != TRANSFER:
+        raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: ['transfer']")
+    return decode_transfer_args(args)
+
+
 class OverflowBalance(ConsortiaError):
     code = "balance_overflow"
 
@@ -55,10 +62,13 @@ class NativeCurrency:
     name = NAME
 
     def call(self, ctx: CallContext, method: str, args: bytes) -> None:
-        if method != TRANSFER:
-            raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: ['transfer']")
-        to, amount = decode_transfer_args(args)
+        to, amount = decode_call(method, args)
         self.transfer(ctx, to, amount)
+
+    @staticmethod
+    def precheck(method: str, args: bytes) -> int:
+        """Admission's stateless check of a call: the units it spends, or the typed error."""
+        return decode_call(method, args)[1]
 
     @staticmethod
     def transfer(ctx: CallContext, to: bytes, amount: int) -> None:

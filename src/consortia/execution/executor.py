@@ -5,6 +5,10 @@ Same transactions on the same state give the same receipts and writes on every n
 transaction that fails inside its contract keeps its nonce bump and gets a failed receipt; its
 own writes are dropped. A transaction that should never have been proposed (expired, unknown
 sender, wrong nonce) makes the whole block invalid.
+
+A leader builds with :meth:`Executor.propose` instead: a transaction that could not be in the
+block is left out (and reported, with whether it can ever be valid), never allowed to make the
+block invalid — validity at inclusion, not at admission, is what counts.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from consortia.errors import ConsortiaError, InvalidCall, StaleNonce, TxExpired, UnknownSender
+from consortia.errors import (
+    ConsortiaError,
+    FutureNonce,
+    InvalidCall,
+    StaleNonce,
+    TxExpired,
+    UnknownSender,
+)
 from consortia.execution.accounts import Account, account_key, decode_account, encode_account
 from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import Overlay, StateReader
@@ -44,6 +55,27 @@ class BlockOutcome:
     writes: dict[bytes, bytes | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A transaction a leader left out of its block, and why.
+
+    ``never``: it cannot be valid in any later block either (expired, unknown or refused
+    sender), so the pool should drop it; otherwise (a nonce that does not follow the parent
+    block's state) it may fit a later block and waits.
+    """
+
+    tx: CheckedTx
+    error: ConsortiaError
+    never: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    outcome: BlockOutcome
+    included: list[CheckedTx]
+    excluded: list[Excluded]
+
+
 def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
     """The rules every included transaction must meet at its height; the sender's account."""
     body = tx.body
@@ -53,8 +85,10 @@ def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
     if raw is None:
         raise UnknownSender(f"sender 0x{tx.sender.hex()} has no account on this chain")
     account = decode_account(raw)
-    if body.nonce != account.nonce:
+    if body.nonce < account.nonce:
         raise StaleNonce(f"nonce {body.nonce} does not match the account's next nonce {account.nonce}")
+    if body.nonce > account.nonce:
+        raise FutureNonce(f"nonce {body.nonce} does not match the account's next nonce {account.nonce}")
     return account
 
 
@@ -93,6 +127,33 @@ class Executor:
             )
             receipts.append(self._run(view, writes, block, tx, policy))
         return BlockOutcome(receipts, writes)
+
+    def propose(self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]) -> Proposed:
+        """Execute what may be in the block; leave out (and report) what may not.
+
+        The included transactions executed here give exactly what :meth:`execute` gives for
+        them, so every validator re-executing the block agrees."""
+        writes: dict[bytes, bytes | None] = {}
+        view = Overlay(base, writes)
+        receipts: list[Receipt] = []
+        included: list[CheckedTx] = []
+        excluded: list[Excluded] = []
+        policy = self.policy if self.policy is not None and self.policy.applies(base) else None
+        for tx in txs:
+            try:
+                account = check_sender(view, tx, block.height)
+                if policy is not None:
+                    policy.check(view, tx.sender, tx.body.call, block.height)
+            except (StaleNonce, FutureNonce) as exc:
+                excluded.append(Excluded(tx, exc, never=False))
+                continue
+            except ConsortiaError as exc:
+                excluded.append(Excluded(tx, exc, never=True))
+                continue
+            writes[account_key(tx.sender)] = encode_account(Account(account.nonce + 1, account.balance))
+            receipts.append(self._run(view, writes, block, tx, policy))
+            included.append(tx)
+        return Proposed(BlockOutcome(receipts, writes), included, excluded)
 
     def _run(
         self,

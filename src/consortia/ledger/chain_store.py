@@ -9,6 +9,7 @@ survives ``kill -9`` and power loss; before it returns, none of it is visible.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -113,7 +114,7 @@ class ChainStore:
 
     def put_meta(self, key: bytes, value: bytes) -> None:
         """Durably store a small record (e.g. consensus safety data) before returning."""
-        with self.env.begin(write=True, db=self._meta) as txn:
+        with _storage("store a node record"), self.env.begin(write=True, db=self._meta) as txn:
             txn.put(key, value)
 
     # --- committing ---------------------------------------------------------------------
@@ -267,12 +268,14 @@ class ChainStore:
 
     def put_pending(self, height: int, block_id: bytes, raw_block: bytes) -> None:
         """Durably keep a block this validator built or validated, until it is committed."""
-        with self.env.begin(write=True, db=self._pending) as txn:
+        with _storage(f"keep the block at height {height}"), self.env.begin(
+            write=True, db=self._pending
+        ) as txn:
             txn.put(_U64.pack(height) + block_id, raw_block)
 
     def clear_pending(self) -> None:
         """Forget every kept block (an epoch ended: the old set's uncommitted blocks are void)."""
-        with self.env.begin(write=True) as txn:
+        with _storage("forget kept blocks"), self.env.begin(write=True) as txn:
             txn.drop(self._pending, delete=False)
 
     def pending_blocks(self) -> list[bytes]:
@@ -294,10 +297,21 @@ class ChainStore:
             raise StorageError(f"cannot persist accepted transactions: {exc}") from None
 
     def pool_remove(self, tx_hashes: Iterable[bytes]) -> None:
-        with self.env.begin(write=True, db=self._pool) as txn:
+        with _storage("remove transactions from the saved pool"), self.env.begin(
+            write=True, db=self._pool
+        ) as txn:
             for h in tx_hashes:
                 txn.delete(h)
 
     def pool_items(self) -> Iterator[tuple[bytes, bytes]]:
         with self.env.begin(db=self._pool) as txn:
             yield from list(txn.cursor())
+
+
+@contextlib.contextmanager
+def _storage(what: str) -> Iterator[None]:
+    """Turn LMDB's failures (disk full, I/O error) into a typed StorageError naming the step."""
+    try:
+        yield
+    except lmdb.Error as exc:
+        raise StorageError(f"cannot {what}: {exc}") from None

@@ -17,6 +17,7 @@ from consortia.contracts.native_currency import NativeCurrency
 from consortia.contracts.permissioned import (
     genesis_records,
     is_approved_code,
+    param_records,
     read_params,
     required_accounts,
     system_contracts,
@@ -28,13 +29,14 @@ from consortia.crypto.suites import Suite, get_suite
 from consortia.errors import ConfigError, ConsortiaError, NotFound
 from consortia.execution.accounts import Account, account_key, encode_account
 from consortia.execution.context import BlockContext, CallContext
-from consortia.execution.executor import Executor, InvalidBlock, NativeContract
+from consortia.execution.executor import Excluded, Executor, InvalidBlock, NativeContract
 from consortia.execution.state_view import Overlay, StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.execution.tx_policy import TxPolicy
 from consortia.invariant import invariant
 from consortia.ledger.chain_store import ChainStore, Head, StateSnapshot
 from consortia.ledger.merkle import merkle_root
+from consortia.limits import PER_ITEM_OVERHEAD_BYTES
 from consortia.mempool.pool import Mempool
 from consortia.node.evidence_book import EvidenceBook
 from consortia.node.genesis import NULL_QC, genesis_hash
@@ -70,6 +72,13 @@ class ExecutedBlock:
 
 
 CommitListener = Callable[[ExecutedBlock, CommittedBlock], None]
+
+
+def block_bytes(block: Block) -> int:
+    """What a block's size limit counts: its transactions and evidence, with their framing."""
+    return sum(len(t) + PER_ITEM_OVERHEAD_BYTES for t in block.txs) + sum(
+        len(e) + PER_ITEM_OVERHEAD_BYTES for e in block.evidence
+    )
 
 
 def block_id_of(suite: Suite, header: Header) -> bytes:
@@ -115,7 +124,14 @@ class Chain:
         self.mempool = self._new_mempool()
 
     def _new_mempool(self) -> Mempool:
-        return Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy())
+        prechecks = {
+            name: contract.precheck  # type: ignore[attr-defined]
+            for name, contract in self.executor.contracts.items()
+            if hasattr(contract, "precheck")
+        }
+        pool = Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy(), prechecks)
+        pool.head_height = self.head.height
+        return pool
 
     @staticmethod
     def _system_contracts(genesis: Genesis, host: PythonContractHost) -> dict[str, NativeContract]:
@@ -165,6 +181,7 @@ class Chain:
                     g.orgs, suite=g.suite, validators=g.validators, identities=g.identities, gov=g.gov
                 )
             )
+            writes.update(param_records(g.params))
             for address in required_accounts(g.orgs, g.identities):
                 writes.setdefault(account_key(address), encode_account(Account(0, 0)))
         root, nodes = self.tree.update(EMPTY_STATE_ROOT, sorted(writes.items()))
@@ -219,13 +236,21 @@ class Chain:
         timeout_cert: TimeoutCert | None,
         txs: list[CheckedTx],
         evidence: list[bytes],
-    ) -> ExecutedBlock:
+        proposing: bool = False,
+    ) -> tuple[ExecutedBlock, list[Excluded]]:
+        """Execute a block on its parent. ``proposing``: leave out transactions that may not be
+        in it (returned) instead of failing with InvalidBlock."""
         parent, parent_header = self._parent(parent_id)
         height = parent_header.height + 1
         ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer)
+        excluded: list[Excluded] = []
         with self.store.snapshot() as snapshot:
             reader = self._reader(snapshot, parent)
-            outcome = self.executor.execute(reader, ctx, txs)
+            if proposing:
+                proposed = self.executor.propose(reader, ctx, txs)
+                outcome, txs, excluded = proposed.outcome, proposed.included, proposed.excluded
+            else:
+                outcome = self.executor.execute(reader, ctx, txs)
             self.evidence.record(Overlay(reader, outcome.writes), outcome.writes, evidence, height)
             root, nodes = self.tree.update(parent_header.state_root, list(outcome.writes.items()))
         header = Header(
@@ -244,9 +269,10 @@ class Chain:
             timeout_cert=timeout_cert,
         )
         block = Block(header, [t.raw for t in txs], list(evidence))
-        return ExecutedBlock(
+        executed = ExecutedBlock(
             block, self.block_id(header), txs, outcome.receipts, outcome.writes, nodes, parent
         )
+        return executed, excluded
 
     def _remember(self, executed: ExecutedBlock) -> None:
         if executed.block_id in self._pending:
@@ -277,6 +303,11 @@ class Chain:
     ) -> ExecutedBlock:
         """Propose: take waiting transactions from the mempool and execute them.
 
+        Only transactions that may be in the block are in it: one that may not (expired, stale
+        or out-of-order nonce on the parent's state, sender refused) is left out — back to the
+        pool if it may fit a later block, out of it if it never can. The block's bytes stay
+        within ``max_block_bytes``, so it fits a p2p frame.
+
         ``empty``: a block that only certifies its parent (the end of a validator epoch)."""
         parent, parent_header = self._parent(parent_id)
         parent_executed = parent
@@ -285,19 +316,37 @@ class Chain:
         while parent is not None:
             in_ancestors.update(t.hash for t in parent.txs)
             parent = parent.parent
-        txs = [] if empty else self.mempool.take(self.params.max_block_txs, frozenset(in_ancestors))
+        with self.store.snapshot() as snapshot:
+            base = self._reader(snapshot, parent_executed)
+            fresh = self.evidence.unrecorded(base, evidence)
+        params = self.params
+        budget = params.max_block_bytes - sum(len(e) + PER_ITEM_OVERHEAD_BYTES for e in fresh)
+        if empty or budget <= 0:
+            txs: list[CheckedTx] = []
+        else:
+            txs = self.mempool.take(params.max_block_txs, budget, frozenset(in_ancestors))
         try:
-            with self.store.snapshot() as snapshot:
-                base = self._reader(snapshot, parent_executed)
-                fresh = self.evidence.unrecorded(base, evidence)
-            executed = self._execute(
-                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs, fresh
+            executed, excluded = self._execute(
+                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs, fresh,
+                proposing=True,
             )
-        except InvalidBlock:
+        except ConsortiaError:
             self.mempool.release(txs)
             raise
+        left_out = [e.tx for e in excluded if not e.never]
+        self.mempool.release(left_out)
+        for e in excluded:
+            if e.never:
+                self.mempool.drop(e.tx, e.error.code)
+        self._forget_evicted()
         self._remember(executed)
         return executed
+
+    def _forget_evicted(self) -> None:
+        """Remove what the pool evicted from the saved pool, so a restart does not revive it."""
+        evicted = self.mempool.drain_evicted()
+        if evicted:
+            self.store.pool_remove(evicted)
 
     def validate_block(self, block: Block) -> ExecutedBlock:
         """Check a proposed block fully: its transactions, then re-execute and compare roots."""
@@ -315,8 +364,14 @@ class Chain:
             raise InvalidBlock("timestamp does not move forward from the parent's")
         if header.tx_count != len(block.txs) or len(block.txs) > self.params.max_block_txs:
             raise InvalidBlock("transaction count is wrong or over the block limit")
+        size = block_bytes(block)
+        if size > self.params.max_block_bytes:
+            raise InvalidBlock(
+                f"block holds {size} bytes of transactions and evidence; the limit is "
+                f"{self.params.max_block_bytes}"
+            )
         txs = self._decode_block_txs(block.txs)
-        executed = self._execute(
+        executed, _ = self._execute(
             header.parent_id,
             header.round,
             header.proposer,
@@ -385,6 +440,8 @@ class Chain:
         self.head = Head((header.height, committed.qc.block_id, header.state_root))
         self.head_header = header
         self.tree = MerkleTree(self._get_node, self.hash)
+        if self.genesis.orgs:
+            self.params = read_params(self.store.state_get, self.genesis.params)
         self.mempool = self._new_mempool()
 
     def abandon_all(self) -> None:
@@ -421,10 +478,11 @@ class Chain:
         self._forget(executed)
         for b in stale:
             self.abandon(b.block_id)
-        self.mempool.committed(executed.txs)
         if self.genesis.orgs:  # governance may have changed a parameter in this block
             self.params = read_params(self.store.state_get, self.genesis.params)
             self.mempool.params = self.params
+        self.mempool.committed(executed.txs, executed.header.height)
+        self._forget_evicted()
         for listener in self.listeners:
             listener(executed, committed)
         return executed

@@ -40,7 +40,7 @@ from consortia.consensus import (
     TimerFired,
     ValidateBlock,
 )
-from consortia.errors import ConsortiaError, NotFound
+from consortia.errors import ConsortiaError, NodeHalted, NotFound, StorageError
 from consortia.execution.executor import InvalidBlock
 from consortia.invariant import invariant
 from consortia.node.chain import ExecutedBlock
@@ -54,6 +54,7 @@ log = logging.getLogger("consortia.consensus")
 SAFETY_KEY = b"consensus/safety"
 MAX_EVENT_QUEUE = 100_000
 MAX_CLOCK_DRIFT_MS = 5_000  # a proposal stamped further ahead of our clock is refused
+CLOCK_CATCH_UP_MS = 500  # how far a proposal's time may run ahead of the parent's + time known
 
 
 class Transport(Protocol):
@@ -102,6 +103,9 @@ class ConsensusDriver:
         self._build_task: asyncio.Task[None] | None = None
         self._switch_pending = False
         self.switch_sync: SyncInfo | None = None  # the last epoch's closing certificate
+        self._arrival: dict[bytes, float] = {self.chain.head.block_id: time.monotonic()}
+        self._stop: asyncio.Event | None = None
+        self.fatal: StorageError | None = None
         self.core = self._make_core()
 
     # --- start-up ---------------------------------------------------------------------------
@@ -111,7 +115,7 @@ class ConsensusDriver:
             chain_id=ep.signing_chain_id,
             validators=len(ep.keys),
             genesis_id=self.genesis_id,
-            base_timeout_ms=self.genesis.params.empty_block_interval_ms + 2000,
+            base_timeout_ms=self.chain.params.empty_block_interval_ms + 2000,
         )
 
     def _verify(self, validator: int, message: bytes, signature: bytes) -> bool:
@@ -171,6 +175,8 @@ class ConsensusDriver:
     # --- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Drive the core until ``stop``; raises NodeHalted after a local storage failure."""
+        self._stop = stop
         self.feed(Start(now_ms()))
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -186,8 +192,20 @@ class ConsensusDriver:
             stopper.cancel()
             if self._build_task is not None:
                 self._build_task.cancel()
+        if self.fatal is not None:
+            raise NodeHalted(f"the node halted: {self.fatal.message}") from self.fatal
+
+    def halt(self, exc: StorageError) -> None:
+        """A local storage failure: stop cleanly, never act on state we could not persist."""
+        if self.fatal is None:
+            log.critical("halting: %s", exc.message)
+            self.fatal = exc
+        if self._stop is not None:
+            self._stop.set()
 
     def feed(self, event: Event) -> None:
+        if self.fatal is not None:
+            return
         if self.core is not None:
             self.perform(self.core.step(event))
         self._after_effects()
@@ -201,36 +219,53 @@ class ConsensusDriver:
     # --- effects ----------------------------------------------------------------------------
 
     def perform(self, effects: list[Effect]) -> None:
+        """Perform effects in order. Nothing a peer or client sent can end the node: an error
+        while performing one effect is logged and the next goes on — except that a storage
+        failure halts the node, and a failed commit or safety write stops every later effect
+        (no vote may leave unpersisted, no block may commit out of order)."""
         for effect in effects:
-            if self._switch_pending:
-                break  # the old epoch's core has nothing more to say
-            if isinstance(effect, PersistSafety):
-                self.store.put_meta(self._safety_key(), effect.data.encode())
-            elif isinstance(effect, Broadcast):
-                if self.transport is not None:
-                    self.transport.broadcast(effect.msg, self._block_for(effect.msg))
-            elif isinstance(effect, SendTo):
-                peer = self.peer_for(effect.validator)
-                if self.transport is not None and peer is not None:
-                    self.transport.send(peer, effect.msg, self._block_for(effect.msg))
-            elif isinstance(effect, ScheduleTimer):
-                self._schedule(effect)
-            elif isinstance(effect, BuildBlock):
-                if self._build_task is not None and not self._build_task.done():
-                    self._build_task.cancel()
-                self._build_task = asyncio.get_running_loop().create_task(self._build(effect))
-            elif isinstance(effect, ValidateBlock):
-                self._validate(effect.block)
-            elif isinstance(effect, Commit):
-                self._commit(effect)
-            elif isinstance(effect, EvidenceFound):
-                log.warning(
-                    "validator %d equivocated in round %d: recording the evidence on chain",
-                    effect.evidence.offender, effect.evidence.round,
-                )
-                self.evidence.append(encode(effect.evidence))
-            elif isinstance(effect, FetchBlock) and self.transport is not None:
-                self.transport.fetch(effect.block_id)
+            if self._switch_pending or self.fatal is not None:
+                break  # the old epoch's core has nothing more to say, or we halted
+            try:
+                self._perform_one(effect)
+            except StorageError as exc:
+                self.halt(exc)
+            except Exception as exc:  # contained: logged, never the end of the node
+                message = exc.message if isinstance(exc, ConsortiaError) else repr(exc)
+                if isinstance(effect, PersistSafety | Commit):
+                    self.halt(StorageError(f"{type(effect).__name__} failed: {message}"))
+                else:
+                    log.error("%s failed and was skipped: %s", type(effect).__name__, message,
+                              exc_info=not isinstance(exc, ConsortiaError))
+
+    def _perform_one(self, effect: Effect) -> None:
+        if isinstance(effect, PersistSafety):
+            self.store.put_meta(self._safety_key(), effect.data.encode())
+        elif isinstance(effect, Broadcast):
+            if self.transport is not None:
+                self.transport.broadcast(effect.msg, self._block_for(effect.msg))
+        elif isinstance(effect, SendTo):
+            peer = self.peer_for(effect.validator)
+            if self.transport is not None and peer is not None:
+                self.transport.send(peer, effect.msg, self._block_for(effect.msg))
+        elif isinstance(effect, ScheduleTimer):
+            self._schedule(effect)
+        elif isinstance(effect, BuildBlock):
+            if self._build_task is not None and not self._build_task.done():
+                self._build_task.cancel()
+            self._build_task = asyncio.get_running_loop().create_task(self._build(effect))
+        elif isinstance(effect, ValidateBlock):
+            self._validate(effect.block)
+        elif isinstance(effect, Commit):
+            self._commit(effect)
+        elif isinstance(effect, EvidenceFound):
+            log.warning(
+                "validator %d equivocated in round %d: recording the evidence on chain",
+                effect.evidence.offender, effect.evidence.round,
+            )
+            self.evidence.append(encode(effect.evidence))
+        elif isinstance(effect, FetchBlock) and self.transport is not None:
+            self.transport.fetch(effect.block_id)
 
     def _block_for(self, msg: Message) -> Block | None:
         block_id = getattr(getattr(msg, "block", None), "id", None)
@@ -242,22 +277,42 @@ class ConsensusDriver:
         loop.call_later(delay, lambda: self.push(TimerFired(timer.round, now_ms())))
 
     async def _build(self, request: BuildBlock) -> None:
-        """Lead a round: wait for transactions (or the empty-block interval), then build."""
-        params = self.node.genesis.params
+        """Lead a round (errors are contained: the round times out; storage failure halts)."""
+        try:
+            await self._lead(request)
+        except StorageError as exc:
+            self.halt(exc)
+        except ConsortiaError as exc:
+            log.warning("cannot lead round %d: %s", request.round, exc.message)
+        except Exception:  # contained: this round times out, the node goes on
+            log.exception("cannot lead round %d", request.round)
+
+    def _known_for_s(self, block_id: bytes) -> float:
+        """Seconds since this node first knew ``block_id`` (monotonic: immune to clock skew)."""
+        seen = self._arrival.get(block_id)
+        return time.monotonic() - seen if seen is not None else 0.0
+
+    def _timestamp_for(self, parent_ms: int, parent_id: bytes) -> int:
+        """This node's clock, but never further ahead of the parent's timestamp than the time
+        we have known the parent plus a little: a validator whose clock runs fast still
+        proposes timestamps the others accept, and one that runs slow still moves time on
+        (the chain's clock follows the honest majority's)."""
+        bound = parent_ms + int(self._known_for_s(parent_id) * 1000) + CLOCK_CATCH_UP_MS
+        return max(parent_ms + 1, min(now_ms(), bound))
+
+    async def _lead(self, request: BuildBlock) -> None:
+        """Wait for transactions (or the empty-block interval), then build and propose."""
+        params = self.chain.params
         interval = params.block_interval_ms / 1000
         empty = params.empty_block_interval_ms / 1000
         if request.parent_id != self.chain.head.block_id:
-            try:
-                self._ensure_executed(request.parent_id)
-            except ConsortiaError as exc:
-                log.warning("cannot lead round %d: %s", request.round, exc.message)
-                return
+            self._ensure_executed(request.parent_id)
         parent = self.chain.pending(request.parent_id)
         parent_needs_child = parent is not None and bool(parent.txs)
         parent_ms = parent.header.timestamp_ms if parent is not None else self.chain.head_header.timestamp_ms
         mempool = self.chain.mempool
         while True:
-            elapsed = (now_ms() - parent_ms) / 1000
+            elapsed = self._known_for_s(request.parent_id)
             waiting = mempool.waiting
             if waiting >= params.max_block_txs or elapsed >= empty:
                 break
@@ -270,25 +325,22 @@ class ConsensusDriver:
         started = time.perf_counter()
         switch_at = next_epoch_start(self.store.state_get, self.chain.head.height)
         suffix = switch_at is not None and request.height >= switch_at
-        try:
-            executed = self.chain.build_block(
-                request.parent_id,
-                request.round,
-                self.me,
-                now_ms(),
-                request.justify,
-                request.timeout_cert,
-                self.evidence,
-                empty=suffix,
-            )
-        except ConsortiaError as exc:
-            log.warning("cannot lead round %d: %s", request.round, exc.message)
-            return
+        executed = self.chain.build_block(
+            request.parent_id,
+            request.round,
+            self.me,
+            self._timestamp_for(parent_ms, request.parent_id),
+            request.justify,
+            request.timeout_cert,
+            self.evidence,
+            empty=suffix,
+        )
         self.node.metrics.block_seconds.observe(time.perf_counter() - started)
         self._keep(executed)
         self.push(BlockBuilt(block_meta(executed.block_id, executed.header), now_ms()))
 
     def _keep(self, executed: ExecutedBlock) -> None:
+        self._arrival.setdefault(executed.block_id, time.monotonic())
         self.blocks[executed.block_id] = executed.block
         self.store.put_pending(executed.header.height, executed.block_id, encode(executed.block))
 
@@ -296,6 +348,7 @@ class ConsensusDriver:
         """A block that arrived with a proposal or a fetch; returns its id."""
         block_id = self.chain.block_id(block.header)
         self.blocks.setdefault(block_id, block)
+        self._arrival.setdefault(block_id, time.monotonic())
         return block_id
 
     def _ensure_executed(self, block_id: bytes) -> ExecutedBlock:
@@ -329,6 +382,8 @@ class ConsensusDriver:
             try:
                 self._ensure_executed(meta.id)
                 ok = True
+            except StorageError:
+                raise
             except ConsortiaError as exc:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
         self.push(BlockValidated(meta.id, ok, now_ms()))
@@ -362,12 +417,9 @@ class ConsensusDriver:
         for meta, qc in zip(blocks, certs, strict=True):
             if meta.height <= self.chain.head.height:
                 continue
-            try:
-                self._ensure_executed(meta.id)
-            except ConsortiaError as exc:
-                # cannot happen for an honest quorum; stop committing and let catch-up repair
-                log.error("cannot commit block %d: %s", meta.height, exc.message)
-                return
+            # a quorum certified it: failing to execute it here means this node's state or
+            # code differs from the quorum's, so the error halts the node (see perform)
+            self._ensure_executed(meta.id)
             executed = self.chain.commit(meta.id, qc)
             for listener in self.on_commit:
                 listener(executed)
@@ -385,6 +437,8 @@ class ConsensusDriver:
                 return
         for block_id in [i for i, b in self.blocks.items() if b.header.height <= self.chain.head.height]:
             del self.blocks[block_id]
+        self._arrival = {i: t for i, t in self._arrival.items() if i in self.blocks}
+        self._arrival.setdefault(self.chain.head.block_id, time.monotonic())
         if self.evidence:
             with self.store.snapshot() as state:
                 self.evidence = self.chain.evidence.unrecorded(state, self.evidence)

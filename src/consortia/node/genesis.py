@@ -31,9 +31,13 @@ def genesis_from_json(text: str | bytes) -> Genesis:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"genesis file is not valid JSON: {exc}") from None
     try:
-        return from_plain(Genesis, data)
+        genesis = from_plain(Genesis, data)
     except DecodeError as exc:
         raise ConfigError(f"genesis file is invalid: {exc.message}") from None
+    problems = genesis.params.problems()
+    if problems:
+        raise ConfigError("genesis parameters are inconsistent: " + "; ".join(problems))
+    return genesis
 
 
 def load_genesis(path: Path) -> Genesis:

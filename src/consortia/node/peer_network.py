@@ -22,9 +22,16 @@ from consortia.consensus import (
     ProposalReceived,
     event_for_message,
 )
-from consortia.errors import ConsortiaError, NotFound
+from consortia.errors import ConsortiaError, NotFound, StorageError
 from consortia.invariant import invariant
 from consortia.ledger.proofs import verify_certified_header
+from consortia.limits import (
+    CATCH_UP_RESPONSE_BYTES,
+    PER_ITEM_OVERHEAD_BYTES,
+    SNAPSHOT_CHUNK_BYTES,
+    TX_GOSSIP_BYTES,
+)
+from consortia.node.chain import block_bytes
 from consortia.node.consensus_driver import ConsensusDriver, block_meta
 from consortia.node.node import Node, now_ms
 from consortia.node.queries import epoch_links
@@ -53,7 +60,6 @@ log = logging.getLogger("consortia.network")
 TX_FLUSH_SECONDS = 0.01
 TX_FLUSH_COUNT = 2000
 CATCH_UP_GAP = 2
-SNAPSHOT_CHUNK_BYTES = 4 * 2**20
 CATCH_UP_TIMEOUT_S = 20.0
 HELP_INTERVAL_S = 1.0
 
@@ -88,6 +94,7 @@ class PeerNetwork:
         self.driver: ConsensusDriver | None = None
         self._wanted: set[bytes] = set()
         self._outbox: list[bytes] = []
+        self._outbox_bytes = 0
         self._flush_handle: asyncio.TimerHandle | None = None
         self._catching_up = False
         self._snapshot_parts: dict[int, SnapshotChunk] = {}
@@ -122,16 +129,23 @@ class PeerNetwork:
         """Queue newly admitted transactions for the other validators (batched)."""
         if self.frames is None:
             return
-        self._outbox.extend(raws)
+        for raw in raws:
+            if self._outbox and self._outbox_bytes + len(raw) > TX_GOSSIP_BYTES:
+                self._flush()
+            self._outbox.append(raw)
+            self._outbox_bytes += len(raw) + PER_ITEM_OVERHEAD_BYTES
         if len(self._outbox) >= TX_FLUSH_COUNT:
             self._flush()
-        elif self._flush_handle is None:
+        elif self._outbox and self._flush_handle is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(TX_FLUSH_SECONDS, self._flush)
 
     def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
         self._flush_handle = None
         outbox, self._outbox = self._outbox, []
+        self._outbox_bytes = 0
         if outbox and self.frames is not None:
             self.frames.broadcast(encode_wire(TxsMsg(outbox)))
 
@@ -147,8 +161,13 @@ class PeerNetwork:
         self.received[kind] = self.received.get(kind, 0) + 1
         try:
             self._dispatch(sender, msg)
+        except StorageError as exc:
+            if self.driver is not None:
+                self.driver.halt(exc)
         except ConsortiaError as exc:
             log.warning("message %s from validator %d refused: %s", kind, sender, exc.message)
+        except Exception:  # contained: a peer's message never ends the node
+            log.exception("message %s from validator %d failed", kind, sender)
 
     def _dispatch(self, sender: int, msg: WireMsg) -> None:
         driver = self.driver
@@ -224,11 +243,16 @@ class PeerNetwork:
         head = self.chain.head.height
         last = min(head, request.from_height + min(request.limit, MAX_BLOCKS_PER_RESPONSE) - 1)
         blocks = []
+        size = 0
         for height in range(request.from_height, last + 1):
             try:
-                blocks.append(self.chain.store.block(height))
+                committed = self.chain.store.block(height)
             except NotFound:  # a gap below our own snapshot: we never had those blocks
                 break
+            size += block_bytes(committed.block)
+            if blocks and size > CATCH_UP_RESPONSE_BYTES:
+                break  # the rest in the next answer: every answer fits one frame
+            blocks.append(committed)
         self.frames.send(sender, encode_wire(HeightResponse(blocks, head)))
 
     # --- state snapshots -----------------------------------------------------------------------
@@ -240,7 +264,9 @@ class PeerNetwork:
         if head is None:
             return
         committed = self.chain.store.block(head.height)
-        chunks: list[list[tuple[bytes, bytes]]] = [[]]
+        # the first chunk carries the certified block and the epoch links alone (a block may
+        # take most of a frame); the state entries follow in chunks of SNAPSHOT_CHUNK_BYTES
+        chunks: list[list[tuple[bytes, bytes]]] = [[], []]
         size = 0
         for key, value in items:
             if size + len(key) + len(value) > SNAPSHOT_CHUNK_BYTES and chunks[-1]:
@@ -310,7 +336,7 @@ class PeerNetwork:
             return
         self._catch_up_since = time.monotonic()
         log.info("validator %d has certified height %d, %d above ours", sender, certified_height, gap)
-        if gap > self.node.genesis.params.snapshot_gap:
+        if gap > self.chain.params.snapshot_gap:
             self._request_snapshot(sender)
         else:
             self._request_heights(sender)
@@ -324,7 +350,7 @@ class PeerNetwork:
     def _catch_up(self, sender: int, response: HeightResponse) -> None:
         """Verify each block's certificate and re-execute it before committing it."""
         invariant(self.driver is not None, "network not attached")
-        if response.head_height - self.chain.head.height > self.node.genesis.params.snapshot_gap:
+        if response.head_height - self.chain.head.height > self.chain.params.snapshot_gap:
             self._request_snapshot(sender)  # further behind than replaying is worth
             return
         applied = 0

@@ -27,7 +27,7 @@ from consortia.contracts.permissioned.governance import (
     proposals,
 )
 from consortia.contracts.permissioned.identity import IdentityContract, pii_commitment
-from consortia.contracts.permissioned.params import is_approved_code, read_gov, read_params
+from consortia.contracts.permissioned.params import is_approved_code, param_records, read_gov, read_params
 from consortia.contracts.permissioned.policy import (
     check_call,
     check_sender,
@@ -70,6 +70,7 @@ __all__ = [
     "observe_transfer",
     "org",
     "orgs",
+    "param_records",
     "pending_changes",
     "permissioned",
     "pii_commitment",

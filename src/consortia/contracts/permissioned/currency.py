@@ -9,19 +9,18 @@ with the payment that raised it.
 
 from __future__ import annotations
 
-from consortia.contracts.native_currency import NAME, TRANSFER, NativeCurrency, decode_transfer_args
+from consortia.contracts.native_currency import NAME, NativeCurrency, decode_call
 from consortia.contracts.permissioned.policy import check_transfer, observe_transfer
-from consortia.errors import InvalidCall
 from consortia.execution.context import CallContext
 
 
 class GuardedCurrency:
     name = NAME
 
+    precheck = staticmethod(NativeCurrency.precheck)
+
     def call(self, ctx: CallContext, method: str, args: bytes) -> None:
-        if method != TRANSFER:
-            raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: ['transfer']")
-        to, amount = decode_transfer_args(args)
+        to, amount = decode_call(method, args)
         check_transfer(ctx, ctx.sender, to, amount)
         NativeCurrency.transfer(ctx, to, amount)
         observe_transfer(ctx, ctx.sender, to, amount)

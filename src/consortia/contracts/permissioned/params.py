@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
+from consortia.codec import encode
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.directory import default_gov
 from consortia.contracts.permissioned.errors import InvalidProposal
@@ -25,6 +26,7 @@ PARAM_FLOORS: dict[str, int] = {
     "max_batch_txs": 1,
     "mempool_max_txs": 100,
     "max_expiry_window": 10,
+    "max_block_bytes": 64 * 1024,
     GOV_PREFIX + "validator_delay": MIN_VALIDATOR_DELAY,
     GOV_PREFIX + "max_voting_blocks": 1,
 }
@@ -39,6 +41,12 @@ def _overrides(state_get: StateGet, names: tuple[str, ...], strip: str = "") -> 
         if raw is not None:
             out[name.removeprefix(strip)] = read_int(state_get, keys.param(name))
     return out
+
+
+def param_records(params: ChainParams) -> dict[bytes, bytes]:
+    """The genesis chain parameters as state records, so that state is their one owner: every
+    component (and :func:`check_param`) reads them from there, overridden or not."""
+    return {keys.param(name): encode(getattr(params, name)) for name in CHAIN_PARAM_NAMES}
 
 
 def read_params(state_get: StateGet, defaults: ChainParams) -> ChainParams:
@@ -58,6 +66,11 @@ def check_param(state_get: StateGet, name: str, value: int) -> None:
     floor = PARAM_FLOORS.get(name, 1)
     if not floor <= value <= MAX_PARAM:
         raise InvalidProposal(f"parameter {name!r} must be an integer in [{floor}, 2**63), got {value}")
+    if name in CHAIN_PARAM_NAMES:
+        params = replace(read_params(state_get, ChainParams()), **{name: value})
+        problems = params.problems()
+        if problems:
+            raise InvalidProposal(f"setting {name!r} to {value} is refused: " + "; ".join(problems))
     if name in (GOV_PREFIX + "threshold_num", GOV_PREFIX + "threshold_den"):
         gov = replace(read_gov(state_get), **{name.removeprefix(GOV_PREFIX): value})
         if not gov.threshold_den < 2 * gov.threshold_num <= 2 * gov.threshold_den:

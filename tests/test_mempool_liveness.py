@@ -1,0 +1,210 @@
+"""A leader never proposes an invalid block, whatever clients sent (issue 8, in process).
+
+Each finding reproduced on real networks is first reproduced here on two chains sharing one
+genesis (a leader and a validator), where every step is visible: what the pool holds, what the
+leader left out and why, and that the validator accepts the block.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from msgspec.structs import replace
+from tests.conftest import CHAIN_ID, ChainFixture, make_chain
+
+from consortia.client.tx_builder import sign_tx
+from consortia.codec import encode
+from consortia.contracts.native_currency import NAME as CURRENCY
+from consortia.crypto.keys import KeyPair
+from consortia.errors import ConfigError
+from consortia.execution.executor import InvalidBlock
+from consortia.ledger.chain_store import ChainStore
+from consortia.limits import MAX_BLOCK_BYTES_CEILING
+from consortia.node.chain import Chain, block_bytes
+from consortia.node.genesis import genesis_from_json, genesis_to_json
+from consortia.node.home_setup import make_genesis
+from consortia.node.solo import produce_block, self_certify
+from consortia.types.genesis import ChainParams
+from consortia.types.transaction import Call
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def twin(fixture: ChainFixture, path: Path) -> Chain:
+    """A second validator's chain: same genesis, its own store and pool."""
+    return Chain(ChainStore(path), fixture.genesis)  # type: ignore[arg-type]
+
+
+def build(chain: Chain, parent_id: bytes, round_: int):
+    parent = chain.pending(parent_id)
+    header = parent.header if parent is not None else chain.head_header
+    justify = chain.store.block(chain.head.height).qc
+    return chain.build_block(parent_id, round_, 0, max(now_ms(), header.timestamp_ms + 1), justify)
+
+
+def test_same_nonce_at_two_validators_never_poisons_a_block(test_chain: ChainFixture, tmp_path: Path) -> None:
+    a = test_chain.chain
+    b = twin(test_chain, tmp_path / "b")
+    to1, to2 = test_chain.accounts[1].address, test_chain.accounts[2].address
+    tx1 = test_chain.transfer(0, to1, 5, nonce=0)
+    tx2 = test_chain.transfer(0, to2, 7, nonce=0)  # same sender, same nonce, other content
+    assert a.mempool.admit(a.mempool.prepare([tx1]), 1)[0].error is None
+    assert b.mempool.admit(b.mempool.prepare([tx2]), 1)[0].error is None
+
+    first = build(a, a.head.block_id, 1)  # leader A includes tx1
+    assert len(first.txs) == 1
+    assert b.validate_block(first.block).block_id == first.block_id
+    # leader B builds on A's pending block: its own tx2 can no longer be valid there
+    second = build(b, first.block_id, 2)
+    assert second.txs == []
+    a.validate_block(second.block)  # and A accepts B's block
+    assert len(b.mempool) == 1  # kept: A's block might still be abandoned
+    # once A's block commits, B drops tx2 for good, from memory and from disk
+    qc = self_certify(a, test_chain.validator, first)
+    b.commit(first.block_id, qc)
+    assert len(b.mempool) == 0
+    assert b.mempool.dropped_reason(b.mempool.prepare([tx2])[0].hash) == "stale_nonce"  # type: ignore[union-attr]
+    assert list(b.store.pool_items()) == []
+    b.store.close()
+
+
+def test_transactions_expiring_before_inclusion_are_left_out_and_dropped(
+    test_chain: ChainFixture, tmp_path: Path
+) -> None:
+    chain = test_chain.chain
+    to = test_chain.accounts[1].address
+    near = test_chain.transfer(0, to, 1, nonce=0, expiry=1)  # admissible for block 1 only
+    later = test_chain.transfer(0, to, 1, nonce=1, expiry=100)  # follows it: can never go alone
+    other = test_chain.transfer(1, to, 1, nonce=0, expiry=100)
+    assert all(r.error is None for r in test_chain.submit([near, later, other]))
+    # pipelining: block 1 (another leader's, without them) is pending when block 2 is built
+    first = chain.build_block(
+        chain.head.block_id, 1, 0, now_ms(), chain.store.block(0).qc, empty=True
+    )
+    second = build(chain, first.block_id, 2)
+    assert [t.raw for t in second.txs] == [other]
+    validator = twin(test_chain, tmp_path / "b")
+    validator.validate_block(first.block)
+    validator.validate_block(second.block)  # the block is valid: nothing poisoned it
+    validator.store.close()
+    hashes = [t.hash for t in chain.mempool.prepare([near, later])]  # type: ignore[union-attr]
+    assert chain.mempool.dropped_reason(hashes[0]) == "expired"
+    assert chain.mempool.dropped_reason(hashes[1]) == "follows_dropped"
+    assert len(chain.mempool) == 1  # only `other`, in flight
+
+
+def test_waiting_transactions_leave_the_pool_when_their_expiry_passes(test_chain: ChainFixture) -> None:
+    pool = test_chain.chain.mempool
+    to = test_chain.accounts[1].address
+    test_chain.submit([test_chain.transfer(0, to, 1, nonce=0, expiry=2)])
+    test_chain.submit([test_chain.transfer(1, to, 1, nonce=0, expiry=50)])
+    pool.committed([], 1)
+    assert len(pool) == 2
+    pool.committed([], 2)  # the next block is 3: expiry 2 can never be met
+    assert len(pool) == 1 and pool.pending_count(test_chain.accounts[0].address) == 0
+    assert len(pool.drain_evicted()) == 1
+
+
+def test_block_bytes_stay_within_the_limit(tmp_path: Path) -> None:
+    params = ChainParams(max_block_bytes=64 * 1024, max_tx_bytes=16 * 1024)
+    fixture = make_chain(tmp_path / "data", accounts=3, params=params)
+    chain = fixture.chain
+    big = [
+        sign_tx(fixture.accounts[i % 3], CHAIN_ID, i // 3, 100, Call("blob", "put", b"\x00" * 15_000))
+        for i in range(12)
+    ]
+    assert all(r.error is None for r in fixture.submit(big))
+    sizes = []
+    while len(chain.mempool):
+        executed = produce_block(chain, fixture.validator, now_ms())
+        sizes.append(block_bytes(executed.block))
+        assert 0 < block_bytes(executed.block) <= params.max_block_bytes
+    assert len(sizes) >= 3  # 12 x 15 KB cannot fit fewer blocks of 64 KiB
+
+
+def test_a_block_over_the_byte_limit_is_invalid(tmp_path: Path) -> None:
+    big_params = ChainParams(max_block_bytes=1024 * 1024)
+    leader = make_chain(tmp_path / "a", accounts=2, params=big_params)
+    txs = [
+        sign_tx(leader.accounts[0], CHAIN_ID, i, 100, Call("blob", "put", b"\x00" * 15_000))
+        for i in range(8)
+    ]
+    leader.submit(txs)
+    executed = build(leader.chain, leader.chain.head.block_id, 1)
+    assert block_bytes(executed.block) > 64 * 1024
+    validator = twin(leader, tmp_path / "b")
+    validator.params = replace(big_params, max_block_bytes=64 * 1024)  # as governance set it
+    with pytest.raises(InvalidBlock, match="limit is 65536"):
+        validator.validate_block(executed.block)
+    validator.store.close()
+
+
+def test_limits_that_cannot_fit_a_frame_are_refused_at_genesis() -> None:
+    assert ChainParams().problems() == []
+    too_big = ChainParams(max_block_bytes=MAX_BLOCK_BYTES_CEILING + 1)
+    assert "max_block_bytes" in too_big.problems()[0]
+    assert ChainParams(max_tx_bytes=2**20, max_block_bytes=2**19).problems()
+
+    genesis = make_genesis("c", "ed25519", [("v", KeyPair.generate("ed25519"))], [], too_big)
+    with pytest.raises(ConfigError, match="max_block_bytes"):
+        genesis_from_json(genesis_to_json(genesis))
+
+
+@pytest.mark.parametrize("amount", [0, -1, -(2**63)])
+def test_bad_amounts_are_refused_at_admission(test_chain: ChainFixture, amount: int) -> None:
+    key = test_chain.accounts[0]
+    args = encode([test_chain.accounts[1].address, amount])
+    result = test_chain.submit([sign_tx(key, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", args))])[0]
+    assert result.error is not None and result.error.code == "invalid_call"
+    assert len(test_chain.chain.mempool) == 0
+
+
+def test_float_amount_is_refused_at_admission(test_chain: ChainFixture) -> None:
+    key = test_chain.accounts[0]
+    args = encode([test_chain.accounts[1].address, 1.5])
+    result = test_chain.submit([sign_tx(key, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", args))])[0]
+    assert result.error is not None and result.error.code == "invalid_call"
+
+
+def test_expiry_beyond_the_window_is_refused(tmp_path: Path) -> None:
+    fixture = make_chain(tmp_path / "data", params=ChainParams(max_expiry_window=10))
+    to = fixture.accounts[1].address
+    far = fixture.submit([fixture.transfer(0, to, 1, nonce=0, expiry=2**62)])[0]
+    assert far.error is not None and far.error.code == "expiry_too_far"
+    assert far.error.details["max_expiry"] == 11
+    assert fixture.submit([fixture.transfer(0, to, 1, nonce=0, expiry=11)])[0].error is None
+    fixture.chain.store.close()
+
+
+def test_one_sender_cannot_fill_the_pool(tmp_path: Path) -> None:
+    fixture = make_chain(tmp_path / "data", params=ChainParams(mempool_max_per_sender=3))
+    to = fixture.accounts[1].address
+    results = fixture.submit([fixture.transfer(0, to, 1, nonce=n) for n in range(5)])
+    assert [r.error.code if r.error else "ok" for r in results] == [
+        "ok", "ok", "ok", "sender_pool_full", "sender_pool_full"
+    ]
+    assert fixture.submit([fixture.transfer(1, to, 1, nonce=0)])[0].error is None
+    produce_block(fixture.chain, fixture.validator, now_ms())
+    assert fixture.submit([fixture.transfer(0, to, 1, nonce=3)])[0].error is None
+    fixture.chain.store.close()
+
+
+def test_evicted_transactions_do_not_come_back_after_a_restart(test_chain: ChainFixture) -> None:
+    chain = test_chain.chain
+    to = test_chain.accounts[1].address
+    raw = test_chain.transfer(0, to, 1, nonce=0, expiry=1)
+    test_chain.submit([raw])
+    chain.store.pool_add([(chain.mempool.prepare([raw])[0].hash, raw)])  # type: ignore[union-attr]
+    chain.mempool.take(10, 10**9)
+    produce_block(chain, test_chain.validator, now_ms())  # height 1 without it (it was in flight)
+    chain.abandon_all()
+    chain.mempool.release(list(chain.mempool._in_flight.values()))
+    assert len(chain.mempool) == 0
+    produce_block(chain, test_chain.validator, now_ms())
+    assert list(chain.store.pool_items()) == []
+    test_chain.reopen()
+    assert len(test_chain.chain.mempool) == 0
