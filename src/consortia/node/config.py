@@ -23,12 +23,18 @@ from consortia.errors import ConfigError, DecodeError
 
 class PeerConfig(msgspec.Struct, frozen=True):
     """Another node: its transport index (its certificate's ``validator-<index>``), address,
-    and validator public key (so consensus can reach it whatever its place in the set)."""
+    and validator public key (so consensus can reach it whatever its place in the set).
+
+    ``tls_spki_sha256`` and ``tls_ca_spki_sha256`` pin its TLS identity: the SHA-256 of its TLS
+    certificate's public key and of the public key of its organisation's CA (see
+    :mod:`consortia.p2p.pinning`). A node refuses to start with a peer that has no pin."""
 
     index: int
     host: str
     port: int
     public_key: bytes = b""
+    tls_spki_sha256: bytes = b""
+    tls_ca_spki_sha256: bytes = b""
 
 
 class NodeConfig(msgspec.Struct, frozen=True):

@@ -9,6 +9,9 @@ DIR/
                          tls/{node.crt,node.key,ca-bundle.pem}, data/
 ```
 Node ``i`` serves its API on ``base_port + i`` and talks to the others on ``base_port + 100 + i``.
+Each node's ``node.json`` pins every peer's TLS identity (its key and its CA, see
+:mod:`consortia.p2p.pinning`), standby nodes included: a certificate some other CA of the bundle
+issued in a peer's name is refused.
 
 With organisations (``orgs``, e.g. ``parse_orgs("cb:central-bank,bank-a:bank,reg:regulator")``)
 the chain is permissioned: each organisation gets ``DIR/orgs/<name>/`` with its own CA
@@ -51,6 +54,8 @@ from consortia.node.home_setup import (
     write_account_keys,
 )
 from consortia.p2p.certs import create_ca, issue_node_cert, write_ca_bundle
+from consortia.p2p.errors import CertificateError
+from consortia.p2p.pinning import TlsPin, make_pin
 from consortia.p2p.tls import TlsFiles
 from consortia.types.genesis import ChainParams, Genesis
 from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec
@@ -78,6 +83,22 @@ class NodeHome:
 def tls_files(home: Path) -> TlsFiles:
     tls = home / TLS_DIR
     return TlsFiles(ca_bundle=tls / "ca-bundle.pem", cert=tls / "node.crt", key=tls / "node.key")
+
+
+def peer_pins(peers: list[PeerConfig]) -> dict[int, TlsPin]:
+    """The TLS pin of each configured peer; :class:`ConfigError` if one has none (or a bad one)."""
+    pins: dict[int, TlsPin] = {}
+    for peer in peers:
+        if not peer.tls_spki_sha256 or not peer.tls_ca_spki_sha256:
+            raise ConfigError(
+                f"peer {peer.index} in node.json has no TLS pin (tls_spki_sha256, tls_ca_spki_sha256): "
+                "a node only links to pinned peers; re-create the network with `consortia network init`"
+            )
+        try:
+            pins[peer.index] = TlsPin(peer.tls_spki_sha256, peer.tls_ca_spki_sha256)
+        except CertificateError as exc:
+            raise ConfigError(f"peer {peer.index} in node.json: {exc.message}") from None
+    return pins
 
 
 def node_homes(root: Path) -> list[Path]:
@@ -138,15 +159,21 @@ def init_network(
         bundle = [ca_cert]
     nodes = validators + standby
     p2p = {i: base_port + P2P_PORT_OFFSET + i for i in range(nodes)}
+    pins: dict[int, TlsPin] = {}
+    for i in range(nodes):
+        cert, _ = issue_node_cert(node_cas[i][0], node_cas[i][1], i, "node", root / f"node{i}" / TLS_DIR)
+        write_ca_bundle(bundle, root / f"node{i}" / TLS_DIR / "ca-bundle.pem")
+        pins[i] = make_pin(cert, node_cas[i][0])
     homes = []
     for i, key in enumerate(keys):
         home = root / f"node{i}"
-        home.mkdir(parents=True, exist_ok=True)
         save_key_file(home / VALIDATOR_KEY_FILE, key, None)
         write_text_atomic(home / GENESIS_FILE, genesis_json)
-        issue_node_cert(node_cas[i][0], node_cas[i][1], i, "node", home / TLS_DIR)
-        write_ca_bundle(bundle, home / TLS_DIR / "ca-bundle.pem")
-        peers = [PeerConfig(j, host, p2p[j], keys[j].public_key) for j in range(nodes) if j != i]
+        peers = [
+            PeerConfig(j, host, p2p[j], keys[j].public_key, pins[j].spki_sha256, pins[j].ca_spki_sha256)
+            for j in range(nodes)
+            if j != i
+        ]
         config = NodeConfig(
             name=f"node{i}",
             validator_index=i,

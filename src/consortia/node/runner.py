@@ -12,7 +12,7 @@ import uvicorn
 
 from consortia.api.app import create_app
 from consortia.node.consensus_driver import ConsensusDriver
-from consortia.node.network_setup import tls_files
+from consortia.node.network_setup import peer_pins, tls_files
 from consortia.node.node import Node
 from consortia.node.peer_network import PeerNetwork
 from consortia.p2p.transport import PeerTransport
@@ -51,6 +51,7 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
             {p.index: (p.host, p.port) for p in node.config.peers},
             tls_files(node.home),
             network.on_frame,
+            pins=peer_pins(node.config.peers),
         )
         driver = ConsensusDriver(node, transport=network)
         network.attach(frames, driver)

@@ -29,6 +29,13 @@ class CertificateError(P2PError):
     code = "p2p_bad_certificate"
 
 
+class PinMismatch(CertificateError):
+    """A well-formed certificate naming validator ``i`` that is not validator ``i``'s: issued by
+    another CA than that of the organisation running ``i``, or for another key than ``i``'s."""
+
+    code = "p2p_pin_mismatch"
+
+
 class PeerRejected(P2PError):
     """An authenticated connection whose certificate does not name a peer we may talk to."""
 

@@ -62,6 +62,8 @@ class Link:
         self._early_frames: list[bytes] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self._ending = False
+        self._last_heard = asyncio.get_running_loop().time()
 
     def __repr__(self) -> str:
         return f"<Link {self.me}->{self.peer}>"
@@ -73,6 +75,8 @@ class Link:
             if self._closed:
                 return "closed before it was up"
             on_up(self)
+            if self._closed:
+                return "refused: another link to this peer is live"
             return await self._pump()
         except LinkClosed as exc:
             return str(exc)
@@ -83,6 +87,7 @@ class Link:
         except LINK_ERRORS as exc:
             return f"{type(exc).__name__}: {exc}"
         finally:
+            self._ending = True
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -90,11 +95,21 @@ class Link:
 
     @property
     def closed_locally(self) -> bool:
-        """True once :meth:`close` was called (replaced by a newer link, or the transport stops)."""
+        """True once :meth:`close` was called (replaced, refused as a duplicate, or the transport
+        stops)."""
         return self._closed
 
+    @property
+    def alive(self) -> bool:
+        """Neither closed locally nor ending (an ending link may still be closing its stream)."""
+        return not (self._closed or self._ending)
+
+    def silent_for(self) -> float:
+        """Seconds since anything arrived from the peer (the hello included)."""
+        return asyncio.get_running_loop().time() - self._last_heard
+
     def close(self) -> None:
-        """Ask the link to end (it was replaced, or the transport stops); returns at once."""
+        """Ask the link to end (replaced, refused, or the transport stops); returns at once."""
         self._closed = True
         for task in self._tasks:
             task.cancel()
@@ -166,6 +181,7 @@ class Link:
         data = await self._reader.read(READ_CHUNK)
         if not data:
             raise LinkClosed("closed by peer")
+        self._last_heard = asyncio.get_running_loop().time()
         self._stats.bytes_in += len(data)
         return self._codec.feed(data)
 

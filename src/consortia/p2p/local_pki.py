@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from consortia.p2p.certs import KeyType, create_ca, issue_node_cert, write_ca_bundle
+from consortia.p2p.pinning import TlsPin, load_trust, pin_from_bundle
 from consortia.p2p.tls import TlsFiles
 
 
@@ -26,3 +27,10 @@ def make_local_pki(
         cert, key = issue_node_cert(ca_cert, ca_key, index, f"node-{index}", out_dir / f"node-{index}")
         files.append(TlsFiles(ca_bundle=bundle, cert=cert, key=key))
     return files
+
+
+def local_pins(files: Sequence[TlsFiles]) -> dict[int, TlsPin]:
+    """The pin of each validator of ``files`` (index = position), as a node's configuration holds it."""
+    return {
+        index: pin_from_bundle(f.cert, load_trust(f.ca_bundle)) for index, f in enumerate(files)
+    }

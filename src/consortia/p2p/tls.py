@@ -1,4 +1,8 @@
-"""Mutual TLS 1.3 contexts for validator links, and the peer identity taken from a handshake."""
+"""Mutual TLS 1.3 contexts for validator links, and the peer certificate taken from a handshake.
+
+The contexts check that a certificate chains to *some* consortium CA; which certificate may speak
+for which validator is decided afterwards by :mod:`consortia.p2p.pinning`.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +33,9 @@ def server_context(files: TlsFiles) -> ssl.SSLContext:
 def client_context(files: TlsFiles) -> ssl.SSLContext:
     """Dialling side: TLS 1.3 only, the server must present a certificate from a consortium CA.
 
-    Host names are not checked: a validator is identified by the index in its certificate, which
-    the transport compares with the index it meant to dial (addresses may change, identities not).
+    Host names are not checked: a validator is identified by its pinned certificate (see
+    :mod:`consortia.p2p.pinning`), which the transport checks against the index it meant to dial
+    (addresses may change, identities not).
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -38,14 +43,20 @@ def client_context(files: TlsFiles) -> ssl.SSLContext:
     return context
 
 
-def peer_index(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> int:
-    """The validator index named by the certificate the peer presented in the handshake."""
+def peer_certificate(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> bytes:
+    """The DER certificate the peer presented in the handshake."""
     if ssl_object is None:
         raise CertificateError("connection is not TLS")
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
         raise CertificateError("peer presented no certificate")
-    return validator_index_from_cert(der)
+    return der
+
+
+def peer_index(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> int:
+    """The validator index *named* by the peer's certificate: a claim, not an identity (the
+    transport authenticates it with :func:`consortia.p2p.pinning.authenticate_peer`)."""
+    return validator_index_from_cert(peer_certificate(ssl_object))
 
 
 def _configure(context: ssl.SSLContext, files: TlsFiles) -> None:

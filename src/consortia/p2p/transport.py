@@ -1,10 +1,19 @@
 """The authenticated, encrypted transport between validator nodes (asyncio, mutual TLS 1.3).
 
 Topology: one link per pair of validators. The node with the lower index dials, the higher one
-accepts; the dialler redials with exponential backoff whenever the link is down. A peer's index
-comes from the certificate it presented, never from anything it sends: the dialler requires the
-index it dialled, the acceptor requires a configured peer with a lower index than its own. A new
-authenticated connection from a peer replaces that peer's old one (the peer restarted).
+accepts; the dialler redials with exponential backoff whenever the link is down.
+
+Identity: a peer's index comes from the certificate it presented, never from anything it sends,
+and that certificate must match the peer's pin (issued by the CA of the organisation that runs
+it, carrying its own key: see :mod:`consortia.p2p.pinning`), checked by one function on both
+sides: the dialler requires the index it dialled, the acceptor a configured peer with a lower
+index than its own.
+
+A new connection never silently evicts a live link: a second connection from a peer whose link
+has heard from it within ``replace_silent_after`` is refused (normally before its hello); only a
+link that has gone silent (a live peer pings every ``ping_interval``) is closed in favour of the
+new one. A peer that restarts after a crash is therefore back within a few seconds even if its old
+TCP connection still looks open, and otherwise at once (its kernel closed the old connection).
 
 Payloads are opaque bytes. ``send`` and ``broadcast`` never block: each peer has a bounded queue
 that drops its oldest payload when full; a queue is drained whenever its link is up, so payloads
@@ -23,13 +32,14 @@ from typing import Any
 
 from consortia.invariant import invariant
 from consortia.p2p.backoff import Backoff
-from consortia.p2p.errors import CertificateError, FrameTooLarge, PeerRejected, UnknownPeer
+from consortia.p2p.errors import CertificateError, FrameTooLarge, PeerRejected, PinMismatch, UnknownPeer
 from consortia.p2p.framing import DEFAULT_MAX_FRAME
 from consortia.p2p.link import LINK_ERRORS, Link, close_writer
+from consortia.p2p.pinning import PeerPin, TlsPin, authenticate_peer, load_trust, resolve_pins
 from consortia.p2p.send_queue import SendQueue
 from consortia.p2p.stats import TransportStats
 from consortia.p2p.timings import LinkTimings
-from consortia.p2p.tls import TlsFiles, client_context, peer_index, server_context
+from consortia.p2p.tls import TlsFiles, client_context, peer_certificate, server_context
 from consortia.p2p.wire import KIND_SIZE
 
 log = logging.getLogger("consortia.p2p")
@@ -39,7 +49,11 @@ MAX_PENDING_HANDSHAKES = 64  # connections accepted but not yet through TLS; mor
 
 
 class PeerTransport:
-    """Links from validator ``me`` to each of ``peers`` (index -> (host, port))."""
+    """Links from validator ``me`` to each of ``peers`` (index -> (host, port)).
+
+    ``pins`` (index -> :class:`TlsPin`) must cover every peer; a node always passes them. Without
+    ``pins`` any certificate from a CA of the bundle may speak for the index it names: tests only.
+    """
 
     def __init__(
         self,
@@ -54,9 +68,12 @@ class PeerTransport:
         *,
         timings: LinkTimings | None = None,
         rng: random.Random | None = None,
+        pins: Mapping[int, TlsPin] | None = None,
     ) -> None:
         if me in peers:
             raise ValueError(f"validator {me} is listed among its own peers")
+        if pins is not None and (unpinned := sorted(set(peers) - set(pins))):
+            raise ValueError(f"no TLS pin for peers {unpinned}")
         if max_frame < 1:
             raise ValueError(f"max_frame must be >= 1, got {max_frame}")
         self.me = me
@@ -64,6 +81,8 @@ class PeerTransport:
         self._listen = (listen_host, listen_port)
         self._peers = dict(peers)
         self._tls = tls
+        self._pins = None if pins is None else {peer: pins[peer] for peer in self._peers}
+        self._identities: dict[int, PeerPin | None] = {}
         self._on_message = on_message
         self._timings = timings if timings is not None else LinkTimings()
         self._rng = rng if rng is not None else random.Random()
@@ -87,6 +106,11 @@ class PeerTransport:
             raise RuntimeError("a PeerTransport starts once")
         self._client_ctx = client_context(self._tls)
         self._server_ctx = server_context(self._tls)
+        if self._pins is None:
+            log.warning("validator %d: peer certificates are NOT pinned (tests only)", self.me)
+            self._identities = dict.fromkeys(self._peers)
+        else:
+            self._identities = dict(resolve_pins(self._pins, load_trust(self._tls.ca_bundle)))
         # plain TCP listener, TLS started in _on_accept: refused handshakes are then ours to log
         # and count, and the number of connections still in their handshake is bounded
         loop = asyncio.get_running_loop()
@@ -204,9 +228,7 @@ class PeerTransport:
             log.debug("validator %d: dialling %d at %s:%d failed: %s", self.me, peer, host, port, exc)
             return
         try:
-            claimed = peer_index(writer.get_extra_info("ssl_object"))
-            if claimed != peer:
-                raise PeerRejected(f"dialled validator {peer} but the certificate names validator {claimed}")
+            self._identify(writer, expected=peer)
         except (CertificateError, PeerRejected) as exc:
             self._reject(f"validator {peer} at {host}:{port}", exc)
             await close_writer(writer, self._timings.close_timeout)
@@ -254,22 +276,48 @@ class PeerTransport:
             self._handshakes -= 1
         return True
 
+    def _identify(self, writer: asyncio.StreamWriter, expected: int | None) -> int:
+        """The authenticated index of a peer after the TLS handshake (both sides come here)."""
+        der = peer_certificate(writer.get_extra_info("ssl_object"))
+        return authenticate_peer(der, self._identities, expected)
+
     def _authorise_incoming(self, writer: asyncio.StreamWriter) -> int | None:
         """The peer index of an accepted connection, or None (and a log line) if it is refused."""
         address = writer.get_extra_info("peername")
         try:
-            peer = peer_index(writer.get_extra_info("ssl_object"))
-            if peer not in self._peers:
-                raise PeerRejected(f"validator {peer} is not a configured peer")
+            peer = self._identify(writer, expected=None)
             if peer > self.me:
                 raise PeerRejected(f"validator {peer} has a higher index and must accept, not dial")
+            self._make_room(peer)
         except (CertificateError, PeerRejected) as exc:
             self._reject(f"incoming {address}", exc)
             return None
         return peer
 
+    def _make_room(self, peer: int) -> None:
+        """Let a new link to ``peer`` in: refuse it while the current one is live (never evict an
+        authenticated link silently), close the current one if it has gone silent."""
+        old = self._links.get(peer)
+        if old is None or not old.alive:
+            return
+        silent = old.silent_for()
+        limit = self._timings.replace_silent_after
+        if limit is None or silent < limit:
+            self._stats.duplicates_refused += 1
+            raise PeerRejected(
+                f"validator {peer} already has a live link (heard from {silent:.1f} s ago); "
+                "the new connection is refused"
+            )
+        log.info(
+            "validator %d: link to %d silent for %.1f s, a new connection replaces it", self.me, peer, silent
+        )
+        self._stats.links_replaced += 1
+        old.close()
+
     def _reject(self, who: str, exc: Exception) -> None:
         self._stats.rejected += 1
+        if isinstance(exc, PinMismatch):
+            self._stats.pin_mismatches += 1
         log.warning("validator %d refused connection with %s: %s", self.me, who, exc)
 
     async def _run_link(self, peer: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -296,10 +344,13 @@ class PeerTransport:
             log.log(level, "validator %d: link to %d ended: %s", self.me, peer, reason)
 
     def _link_up(self, link: Link) -> None:
-        old = self._links.get(link.peer)
-        if old is not None:
-            log.info("validator %d: new link from %d replaces the old one", self.me, link.peer)
-            old.close()
+        # checked again: another connection from the same peer may have come up meanwhile
+        try:
+            self._make_room(link.peer)
+        except PeerRejected as exc:
+            self._reject(repr(link), exc)
+            link.close()
+            return
         self._links[link.peer] = link
         self._stats.connects += 1
         if link.peer in self._ever_linked:
