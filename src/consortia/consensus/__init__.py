@@ -38,6 +38,7 @@ from consortia.consensus.evidence import (
     VoteEquivocation,
     verify_evidence,
 )
+from consortia.consensus.leader_election import LeaderElection, history_needed
 from consortia.consensus.messages import Message, Proposal, SyncInfo, proposal_bytes
 from consortia.consensus.safety_rules import SafetyData, SafetyRules
 
@@ -56,6 +57,7 @@ __all__ = [
     "Evidence",
     "EvidenceFound",
     "FetchBlock",
+    "LeaderElection",
     "Message",
     "PersistSafety",
     "Proposal",
@@ -77,6 +79,7 @@ __all__ = [
     "event_for_message",
     "genesis_block",
     "genesis_qc",
+    "history_needed",
     "proposal_bytes",
     "verify_evidence",
 ]

@@ -45,5 +45,7 @@ class CoreConfig:
         return self.validators - self.max_faulty
 
     def leader(self, round_: int) -> int:
-        """The leader of ``round_``: round-robin over the validator indices."""
+        """Round-robin over the validator indices: the base schedule only. The leader a core
+        follows is ``ConsensusCore.leader`` (reputation from committed history, which equals
+        this while every validator is active; see :mod:`consortia.consensus.leader_election`)."""
         return round_ % self.validators

@@ -5,7 +5,9 @@ no clock and no randomness: time arrives inside events, and timers, messages, pe
 block building, validation, fetching and commits leave as effects, performed by the node in
 list order (see :mod:`consortia.consensus.effects`).
 
-Protocol in one paragraph. Round ``r`` is led by ``config.leader(r)``. A node is in round
+Protocol in one paragraph. Round ``r`` is led by ``leader(r)``: round-robin while every validator
+is active, else chosen by reputation from committed history (see
+:mod:`consortia.consensus.leader_election`). A node is in round
 ``max(high_qc.round, high_tc.round) + 1``. The leader proposes a block extending its highest QC
 (with the TC for ``r - 1`` when it got there by timeout); replicas validate it, check the safety
 rules, and send their vote to the leader of ``r + 1``, which forms a QC from a quorum of votes,
@@ -49,6 +51,7 @@ from consortia.consensus.events import (
     VoteReceived,
 )
 from consortia.consensus.evidence import Evidence, ProposalEquivocation, SignedProposal
+from consortia.consensus.leader_election import LeaderElection
 from consortia.consensus.messages import Proposal, SyncInfo, proposal_bytes
 from consortia.consensus.pacemaker import round_timeout_ms
 from consortia.consensus.safety_rules import SafetyData, SafetyRules
@@ -82,6 +85,10 @@ class ConsensusCore:
         blocks: blocks the node kept above the root (any order; unknown parents are fetched).
         high_qc: the highest QC the node kept, if any (else the best found in ``blocks``).
         high_tc: the highest TC the node kept, if any.
+        history: the latest committed blocks of this validator set, oldest first, ending with
+            ``root`` (at least ``leader_election.history_needed(n)`` of them when the chain is
+            that long); leaders are elected from it, so a restarted node agrees with its peers.
+            Ignored unless its last block is ``root``.
 
     Feed :class:`Start` once, then every other event; perform the returned effects in order.
     """
@@ -98,6 +105,7 @@ class ConsensusCore:
         blocks: Sequence[BlockMeta] = (),
         high_qc: QuorumCert | None = None,
         high_tc: TimeoutCert | None = None,
+        history: Sequence[BlockMeta] = (),
     ) -> None:
         invariant(0 <= me < config.validators, "validator index out of range")
         self.config = config
@@ -108,6 +116,8 @@ class ConsensusCore:
         self.certs = CertificateChecker(config, verify, quorum)
         self.certs.trust(root_qc)
         self.tree = BlockTree(root, root_qc, config.max_orphan_blocks)
+        ends_at_root = bool(history) and history[-1].id == root.id
+        self.election = LeaderElection(config.validators, history if ends_at_root else ())
         self.votes = VoteCollector(quorum)
         self.timeouts = TimeoutCollector(quorum)
         self.high_qc: QuorumCert = root_qc
@@ -156,7 +166,9 @@ class ConsensusCore:
         return self.tree.root
 
     def leader(self, round_: int) -> int:
-        return self.config.leader(round_)
+        """The leader of ``round_`` by reputation over committed history (round-robin when all
+        validators are active)."""
+        return self.election.leader(round_)
 
     def sync_info(self) -> SyncInfo:
         return SyncInfo(high_qc=self.high_qc, high_tc=self.high_tc)
@@ -309,6 +321,8 @@ class ConsensusCore:
         invariant(blocks[0].parent_id == self.tree.root.id, "commit must extend the last commit")
         self._emit(Commit(blocks=blocks, commit_qc=qc, child=child))
         self.tree.set_root(parent, child.justify)
+        for block in blocks:
+            self.election.record(block)
 
     # ----------------------------------------------------------------------------------------
     # Blocks: proposals, building, validation, fetching.
@@ -320,16 +334,21 @@ class ConsensusCore:
                              block.proposer)
         if not self._verify(block.proposer, msg, signature):
             return
-        self._note_proposal(block, signature)
-        if not self.certs.qc_ok(block.justify):
-            return
+        # The certificates prove themselves, whoever relays them (as in a SyncInfo): take them
+        # in before judging the proposer, so that a commit learnt from them counts towards the
+        # leader of this very round. Nothing about the block itself is trusted yet.
         tc = block.timeout_cert
-        if tc is not None and not self.certs.tc_ok(tc):
+        certs_ok = self.certs.qc_ok(block.justify) and (tc is None or self.certs.tc_ok(tc))
+        if certs_ok:
+            self._observe_qc(block.justify)
+            if tc is not None:
+                self._observe_tc(tc)
+            self._advance_round()
+        if block.proposer != self.leader(block.round):
             return
-        self._observe_qc(block.justify)
-        if tc is not None:
-            self._observe_tc(tc)
-        self._advance_round()
+        self._note_proposal(block, signature)
+        if not certs_ok:
+            return
         self._insert_block(block)
         if block.round < self.round:
             self._maybe_sync(block.proposer)
@@ -341,8 +360,6 @@ class ConsensusCore:
     def _proposal_well_formed(self, block: BlockMeta) -> bool:
         qc = block.justify
         if not 0 <= block.proposer < self.config.validators:
-            return False
-        if block.proposer != self.leader(block.round):
             return False
         if block.round <= qc.round or block.height != qc.height + 1 or block.parent_id != qc.block_id:
             return False

@@ -3,7 +3,8 @@
 The simulator plays the node: it builds blocks (id = SHA-256 of the fields and a per-instance
 build counter, standing in for transactions), validates every block as good, keeps the block
 store, the persisted safety data and the committed chain, and rebuilds the core from those on
-restart, exactly as a real node would after a crash.
+restart, exactly as a real node would after a crash (the latest committed blocks go in as
+``history``, from which the core elects leaders).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from consortia.codec import encode
 from consortia.consensus.block_meta import BlockMeta
 from consortia.consensus.core import ConsensusCore
 from consortia.consensus.effects import BuildBlock
+from consortia.consensus.leader_election import history_needed
 from consortia.consensus.safety_rules import SafetyData
 from consortia.types.consensus import QuorumCert
 
@@ -51,13 +53,16 @@ class SimNode:
         return self.committed[-1].height if self.committed else self.root.height
 
     def boot(self, **core_args: Any) -> ConsensusCore:
-        """Build the core from what is on "disk": safety data, committed root, kept blocks."""
+        """Build the core from what is on "disk": safety data, committed root and the latest
+        committed blocks before it, kept blocks."""
         kept = [b for b in self.store.values() if b.height > self.root.height]
+        needed = history_needed(core_args["config"].validators)
         self.core = self.factory(
             safety=SafetyData.decode(self.persisted.encode()),
             root=self.root,
             root_qc=self.root_qc,
             blocks=kept,
+            history=self.committed[-needed:],
             **core_args,
         )
         self.incarnation += 1

@@ -6,6 +6,10 @@ GST the network misbehaves; at GST it heals, crashed validators restart, and eve
 validator must then commit ``commits_after_gst`` blocks beyond the highest height committed
 before GST within ``liveness_window_ms``. Invariants (see :mod:`consortia.sim.invariants`) are
 checked on every step; the same seed replays the same run exactly.
+
+For behaviour measurements (``SimOptions.outages``, ``run_for_ms``) a run can also keep chosen
+validators down for a planned time and last a fixed virtual time; ``SimResult.blocks_per_s``
+then gives the committed blocks per simulated second.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ GENESIS_ID = hashlib.sha256(b"consortia/sim/genesis").digest()
 BYZANTINE_MODES = ("none", "twins", "forking")
 
 # Scheduled-item kinds (the order of equal-time items is fixed by a sequence number).
-_DELIVER, _TIMER, _BUILT, _VALIDATED, _FETCHED, _NET, _CRASH, _RESTART, _GST = range(9)
+_DELIVER, _TIMER, _BUILT, _VALIDATED, _FETCHED, _NET, _CRASH, _RESTART, _GST, _DOWN, _UP = range(11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,14 @@ class SimOptions:
     check_commit_proofs: bool = True
     core_factory: CoreFactory = ConsensusCore
     max_steps: int = 2_000_000
+    outages: tuple[tuple[int, int, int | None], ...] = ()
+    """Planned outages ``(validator, down_at_ms, up_at_ms or None)``, kept even after GST: every
+    instance of the validator is down from ``down_at_ms`` (never started when 0) and restarts
+    from its disk at ``up_at_ms`` (None: never). Instances down at a check are left out of the
+    liveness check and of ``SimResult.commits``."""
+    run_for_ms: int | None = None
+    """Run exactly this much virtual time instead of stopping once the liveness target is met
+    (the target is still checked at the end): for throughput measurements."""
 
 
 @dataclass(slots=True)
@@ -91,10 +103,20 @@ class SimResult:
     byzantine: str
     faults: list[str] = field(default_factory=list)
     digest: str = ""
+    commit_times_ms: list[int] = field(default_factory=list)
+    """``commit_times_ms[h - 1]``: when an honest instance first committed height ``h``."""
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    def blocks_per_s(self, from_ms: int = 0, to_ms: int | None = None) -> float:
+        """Heights first committed in ``[from_ms, to_ms)`` per second of simulated time."""
+        end = self.virtual_ms if to_ms is None else to_ms
+        if end <= from_ms:
+            return 0.0
+        count = sum(1 for t in self.commit_times_ms if from_ms <= t < end)
+        return count * 1000 / (end - from_ms)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,8 +161,11 @@ class Simulation:
         self.steps = 0
         self.faults: list[str] = [f"byzantine={self.byzantine}"]
         self.network = self._plan_network()
+        self.out: dict[int, None] = {}
+        self._plan_outages()
         self.gst_reached = False
         self.target_height = 0
+        self.commit_times: list[int] = []
 
     # ----------------------------------------------------------------------------------------
     # Set-up.
@@ -204,6 +229,18 @@ class Simulation:
         self._push(opts.gst_ms, _GST, -1, None)
         return Network(self.rng, unstable, stable)
 
+    def _plan_outages(self) -> None:
+        for validator, down_at, up_at in self.options.outages:
+            for node_id in self.instances[validator]:
+                if down_at <= 0:
+                    self.out[node_id] = None
+                else:
+                    self._push(down_at, _DOWN, node_id, None)
+                if up_at is not None:
+                    self._push(up_at, _UP, node_id, None)
+            back = "for good" if up_at is None else f"until {up_at}ms"
+            self.faults.append(f"validator {validator} down from {down_at}ms {back}")
+
     def _random_partition(self) -> tuple[str, Any]:
         rng = self.rng
         ids = [nd.node_id for nd in self.nodes]
@@ -234,26 +271,34 @@ class Simulation:
 
     def run(self) -> SimResult:
         for node in self.nodes:
-            self._boot(node)
-        deadline = self.options.gst_ms + self.options.liveness_window_ms
+            if node.node_id not in self.out:
+                self._boot(node)
+        fixed = self.options.run_for_ms
+        deadline = self.options.gst_ms + self.options.liveness_window_ms if fixed is None else fixed
         while self.queue and self.steps < self.options.max_steps:
             at, _seq, kind, node_id, payload = heapq.heappop(self.queue)
             if at > deadline:
                 break
             self.now = at
             self._dispatch(kind, node_id, payload)
-            if self.checker.violations or self._done():
+            if self.checker.violations or (fixed is None and self._done()):
                 break
+        if fixed is not None and not self.checker.violations:
+            self.now = max(self.now, fixed)
         if not self.checker.violations and not self._done():
-            lows = {nd.node_id: nd.height for nd in self.honest}
+            lows = {nd.node_id: nd.height for nd in self._up_honest()}
             self.checker.violations.append(
                 f"LIVENESS: honest heights {lows} did not all reach {self.target_height} within "
                 f"{self.options.liveness_window_ms}ms after GST"
             )
         return self._result()
 
+    def _up_honest(self) -> list[SimNode]:
+        """Honest instances not in a planned outage."""
+        return [nd for nd in self.honest if nd.node_id not in self.out]
+
     def _done(self) -> bool:
-        return self.gst_reached and all(nd.height >= self.target_height for nd in self.honest)
+        return self.gst_reached and all(nd.height >= self.target_height for nd in self._up_honest())
 
     def _dispatch(self, kind: int, node_id: int, payload: Any) -> None:
         if kind == _NET:
@@ -263,6 +308,13 @@ class Simulation:
         elif kind == _CRASH:
             self._crash(self.nodes[node_id], payload)
         elif kind == _RESTART:
+            self._restart(self.nodes[node_id])
+        elif kind == _DOWN:
+            self.out[node_id] = None
+            if self.nodes[node_id].alive:
+                self.nodes[node_id].crash()
+        elif kind == _UP:
+            self.out.pop(node_id, None)
             self._restart(self.nodes[node_id])
         elif kind == _DELIVER:
             sender, msg = payload
@@ -319,6 +371,8 @@ class Simulation:
             node.crash()
 
     def _restart(self, node: SimNode) -> None:
+        if node.node_id in self.out:
+            return
         if node.alive and node.crash_pending:
             node.crash()
         if not node.alive:
@@ -331,7 +385,7 @@ class Simulation:
         for node in self.nodes:
             if node.crash_pending:
                 node.crash()
-            if not node.alive:
+            if not node.alive and node.node_id not in self.out:
                 self._boot(node)
         self.target_height = max(nd.height for nd in self.honest) + self.options.commits_after_gst
 
@@ -411,9 +465,11 @@ class Simulation:
         for block in commit.blocks:
             self.checker.on_committed_block(self.now, node.node_id, block,
                                             node.root_at(block.height))
+            if block.height == len(self.commit_times) + 1:
+                self.commit_times.append(self.now)
 
     def _result(self) -> SimResult:
-        honest = self.honest
+        up = self._up_honest() or self.honest
         digest = hashlib.sha256()
         for nd in self.nodes:
             for block in nd.committed:
@@ -425,10 +481,11 @@ class Simulation:
             validators=self.n,
             steps=self.steps,
             virtual_ms=self.now,
-            commits=min(nd.height for nd in honest),
-            max_height=max(nd.height for nd in honest),
+            commits=min(nd.height for nd in up),
+            max_height=max(nd.height for nd in self.honest),
             violations=list(self.checker.violations),
             byzantine=self.byzantine,
             faults=list(self.faults),
             digest=digest.hexdigest(),
+            commit_times_ms=list(self.commit_times),
         )
