@@ -22,48 +22,40 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from consortia import __version__
+from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.contract_routes import contract_routes
+from consortia.api.errors import RequestRefused
 from consortia.api.openapi import openapi_spec
+from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
 from consortia.api.perm_routes import perm_routes
 from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
-from consortia.errors import ConsortiaError, DecodeError, NotFound, Timeout, TxTooLarge
+from consortia.errors import ConsortiaError, DecodeError, NotFound, Timeout
 from consortia.execution.accounts import account_key
 from consortia.mempool.pool import Admitted
 from consortia.node import queries
 from consortia.node.evidence_book import EVIDENCE_PREFIX, EvidenceRecord, decode_evidence
 from consortia.node.genesis import genesis_hash
 from consortia.node.node import Node
+from consortia.types.genesis import ChainParams
 
 STATIC = Path(__file__).parent / "static"
-MAX_BODY = 64 * 2**20
 MAX_WAIT_SECONDS = 60.0
+MAX_STATE_KEY_BYTES = 2048
+MAX_BLOCK_LIST = 100
 _json = msgspec.json.Encoder()
 
 
-def json_response(data: Any, status: int = 200) -> Response:
-    return Response(_json.encode(data), status_code=status, media_type="application/json")
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        _json.encode(data), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def error_response(exc: ConsortiaError) -> Response:
-    return json_response(exc.to_dict(), exc.http_status)
-
-
-def parse_hash(text: str, what: str = "hash") -> bytes:
-    try:
-        raw = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        raise DecodeError(f"{what} must be hex, got {text!r}") from None
-    if len(raw) != 32:
-        raise DecodeError(f"{what} must be 32 bytes (64 hex digits), got {len(raw)}")
-    return raw
-
-
-def parse_int(text: str, what: str) -> int:
-    if not text.isdigit():
-        raise DecodeError(f"{what} must be a non-negative integer, got {text!r}")
-    return int(text)
+    closing = isinstance(exc, RequestRefused) and exc.close_connection
+    return json_response(exc.to_dict(), exc.http_status, {"connection": "close"} if closing else None)
 
 
 def admitted_json(result: Admitted) -> dict[str, Any]:
@@ -76,35 +68,19 @@ def admitted_json(result: Admitted) -> dict[str, Any]:
     return out
 
 
-async def read_body(request: Request) -> bytes:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_BODY:
-        raise TxTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY}")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise TxTooLarge(f"request body is over the limit of {MAX_BODY} bytes")
-    return body
-
-
-async def read_txs(request: Request, batch: bool) -> list[bytes]:
+async def read_txs(request: Request, params: ChainParams, batch: bool) -> list[bytes]:
     """Transactions from a request: raw MessagePack, or JSON with 0x-hex wire bytes."""
-    body = await read_body(request)
-    ctype = request.headers.get("content-type", "")
-    if "json" in ctype:
-        try:
-            data = msgspec.json.decode(body)
-        except msgspec.DecodeError as exc:
-            raise DecodeError(f"request body is not JSON: {exc}") from None
+    is_json = "json" in request.headers.get("content-type", "")
+    body = await read_body(request, tx_body_limit(params, batch=batch, json=is_json))
+    if is_json:
+        data = decode_json(body)
         items = data.get("txs") if batch and isinstance(data, dict) else None
         if not batch and isinstance(data, dict):
             items = [data.get("tx")]
         if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
             field = '{"txs": ["0x..."]}' if batch else '{"tx": "0x..."}'
             raise DecodeError(f"expected a JSON body like {field}")
-        try:
-            return [bytes.fromhex(t.removeprefix("0x")) for t in items]
-        except ValueError:
-            raise DecodeError("transactions must be 0x-hex strings") from None
+        return [parse_hex(t, "a transaction", max_bytes=len(body)) for t in items]
     if batch:
         return list(decode_any(body, list[bytes]))
     return [body]
@@ -154,14 +130,14 @@ def create_app(node: Node) -> Starlette:
         return json_response(to_plain(node.genesis))
 
     async def submit_one(request: Request) -> Response:
-        raws = await read_txs(request, batch=False)
+        raws = await read_txs(request, chain.params, batch=False)
         result = (await node.submit(raws))[0]
         if result.error is not None:
             return error_response(result.error)
         return json_response(admitted_json(result), 202)
 
     async def submit_batch(request: Request) -> Response:
-        raws = await read_txs(request, batch=True)
+        raws = await read_txs(request, chain.params, batch=True)
         results = await node.submit(raws)
         accepted = sum(1 for r in results if r.error is None)
         return json_response(
@@ -190,10 +166,9 @@ def create_app(node: Node) -> Starlette:
 
     async def wait_tx(request: Request) -> Response:
         tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
-        try:
-            timeout = min(float(request.query_params.get("timeout", "30")), MAX_WAIT_SECONDS)
-        except ValueError:
-            raise DecodeError("timeout must be a number of seconds") from None
+        timeout = parse_seconds(
+            request.query_params.get("timeout", "30"), "timeout", maximum=MAX_WAIT_SECONDS
+        )
         if chain.store.has_tx(tx_hash):
             return json_response(tx_json(tx_hash))
         if tx_hash not in chain.mempool:
@@ -231,14 +206,11 @@ def create_app(node: Node) -> Starlette:
             return json_response(
                 block_json(chain.store.height_of_block(parse_hash(ref, "block id")))
             )
-        return json_response(block_json(parse_int(ref, "block height")))
+        return json_response(block_json(parse_uint(ref, "block height")))
 
     def list_blocks(request: Request) -> Response:
-        limit = min(parse_int(request.query_params.get("limit", "20"), "limit"), 100)
-        top = chain.head.height
-        before = request.query_params.get("before")
-        if before is not None:
-            top = min(top, parse_int(before, "before") - 1)
+        limit = min(query_uint(request, "limit", 20), MAX_BLOCK_LIST)
+        top = min(chain.head.height, query_uint(request, "before", chain.head.height + 1) - 1)
         out = []
         for height in range(top, max(top - limit, -1), -1):
             committed = chain.store.block(height)
@@ -265,10 +237,9 @@ def create_app(node: Node) -> Starlette:
         })
 
     def get_state(request: Request) -> Response:
-        try:
-            key = bytes.fromhex(request.path_params["key"].removeprefix("0x"))
-        except ValueError:
-            raise DecodeError("state key must be hex") from None
+        key = parse_hex(
+            request.path_params["key"], "state key", min_bytes=1, max_bytes=MAX_STATE_KEY_BYTES
+        )
         return json_response(to_plain(queries.state_value_proof(chain, key)))
 
     def account_proof(request: Request) -> Response:
@@ -316,8 +287,10 @@ def create_app(node: Node) -> Starlette:
     async def on_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ConsortiaError):
             return error_response(exc)
-        if isinstance(exc, HTTPException):
-            return json_response({"code": "http_error", "message": exc.detail}, exc.status_code)
+        if isinstance(exc, HTTPException):  # keeps its headers: Allow on every 405
+            return json_response(
+                {"code": "http_error", "message": exc.detail}, exc.status_code, exc.headers
+            )
         return json_response({"code": "internal", "message": "internal error"}, 500)
 
     routes = [

@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from consortia.api.bodies import JSON_BODY_LIMIT, read_json
+from consortia.api.params import query_uint
 from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.layout import valid_name
@@ -31,7 +33,7 @@ from consortia.execution.context import BlockContext
 from consortia.execution.state_view import StateReader
 from consortia.node.node import Node
 
-MAX_VIEW_BODY = 1024 * 1024
+MAX_VIEW_BODY = JSON_BODY_LIMIT
 _json = msgspec.json.Encoder()
 
 
@@ -68,15 +70,9 @@ def require_info(state: StateReader, name: str) -> ContractInfo:
 
 
 async def read_args(request: Request) -> list[Any]:
-    body = await request.body()
-    if len(body) > MAX_VIEW_BODY:
-        raise DecodeError(f"request body is over the limit of {MAX_VIEW_BODY} bytes")
-    if not body.strip():
+    data = await read_json(request, MAX_VIEW_BODY)
+    if data is None:
         return []
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise DecodeError(f"request body is not JSON: {exc}") from None
     if not isinstance(data, dict) or set(data) - {"args"}:
         raise DecodeError('expected a JSON body like {"args": [...]}')
     return args_from_json(data.get("args", []))
@@ -100,12 +96,9 @@ def contract_routes(node: Node) -> list[Route]:
         name = request.path_params["name"]
         with chain.store.snapshot() as state:
             info = require_info(state, name)
-            version = info.version
-            wanted = request.query_params.get("version")
-            if wanted is not None:
-                if not wanted.isdigit() or not 1 <= int(wanted) <= info.version:
-                    raise NotFound(f"{name!r} has versions 1 to {info.version}, not {wanted!r}")
-                version = int(wanted)
+            version = query_uint(request, "version", info.version)
+            if not 1 <= version <= info.version:
+                raise NotFound(f"{name!r} has versions 1 to {info.version}, not {version}")
             code_hash = info.versions[version - 1]
             source = read_source(state, code_hash)
         if source is None:

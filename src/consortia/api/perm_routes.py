@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from consortia.api.params import parse_uint, query_uint
 from consortia.codec import decode
 from consortia.codec.plain import to_plain
 from consortia.contracts.permissioned import (
@@ -51,6 +52,7 @@ from consortia.contracts.permissioned.gov_actions import (
     UPGRADE_CONTRACT,
 )
 from consortia.contracts.permissioned.records import (
+    MAX_KYC_TIER,
     Alert,
     ContractCode,
     Identity,
@@ -93,13 +95,6 @@ def _response(data: Any, status: int = 200) -> Response:
 
 def _addr(raw: bytes) -> str | None:
     return format_address(raw) if raw else None
-
-
-def _int_param(request: Request, name: str, default: int, cap: int | None = None) -> int:
-    text = request.query_params.get(name, str(default))
-    if not text.isdigit():
-        raise DecodeError(f"{name} must be a non-negative integer, got {text!r}")
-    return min(int(text), cap) if cap is not None else int(text)
 
 
 # --- JSON views ---------------------------------------------------------------------------------
@@ -235,8 +230,8 @@ def perm_routes(node: Node) -> list[Route]:
         return _response(with_state(build))
 
     def list_proposals(request: Request) -> Response:
-        since = _int_param(request, "since", 0)
-        limit = _int_param(request, "limit", 100, MAX_LIMIT)
+        since = query_uint(request, "since", 0)
+        limit = min(query_uint(request, "limit", 100), MAX_LIMIT)
         height = node.chain.head.height
 
         def build(sg: StateGet) -> dict[str, Any]:
@@ -246,28 +241,26 @@ def perm_routes(node: Node) -> list[Route]:
         return _response(with_state(build))
 
     def get_proposal(request: Request) -> Response:
-        text = request.path_params["proposal_id"]
-        if not text.isdigit():
-            raise DecodeError(f"proposal id must be a positive integer, got {text!r}")
+        proposal_id = parse_uint(request.path_params["proposal_id"], "proposal id")
         height = node.chain.head.height
 
         def build(sg: StateGet) -> dict[str, Any]:
-            record = proposal(sg, int(text))
+            record = proposal(sg, proposal_id)
             if record is None:
-                raise NotFound(f"no proposal with id {text}")
+                raise NotFound(f"no proposal with id {proposal_id}")
             return proposal_json(record, height)
 
         return _response(with_state(build))
 
     def list_alerts(request: Request) -> Response:
-        since = _int_param(request, "since", 0)
-        limit = _int_param(request, "limit", 100, MAX_LIMIT)
+        since = query_uint(request, "since", 0)
+        limit = min(query_uint(request, "limit", 100), MAX_LIMIT)
         found = with_state(lambda sg: alerts(sg, since_id=since, limit=limit))
         return _response({"alerts": [alert_json(a) for a in found],
                           "last_id": found[-1].id if found else since})
 
     async def alert_stream(request: Request) -> Response:
-        since = _int_param(request, "since", 0)
+        since = query_uint(request, "since", 0)
         try:
             queue = node.events.subscribe()
         except OverflowError as exc:
@@ -303,11 +296,9 @@ def perm_routes(node: Node) -> list[Route]:
         return _response(with_state(lambda sg: to_plain(read_rules(sg))))
 
     def get_limits(request: Request) -> Response:
-        text = request.path_params["tier"]
-        if not text.isdigit():
-            raise DecodeError(f"tier must be a non-negative integer, got {text!r}")
-        record = with_state(lambda sg: limits(sg, int(text)))
-        return _response({"tier": int(text), **to_plain(record)})
+        tier = parse_uint(request.path_params["tier"], "tier", maximum=MAX_KYC_TIER)
+        record = with_state(lambda sg: limits(sg, tier))
+        return _response({"tier": tier, **to_plain(record)})
 
     return [
         Route("/v1/orgs", list_orgs),

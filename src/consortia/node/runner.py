@@ -11,6 +11,7 @@ from collections.abc import Callable
 import uvicorn
 
 from consortia.api.app import create_app
+from consortia.api.server import api_server_config
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.network_setup import peer_pins, tls_files
 from consortia.node.node import Node
@@ -22,15 +23,7 @@ log = logging.getLogger("consortia.runner")
 
 async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
     app = create_app(node)
-    config = uvicorn.Config(
-        app,
-        host=node.config.api_host,
-        port=node.config.api_port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
+    config = api_server_config(app, node.config.api_host, node.config.api_port)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     api_task = asyncio.create_task(server.serve(), name="api")
