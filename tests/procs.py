@@ -73,12 +73,13 @@ class NodeProcess:
 
     proc: subprocess.Popen[str] | None
     url: str
+    env: dict[str, str] | None = None  # extra environment for the process (fault injection)
 
     def _launch(self, args: list[str], stderr: Any, timeout: float) -> dict[str, Any]:
         self.proc = subprocess.Popen(
             [*CLI, *args, "--json"],
             stdout=subprocess.PIPE, stderr=stderr, text=True, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()

@@ -208,3 +208,24 @@ def test_evicted_transactions_do_not_come_back_after_a_restart(test_chain: Chain
     assert list(chain.store.pool_items()) == []
     test_chain.reopen()
     assert len(test_chain.chain.mempool) == 0
+
+
+def test_the_leader_counts_block_bytes_as_validators_do(tmp_path: Path) -> None:
+    """Transactions whose raw bytes just fit but whose framing does not: the leader must count
+    exactly what validators count (found on a real network: every block refused by 1.9 KB)."""
+    limit = 64 * 1024
+    fixture = make_chain(tmp_path / "a", accounts=4, params=ChainParams(max_block_bytes=limit))
+
+    def blob(i: int, size: int) -> bytes:
+        return sign_tx(fixture.accounts[i], CHAIN_ID, 0, 100, Call("blob", "put", b"\x01" * size))
+
+    overhead = len(blob(0, 1000)) - 1000
+    size = limit // 4 - overhead - 4  # four raw transactions fit; four with framing do not
+    txs = [blob(i, size) for i in range(4)]
+    assert sum(len(t) for t in txs) <= limit < sum(len(t) + 16 for t in txs)
+    fixture.submit(txs)
+    executed = build(fixture.chain, fixture.chain.head.block_id, 1)
+    assert len(executed.txs) == 3 and block_bytes(executed.block) <= limit
+    validator = twin(fixture, tmp_path / "b")
+    validator.validate_block(executed.block)
+    validator.store.close()

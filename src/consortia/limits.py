@@ -36,3 +36,8 @@ SNAPSHOT_CHUNK_BYTES = 4 * 2**20
 
 PER_ITEM_OVERHEAD_BYTES = 16
 """What MessagePack adds around one byte string in a list (length prefix), rounded up."""
+
+
+def item_bytes(payload: bytes) -> int:
+    """What one transaction or evidence item counts against a block's ``max_block_bytes``."""
+    return len(payload) + PER_ITEM_OVERHEAD_BYTES

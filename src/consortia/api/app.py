@@ -95,7 +95,7 @@ def consensus_status(node: Node) -> dict[str, Any]:
         "epoch": driver.epoch.number,
         "validator": driver.me,
         "consensus_round": core.round if core is not None else None,
-        "leader": driver.config.leader(core.round) if core is not None else None,
+        "leader": core.leader(core.round) if core is not None else None,
         "peers": node.peers.connected_peers() if node.peers is not None else [],
     }
 

@@ -49,6 +49,7 @@ from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.state_view import StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.execution.tx_policy import TxPolicy
+from consortia.limits import item_bytes
 from consortia.types.genesis import ChainParams
 from consortia.types.transaction import Call
 
@@ -270,7 +271,7 @@ class Mempool:
         self, limit: int, max_bytes: int, exclude: frozenset[bytes] = frozenset()
     ) -> list[CheckedTx]:
         """Waiting transactions in arrival order, marked in flight: at most ``limit`` of them and
-        ``max_bytes`` of wire bytes (one that would cross it is left for a later block).
+        ``max_bytes`` as a block counts them (one that would cross it is left for a later block).
 
         ``exclude``: hashes already in the uncommitted blocks the new block builds on.
         """
@@ -281,9 +282,10 @@ class Mempool:
                 break
             if tx_hash in exclude:
                 continue
-            if size + len(tx.raw) > max_bytes:
+            cost = item_bytes(tx.raw)
+            if size + cost > max_bytes:
                 continue  # a smaller one behind it may still fit
-            size += len(tx.raw)
+            size += cost
             taken.append(tx)
         for tx in taken:
             del self._waiting[tx.hash]

@@ -36,7 +36,7 @@ from consortia.execution.tx_policy import TxPolicy
 from consortia.invariant import invariant
 from consortia.ledger.chain_store import ChainStore, Head, StateSnapshot
 from consortia.ledger.merkle import merkle_root
-from consortia.limits import PER_ITEM_OVERHEAD_BYTES
+from consortia.limits import item_bytes
 from consortia.mempool.pool import Mempool
 from consortia.node.evidence_book import EvidenceBook
 from consortia.node.genesis import NULL_QC, genesis_hash
@@ -76,9 +76,7 @@ CommitListener = Callable[[ExecutedBlock, CommittedBlock], None]
 
 def block_bytes(block: Block) -> int:
     """What a block's size limit counts: its transactions and evidence, with their framing."""
-    return sum(len(t) + PER_ITEM_OVERHEAD_BYTES for t in block.txs) + sum(
-        len(e) + PER_ITEM_OVERHEAD_BYTES for e in block.evidence
-    )
+    return sum(item_bytes(t) for t in block.txs) + sum(item_bytes(e) for e in block.evidence)
 
 
 def block_id_of(suite: Suite, header: Header) -> bytes:
@@ -320,7 +318,7 @@ class Chain:
             base = self._reader(snapshot, parent_executed)
             fresh = self.evidence.unrecorded(base, evidence)
         params = self.params
-        budget = params.max_block_bytes - sum(len(e) + PER_ITEM_OVERHEAD_BYTES for e in fresh)
+        budget = params.max_block_bytes - sum(item_bytes(e) for e in fresh)
         if empty or budget <= 0:
             txs: list[CheckedTx] = []
         else:

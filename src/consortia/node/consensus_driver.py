@@ -39,6 +39,7 @@ from consortia.consensus import (
     SyncInfo,
     TimerFired,
     ValidateBlock,
+    history_needed,
 )
 from consortia.errors import ConsortiaError, NodeHalted, NotFound, StorageError
 from consortia.execution.executor import InvalidBlock
@@ -143,8 +144,24 @@ class ConsensusDriver:
         head = self.store.block(self.chain.head.height)
         root = block_meta(head.qc.block_id, head.block.header)
         return ConsensusCore(
-            self.config, self.me, self.node.key.sign, self._verify, safety, root, head.qc, kept
+            self.config, self.me, self.node.key.sign, self._verify, safety, root, head.qc, kept,
+            history=self._leader_history(),
         )
+
+    def _leader_history(self) -> list[BlockMeta]:
+        """The recent committed blocks of this epoch that leader election reads (oldest first;
+        it stops at a gap below an installed snapshot)."""
+        top = self.chain.head.height
+        first = max(1, self.epoch.start_height, top - history_needed(self.config.validators) + 1)
+        history: list[BlockMeta] = []
+        for height in range(top, first - 1, -1):
+            try:
+                stored = self.store.block(height)
+            except NotFound:
+                break
+            history.append(block_meta(stored.qc.block_id, stored.block.header))
+        history.reverse()
+        return history
 
     def peer_for(self, validator: int) -> int | None:
         """The transport peer of the current epoch's validator ``validator``."""

@@ -38,8 +38,15 @@ from consortia.types.block import CommittedBlock
 log = logging.getLogger("consortia.node")
 
 
+CLOCK_OFFSET_ENV = "CONSORTIA_CLOCK_OFFSET_MS"
+"""Fault injection: run this node's wall clock this many ms fast (negative: slow), to test that
+a validator with a skewed clock costs the network little. Never set it in production."""
+_CLOCK_OFFSET_MS = int(os.environ.get(CLOCK_OFFSET_ENV, "0") or "0")
+
+
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    """This node's wall clock in ms (block timestamps, proposal checks)."""
+    return time.time_ns() // 1_000_000 + _CLOCK_OFFSET_MS
 
 
 class Node:
@@ -95,11 +102,9 @@ class Node:
         Transactions from clients are passed on to the other validators; those that came from
         a validator are not passed on again.
         """
-        if len(raws) > self.genesis.params.max_batch_txs:
-            raise BatchTooLarge(
-                f"a batch holds at most {self.genesis.params.max_batch_txs} transactions; "
-                f"got {len(raws)}"
-            )
+        limit = self.chain.params.max_batch_txs
+        if len(raws) > limit:
+            raise BatchTooLarge(f"a batch holds at most {limit} transactions; got {len(raws)}")
         mempool = self.chain.mempool
         if len(raws) > 4:
             prepared = await asyncio.to_thread(mempool.prepare, raws)

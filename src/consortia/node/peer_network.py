@@ -27,9 +27,9 @@ from consortia.invariant import invariant
 from consortia.ledger.proofs import verify_certified_header
 from consortia.limits import (
     CATCH_UP_RESPONSE_BYTES,
-    PER_ITEM_OVERHEAD_BYTES,
     SNAPSHOT_CHUNK_BYTES,
     TX_GOSSIP_BYTES,
+    item_bytes,
 )
 from consortia.node.chain import block_bytes
 from consortia.node.consensus_driver import ConsensusDriver, block_meta
@@ -133,7 +133,7 @@ class PeerNetwork:
             if self._outbox and self._outbox_bytes + len(raw) > TX_GOSSIP_BYTES:
                 self._flush()
             self._outbox.append(raw)
-            self._outbox_bytes += len(raw) + PER_ITEM_OVERHEAD_BYTES
+            self._outbox_bytes += item_bytes(raw)
         if len(self._outbox) >= TX_FLUSH_COUNT:
             self._flush()
         elif self._outbox and self._flush_handle is None:
