@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consortia.invariant import invariant
+from consortia.types import validators as validator_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +33,14 @@ class CoreConfig:
 
     @property
     def max_faulty(self) -> int:
-        """f: the number of Byzantine validators tolerated, ``(n - 1) // 3``."""
-        return (self.validators - 1) // 3
+        """f: the Byzantine validators tolerated (:func:`consortia.types.validators.max_faulty`)."""
+        return validator_set.max_faulty(self.validators)
 
     @property
     def quorum(self) -> int:
-        """2f+1 for n = 3f+1; in general the smallest count whose any two sets share an honest one.
-
-        ``n - f`` equals ``2f + 1`` when ``n = 3f + 1`` and stays safe for other ``n``; for
-        ``n = 1`` it is 1.
-        """
-        return self.validators - self.max_faulty
+        """Votes for a QC or TC (:func:`consortia.types.validators.quorum_size`, the one
+        definition, also used by offline proof verification)."""
+        return validator_set.quorum_size(self.validators)
 
     def leader(self, round_: int) -> int:
         """Round-robin over the validator indices: the base schedule only. The leader a core

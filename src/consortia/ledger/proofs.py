@@ -21,13 +21,13 @@ from consortia.errors import ConsortiaError, ProofError
 from consortia.execution.tx_decode import decode_tx
 from consortia.ledger.merkle import InclusionProof, verify_inclusion
 from consortia.state.merkle_tree import StateProof, verify_state_proof
+from consortia.types import validators as validator_set
 from consortia.types.block import Header
 from consortia.types.block import block_id as block_id_of
 from consortia.types.consensus import QuorumCert, vote_bytes
 from consortia.types.genesis import Genesis
 from consortia.types.receipt import Receipt
 from consortia.types.validator_epoch import EPOCH_KEY_PREFIX, ValidatorEpoch, signing_chain_id
-from consortia.types.validators import quorum_size
 
 
 class EpochLink(msgspec.Struct, array_like=True, frozen=True):
@@ -132,7 +132,7 @@ def _check_signatures(suite: Suite, qc: QuorumCert, keys: list[bytes], signing_i
         raise ProofError("the certificate's signers are not strictly ascending")
     if signers and (signers[0] < 0 or signers[-1] >= n):
         raise ProofError("the certificate names a validator outside the set")
-    need = quorum_size(n)
+    need = validator_set.quorum_size(n)
     if len(signers) < need:
         raise ProofError(f"the certificate has {len(signers)} signatures; {need} are needed")
     message = vote_bytes(signing_id, qc.block_id, qc.round, qc.height)

@@ -1,4 +1,8 @@
-"""Validator-set arithmetic shared by consensus and offline verification."""
+"""Validator-set arithmetic shared by consensus and offline verification.
+
+The one definition: ``consensus.config.CoreConfig`` (the consensus core) and
+``ledger.proofs`` (offline proofs) both call these functions.
+"""
 
 from __future__ import annotations
 
@@ -9,5 +13,9 @@ def max_faulty(n: int) -> int:
 
 
 def quorum_size(n: int) -> int:
-    """Votes needed for a certificate: 2f + 1 when n = 3f + 1 (and n - f in general)."""
+    """Votes needed for a certificate: 2f + 1 when n = 3f + 1 (and n - f in general).
+
+    ``n - f`` is the smallest count whose any two sets share an honest validator; for
+    ``n = 1`` it is 1.
+    """
     return n - max_faulty(n)
