@@ -14,6 +14,7 @@ from consortia.contracts.permissioned.harness import consortium, seeded_key
 from consortia.contracts.permissioned.identity import encode_enroll_args, encode_revoke_args, pii_commitment
 from consortia.contracts.permissioned.records import OrgSpec
 from consortia.errors import ConfigError
+from consortia.execution.accounts import account_key
 from consortia.p2p.certs import create_ca
 from consortia.types.genesis import ValidatorInfo
 
@@ -77,10 +78,13 @@ def test_enroll_refusals() -> None:
     pii = pii_commitment(b"0123456789abcdef", b"Bob")
     # a member is not an admin
     out = h.call(alice.address, "identity", "enroll", encode_enroll_args(bob.address, "member", 1, pii))
-    assert out.code == "not_org_admin" and out.writes == {}
-    # unknown callers are refused before the contract runs
+    # a failed call keeps only its nonce bump (the executor's rule; the old harness wrote nothing)
+    assert out.code == "not_org_admin" and list(out.writes) == [account_key(alice.address)]
+    # unknown callers are refused before the contract runs (bob gets an account first: without
+    # one the executor's inclusion rule refuses him as unknown_sender before the identity policy)
+    net.fund(bob.address, 0)
     out = h.call(bob.address, "identity", "enroll", encode_enroll_args(bob.address, "member", 1, pii))
-    assert out.code == "unknown_identity"
+    assert out.code == "unknown_identity" and out.writes == {}
     admin = net.admins["bank-a"].address
     assert h.call(admin, "identity", "enroll", encode_enroll_args(bob.address, "boss", 1, pii)).code == (
         "invalid_call"

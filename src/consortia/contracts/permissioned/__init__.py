@@ -3,6 +3,7 @@
 Integration API (see each module for details; ``state_get`` is any ``key -> bytes | None``):
 
 * system contracts: :func:`system_contracts` → ``identity``, ``governance``, ``regulator``;
+  :func:`permissioned_contracts` adds the guarded ``currency``;
 * genesis: :class:`OrgSpec`, :class:`IdentitySpec`, :class:`GovParams`, :func:`genesis_records`,
   :func:`required_accounts`;
 * policy hooks: :func:`permissioned`, :func:`check_sender`, :func:`check_call`, :func:`check_transfer`,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from consortia.contracts.permissioned.alerting import alerts
 from consortia.contracts.permissioned.audit_view import AuditView, audit
+from consortia.contracts.permissioned.currency import GuardedCurrency
 from consortia.contracts.permissioned.directory import identity as identity_record
 from consortia.contracts.permissioned.directory import org, orgs
 from consortia.contracts.permissioned.genesis import genesis_records, required_accounts
@@ -48,10 +50,18 @@ def system_contracts() -> dict[str, SystemContract]:
     return {c.name: c for c in contracts}
 
 
+def permissioned_contracts() -> dict[str, SystemContract | GuardedCurrency]:
+    """The executor's system contracts on a permissioned chain: :func:`system_contracts` and
+    the currency with the policy wired in (the contract registry, which needs a contract host,
+    is added by the node)."""
+    return {**system_contracts(), "currency": GuardedCurrency()}
+
+
 __all__ = [
     "AuditView",
     "GovParams",
     "GovernanceContract",
+    "GuardedCurrency",
     "IdentityContract",
     "IdentitySpec",
     "OrgSpec",
@@ -73,6 +83,7 @@ __all__ = [
     "param_records",
     "pending_changes",
     "permissioned",
+    "permissioned_contracts",
     "pii_commitment",
     "proposal",
     "proposal_status",

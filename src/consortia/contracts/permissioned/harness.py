@@ -1,11 +1,21 @@
-"""An in-memory driver for the permission layer: a dict state, blocks, and transactions run the
-way the executor is meant to run them once wired (see the package docs).
+"""An in-memory driver for the permission layer: a dict state and the node's real executor.
 
-For tests and for contract authors; no storage, no signatures, no consensus. Each call:
+For tests and for contract authors; no storage, no signatures, no consensus. Each :meth:`Harness.call`
+is one transaction (from ``sender``, at its account's next nonce, expiring at the current height)
+alone in a block at the harness's height, run by :class:`~consortia.execution.executor.Executor`
+with the permissioned system contracts, :class:`GuardedCurrency` and :class:`TxPolicy` — the map
+``node.chain.Chain`` builds for a permissioned chain (its contract registry excepted: add one to
+:attr:`Harness.contracts` to deploy code). So the nonce bump, the policy and the rollback are the
+node's own:
 
-1. ``check_sender`` and ``check_call`` (what admission and execution both enforce) — a refusal
-   returns an :class:`Outcome` with its code and changes nothing;
-2. the contract runs on a :class:`TxState`; an error drops its writes, success applies them.
+1. the leader's :meth:`Executor.propose` leaves the transaction out if it could not be in any
+   block (no account, or a sender the policy refuses): an :class:`Outcome` with that code and
+   no change to state. (A node's admission refuses such a transaction earlier, checking the
+   policy before the account: a sender with neither gets ``unknown_identity`` from a node and
+   ``unknown_sender`` here.)
+2. otherwise the validators' :meth:`Executor.execute` runs the same block (and must agree with
+   the leader); its writes are applied: the nonce bump always, the contract's writes only when
+   the receipt is ``ok``.
 """
 
 from __future__ import annotations
@@ -16,20 +26,20 @@ from dataclasses import dataclass, field
 
 from consortia.codec import encode
 from consortia.contracts.native_currency import encode_transfer_args
-from consortia.contracts.permissioned import system_contracts
-from consortia.contracts.permissioned.currency import GuardedCurrency
+from consortia.contracts.permissioned import permissioned_contracts
 from consortia.contracts.permissioned.genesis import genesis_records, required_accounts
 from consortia.contracts.permissioned.identity import encode_enroll_args, pii_commitment
-from consortia.contracts.permissioned.policy import check_call, check_sender
 from consortia.contracts.permissioned.records import GovParams, OrgSpec
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConsortiaError, InvalidCall
 from consortia.execution.accounts import Account, account_key, decode_account, encode_account
-from consortia.execution.context import BlockContext, CallContext, TxState
-from consortia.execution.executor import NativeContract
+from consortia.execution.context import BlockContext
+from consortia.execution.executor import Executor, NativeContract
+from consortia.execution.tx_decode import CheckedTx
+from consortia.execution.tx_policy import TxPolicy
 from consortia.invariant import invariant
 from consortia.types.genesis import ValidatorInfo
 from consortia.types.receipt import Event
+from consortia.types.transaction import Call, TxBody
 
 DAY_MS = 86_400_000
 
@@ -44,6 +54,9 @@ class DictState:
 
 @dataclass(slots=True)
 class Outcome:
+    """What one transaction did. ``writes``: everything its block wrote to state (the sender's
+    nonce bump included; empty when the transaction was left out of the block)."""
+
     code: str
     message: str
     writes: dict[bytes, bytes | None]
@@ -72,7 +85,12 @@ class Harness:
         self.timestamp_ms = timestamp_ms
         self.block_ms = block_ms
         self.tx_count = 0
-        self.contracts: dict[str, NativeContract] = {**system_contracts(), "currency": GuardedCurrency()}
+        self.executor = Executor(permissioned_contracts(), policy=TxPolicy())
+
+    @property
+    def contracts(self) -> dict[str, NativeContract]:
+        """The executor's contracts by name (add one to make it callable)."""
+        return self.executor.contracts
 
     def get(self, key: bytes) -> bytes | None:
         return self.state.get(key)
@@ -85,25 +103,35 @@ class Harness:
     def block(self) -> BlockContext:
         return BlockContext(self.chain_id, self.height, self.timestamp_ms, 0)
 
-    def call(self, sender: bytes, contract: str, method: str, args: bytes) -> Outcome:
+    def nonce(self, sender: bytes) -> int:
+        """The next nonce of ``sender``'s account (0 without one)."""
+        raw = self.state.get(account_key(sender))
+        return decode_account(raw).nonce if raw is not None else 0
+
+    def transaction(self, sender: bytes, contract: str, method: str, args: bytes) -> CheckedTx:
+        """An unsigned stand-in for a checked transaction: the executor reads only the sender,
+        the hash and the body's nonce, expiry and call."""
         self.tx_count += 1
+        body = TxBody(self.chain_id, b"", self.nonce(sender), self.height, Call(contract, method, args))
         tx_hash = hashlib.sha256(encode([self.chain_id, self.tx_count])).digest()
-        ctx = CallContext(sender, tx_hash, self.block(), TxState(self.state))
-        try:
-            check_sender(self.state.get, sender, self.height)
-            check_call(self.state.get, sender, contract, method)
-            target = self.contracts.get(contract)
-            if target is None:
-                raise InvalidCall(f"no contract named {contract!r}")
-            target.call(ctx, method, args)
-        except ConsortiaError as exc:
-            return Outcome(exc.code, exc.message, {}, [])
-        for key, value in ctx.state.writes.items():
+        return CheckedTx(raw=b"", hash=tx_hash, body=body, sender=sender, signed_message=b"", signature=b"")
+
+    def call(self, sender: bytes, contract: str, method: str, args: bytes) -> Outcome:
+        tx = self.transaction(sender, contract, method, args)
+        block = self.block()
+        proposed = self.executor.propose(self.state, block, [tx])
+        if proposed.excluded:
+            error = proposed.excluded[0].error
+            return Outcome(error.code, error.message, {}, [])
+        outcome = self.executor.execute(self.state, block, [tx])
+        invariant(outcome == proposed.outcome, "the validators' execution differs from the leader's")
+        for key, value in outcome.writes.items():
             if value is None:
                 self.state.data.pop(key, None)
             else:
                 self.state.data[key] = value
-        return Outcome("ok", "", dict(ctx.state.writes), list(ctx.events))
+        receipt = outcome.receipts[0]
+        return Outcome(receipt.status, receipt.error, dict(outcome.writes), list(receipt.events))
 
     def transfer(self, sender: bytes, to: bytes, amount: int) -> Outcome:
         return self.call(sender, "currency", "transfer", encode_transfer_args(to, amount))
