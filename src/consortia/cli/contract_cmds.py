@@ -14,25 +14,22 @@ contract's own message; ``--json`` prints one JSON document.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from consortia.cli.keys import load_key
-from consortia.cli.output import console, emit, err_console, fail
+from consortia.cli.output import console, emit, err_console, handles_errors
 from consortia.client import contracts as sdk
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.run_tests import run_contract_tests
 from consortia.contracts.python.scaffold import contract_name_for, scaffold
-from consortia.errors import ConfigError, ConsortiaError, DecodeError
+from consortia.errors import ConfigError, DecodeError
 
-F = TypeVar("F", bound=Callable[..., Any])
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 KEY = typer.Option(..., "--key", help="Key file of the signer.")
@@ -47,19 +44,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contract_app, name="contract")
     app.command("call")(call_command)
     app.command("view")(view_command)
-
-
-def handles_errors(func: F) -> F:
-    """Turn a typed error into a clear message (or JSON) and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConsortiaError as exc:
-            fail(exc, bool(kwargs.get("as_json")))
-
-    return wrapper  # type: ignore[return-value]
 
 
 def parse_args(text: str) -> list[Any]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import msgspec
 import typer
@@ -15,14 +12,14 @@ from consortia.cli import contract_cmds, perm_cmds
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
-from consortia.cli.output import console, emit, fail
+from consortia.cli.output import console, emit, handles_errors
 from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
 from consortia.client.wallet import Wallet
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
 from consortia.crypto.keyfile import read_key_file_address, save_key_file
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConsortiaError, DecodeError, KeyFileError, ProofError
+from consortia.errors import DecodeError, KeyFileError, ProofError
 from consortia.ledger.proofs import verify_receipt_proof
 from consortia.node.config import GENESIS_FILE, load_config, write_config
 from consortia.node.genesis import load_genesis
@@ -38,22 +35,8 @@ app.add_typer(network_app, name="network")
 contract_cmds.register(app)
 perm_cmds.register(app)
 
-F = TypeVar("F", bound=Callable[..., Any])
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-
-
-def handles_errors(func: F) -> F:
-    """Turn a typed error into a clear message (or JSON) and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConsortiaError as exc:
-            fail(exc, bool(kwargs.get("as_json")))
-
-    return wrapper  # type: ignore[return-value]
 
 
 # --- keys ---------------------------------------------------------------------------------

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from consortia.errors import ConsortiaError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,3 +39,17 @@ def fail(exc: ConsortiaError, as_json: bool, exit_code: int = 1) -> NoReturn:
     else:
         err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
     raise typer.Exit(exit_code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn a typed error into a clear message (or JSON, when the command was given
+    ``as_json=True``) and a non-zero exit: the one wrapper of every CLI command."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConsortiaError as exc:
+            fail(exc, bool(kwargs.get("as_json")))
+
+    return wrapper  # type: ignore[return-value]

@@ -7,24 +7,22 @@ prints one JSON document; ``--node URL`` picks the node.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from consortia.cli.keys import load_key, new_password
-from consortia.cli.output import console, emit, fail
+from consortia.cli.output import console, emit, handles_errors
 from consortia.client import permissioned as perm
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import TxResult, Wallet
 from consortia.crypto.address import format_address, parse_address
-from consortia.errors import ConfigError, ConsortiaError, DecodeError, KeyFileError
+from consortia.errors import ConfigError, DecodeError, KeyFileError
 
-F = TypeVar("F", bound=Callable[..., Any])
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 KEY = typer.Option(..., "--key", help="Key file of the signer.")
@@ -47,19 +45,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(identity_app, name="identity")
     app.add_typer(gov_app, name="gov")
     app.add_typer(reg_app, name="reg")
-
-
-def handles_errors(func: F) -> F:
-    """Turn a typed error into a clear message (or JSON) and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConsortiaError as exc:
-            fail(exc, bool(kwargs.get("as_json")))
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _signer(key: Path, node: str, timeout: float) -> tuple[Client, perm.PermWallet]:
