@@ -144,8 +144,22 @@ class Contract(metaclass=UserMeta):
 
 
 def api_namespace(charge: Callable[[int], None]) -> dict[str, Any]:
-    """The names a contract may import, bound to one host's meter."""
+    """The names a contract may import, bound to one host's meter: the one list of the API
+    (the deploy-time checker allows exactly :data:`API_NAMES`, derived from it)."""
     return {
         "Contract": Contract, "Map": Map, "Value": Value, "public": public, "view": view,
         "require": require, "fail": fail, "sha256": make_sha256(charge), "address_of": address_of,
     }
+
+
+def _no_charge(cost: int) -> None:
+    """A meter for listing the namespace: nothing runs."""
+
+
+_NAMESPACE = api_namespace(_no_charge)
+API_NAMES = frozenset(_NAMESPACE)
+"""Every name contract source may import from ``consortia_contract``."""
+API_DECORATORS = frozenset(name for name, value in _NAMESPACE.items() if value in (public, view))
+"""The names that mark a method ``@public`` or ``@view``."""
+STORAGE_DECLARATIONS = frozenset(name for name, value in _NAMESPACE.items() if value in (Map, Value))
+"""The names that declare storage (``Value(...)``, ``Map(...)``)."""

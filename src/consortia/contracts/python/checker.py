@@ -1,7 +1,9 @@
 """Deploy-time validation of contract source, by its syntax tree.
 
-Rules are allow-lists: a node type, builtin name or decorator not listed in :mod:`.rules` is
-refused. Every refusal is a :class:`ContractRejected` naming the line and the rule.
+Rules are allow-lists: a node type or builtin name not listed in :mod:`.rules`, or an import or
+decorator not in the runtime's API (:data:`.api.API_NAMES`, derived from
+:func:`.api.api_namespace`), is refused. Every refusal is a :class:`ContractRejected` naming the
+line and the rule.
 
 Decisions worth knowing:
 - ``try`` is refused outright (rule ``try``), so no contract code can catch the out-of-steps
@@ -19,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from consortia.contracts.python.api import API_DECORATORS, API_NAMES, STORAGE_DECLARATIONS
 from consortia.contracts.python.errors import ContractRejected
 from consortia.contracts.python.limits import (
     MAX_AST_DEPTH,
@@ -29,17 +32,11 @@ from consortia.contracts.python.limits import (
 from consortia.contracts.python.rules import (
     ALLOWED_BUILTINS,
     ALLOWED_NODES,
-    API_DECORATORS,
     API_MODULE,
     DENIED_ATTRIBUTE_PREFIXES,
     DENIED_ATTRIBUTES,
     FORBIDDEN_NODE_RULES,
 )
-
-API_NAMES = frozenset({
-    "Contract", "Map", "Value", "public", "view", "require", "fail", "sha256", "address_of",
-})
-STORAGE_DECLARATIONS = frozenset({"Map", "Value"})
 
 
 def reject(node: ast.AST | None, rule: str, message: str) -> ContractRejected:

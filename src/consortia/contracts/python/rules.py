@@ -12,8 +12,6 @@ ALLOWED_BUILTINS = frozenset({
     "reversed", "sorted", "str", "sum", "tuple", "zip",
 })
 
-API_DECORATORS = frozenset({"public", "view"})
-
 DENIED_ATTRIBUTES = frozenset({
     "format", "format_map", "mro", "with_traceback", "maketrans", "translate", "expandtabs",
 })
