@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from consortia.contracts.permissioned import check_sender, genesis_records, identity_record, org, orgs
+from consortia.contracts.permissioned import (
+    check_sender_identity,
+    genesis_records,
+    identity_record,
+    org,
+    orgs,
+)
 from consortia.contracts.permissioned.certs import issue_identity_cert
 from consortia.contracts.permissioned.errors import IdentityRevoked, UnknownIdentity
 from consortia.contracts.permissioned.harness import consortium, seeded_key
@@ -28,7 +34,7 @@ def test_genesis_writes_orgs_and_admins() -> None:
     assert org(get, "reg").role == "regulator"  # type: ignore[union-attr]
     admin = identity_record(get, net.admins["cb"].address)
     assert admin is not None and admin.role == "admin" and admin.org == "cb" and admin.status == "active"
-    check_sender(get, net.admins["cb"].address, 1)
+    check_sender_identity(get, net.admins["cb"].address, 1)
 
 
 def test_genesis_rejects_bad_specs() -> None:
@@ -49,20 +55,20 @@ def test_enroll_public_key_mode_then_revoke() -> None:
     h = net.harness
     alice = seeded_key("alice")
     with pytest.raises(UnknownIdentity):
-        check_sender(h.get, alice.address, h.height)
+        check_sender_identity(h.get, alice.address, h.height)
     key, out = net.enroll("bank-a", "alice", tier=2)
     assert out.ok, out.message
     assert out.event_names() == ["Enrolled"]
     record = identity_record(h.get, key.address)
     assert record is not None and (record.org, record.role, record.kyc_tier) == ("bank-a", "member", 2)
     assert len(record.pii_hash) == 32 and record.enrolled_height == h.height
-    check_sender(h.get, key.address, h.height)
+    check_sender_identity(h.get, key.address, h.height)
 
     h.next_block()
     out = h.call(net.admins["bank-a"].address, "identity", "revoke", encode_revoke_args(key.address))
     assert out.ok and out.event_names() == ["Revoked"]
     with pytest.raises(IdentityRevoked):
-        check_sender(h.get, key.address, h.height)
+        check_sender_identity(h.get, key.address, h.height)
     # a revoked key cannot transact, and cannot be enrolled again
     assert h.transfer(key.address, net.admins["cb"].address, 1).code == "identity_revoked"
     assert net.enroll("bank-a", "alice")[1].code == "already_enrolled"

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from consortia.codec import decode, encode
-from consortia.contracts.permissioned import alerts, audit, check_call, check_sender, is_frozen, limits
+from consortia.contracts.permissioned import (
+    alerts,
+    audit,
+    check_call,
+    check_sender_identity,
+    is_frozen,
+    limits,
+)
 from consortia.contracts.permissioned.errors import AccountFrozen, RegulatorCannotTransfer
 from consortia.contracts.permissioned.harness import Consortium, Outcome, consortium
 from consortia.contracts.permissioned.records import Alert, TierLimits
@@ -33,7 +40,7 @@ def test_freeze_and_unfreeze_account(net: Consortium) -> None:
     assert out.ok and out.event_names() == ["Frozen"]
     assert is_frozen(h.get, alice.address)
     with pytest.raises(AccountFrozen):
-        check_sender(h.get, alice.address, h.height)
+        check_sender_identity(h.get, alice.address, h.height)
     assert h.transfer(alice.address, bob.address, 10).code == "account_frozen"
     net.fund(bob.address, 100)
     assert h.transfer(bob.address, alice.address, 10).code == "account_frozen"  # cannot receive either

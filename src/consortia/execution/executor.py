@@ -76,8 +76,10 @@ class Proposed:
     excluded: list[Excluded]
 
 
-def check_sender(state: StateReader, tx: CheckedTx, height: int) -> Account:
-    """The rules every included transaction must meet at its height; the sender's account."""
+def check_inclusion(state: StateReader, tx: CheckedTx, height: int) -> Account:
+    """The rules every included transaction must meet at its height — not expired, a known
+    account, the account's next nonce; the sender's account. (Who the sender is — identity,
+    freeze — is the permission policy's: ``TxPolicy`` / ``check_sender_identity``.)"""
     body = tx.body
     if body.expiry < height:
         raise TxExpired(f"transaction expired at height {body.expiry}; now at {height}")
@@ -115,7 +117,7 @@ class Executor:
         policy = self.policy if self.policy is not None and self.policy.applies(base) else None
         for tx in txs:
             try:
-                account = check_sender(view, tx, block.height)
+                account = check_inclusion(view, tx, block.height)
             except ConsortiaError as exc:
                 raise InvalidBlock(
                     f"transaction 0x{tx.hash.hex()} cannot be in block {block.height}: {exc.message}",
@@ -141,7 +143,7 @@ class Executor:
         policy = self.policy if self.policy is not None and self.policy.applies(base) else None
         for tx in txs:
             try:
-                account = check_sender(view, tx, block.height)
+                account = check_inclusion(view, tx, block.height)
                 if policy is not None:
                     policy.check(view, tx.sender, tx.body.call, block.height)
             except (StaleNonce, FutureNonce) as exc:

@@ -8,7 +8,7 @@ there is nothing to check.
 
 from __future__ import annotations
 
-from consortia.contracts.permissioned import check_call, check_sender, identity_record, permissioned
+from consortia.contracts.permissioned import check_call, check_sender_identity, identity_record, permissioned
 from consortia.execution.state_view import StateReader
 from consortia.types.transaction import Call
 
@@ -20,7 +20,7 @@ class TxPolicy:
 
     def check(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
         """Raise the typed refusal (unknown or revoked identity, frozen account, role) or pass."""
-        check_sender(state.get, sender, height)
+        check_sender_identity(state.get, sender, height)
         check_call(state.get, sender, call.contract, call.method)
 
     def org_of(self, state: StateReader, sender: bytes) -> str | None:

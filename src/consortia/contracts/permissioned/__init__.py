@@ -6,8 +6,8 @@ Integration API (see each module for details; ``state_get`` is any ``key -> byte
   :func:`permissioned_contracts` adds the guarded ``currency``;
 * genesis: :class:`OrgSpec`, :class:`IdentitySpec`, :class:`GovParams`, :func:`genesis_records`,
   :func:`required_accounts`;
-* policy hooks: :func:`permissioned`, :func:`check_sender`, :func:`check_call`, :func:`check_transfer`,
-  :func:`observe_transfer`;
+* policy hooks: :func:`permissioned`, :func:`check_sender_identity`, :func:`check_call`,
+  :func:`check_transfer`, :func:`observe_transfer`;
 * consensus: :func:`validator_set_at`, :func:`pending_changes`;
 * parameters and code: :func:`read_params`, :func:`read_gov`, :func:`is_approved_code`;
 * queries: :func:`org`, :func:`orgs`, :func:`identity_record`, :func:`proposal`, :func:`proposals`,
@@ -32,7 +32,7 @@ from consortia.contracts.permissioned.identity import IdentityContract, pii_comm
 from consortia.contracts.permissioned.params import is_approved_code, param_records, read_gov, read_params
 from consortia.contracts.permissioned.policy import (
     check_call,
-    check_sender,
+    check_sender_identity,
     check_transfer,
     observe_transfer,
     permissioned,
@@ -69,7 +69,7 @@ __all__ = [
     "alerts",
     "audit",
     "check_call",
-    "check_sender",
+    "check_sender_identity",
     "check_transfer",
     "genesis_records",
     "identity_record",

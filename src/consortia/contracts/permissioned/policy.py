@@ -1,6 +1,6 @@
 """Policy hooks the mempool and the executor call; pure functions of state (and the block).
 
-* :func:`check_sender` — every transaction, at admission *and* at execution: the sender is an
+* :func:`check_sender_identity` — every transaction, at admission *and* at execution: the sender is an
   enrolled, active identity of an active organisation and not frozen.
 * :func:`check_call` — every transaction, before its contract runs: role rules that do not live
   inside a contract (the regulator's staff cannot call money-moving methods).
@@ -44,7 +44,7 @@ def permissioned(state_get: StateGet) -> bool:
     return state_get(keys.CONFIG) is not None
 
 
-def check_sender(state_get: StateGet, sender: bytes, height: int) -> None:
+def check_sender_identity(state_get: StateGet, sender: bytes, height: int) -> None:
     """Refuse a transaction whose sender is unknown, revoked, of a removed org, or frozen.
 
     ``height`` is the height the transaction is admitted for / executed at (reserved for rules
