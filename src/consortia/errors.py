@@ -153,6 +153,15 @@ class ProofError(ConsortiaError):
     code = "invalid_proof"
 
 
+class IntegrityError(ConsortiaError):
+    """Data a node holds or received does not check out: it is there, but it is not what it
+    claims to be (a re-executed block that differs from the certified one, a snapshot naming
+    another block, stored records of another epoch). Not :class:`NotFound`: nothing is missing."""
+
+    code = "integrity_error"
+    http_status = 500
+
+
 class StorageError(ConsortiaError):
     code = "storage_error"
     http_status = 500

@@ -22,7 +22,7 @@ from consortia.consensus import (
     ProposalReceived,
     event_for_message,
 )
-from consortia.errors import ConsortiaError, NotFound, StorageError
+from consortia.errors import ConsortiaError, IntegrityError, NotFound, StorageError
 from consortia.invariant import invariant
 from consortia.ledger.proofs import verify_certified_header
 from consortia.limits import (
@@ -311,7 +311,7 @@ class PeerNetwork:
                 committed.block.header, committed.qc, self.node.genesis, first.epochs
             )
             if block_id != chunk.snapshot_id:
-                raise NotFound("the snapshot names another block than the one it carries")
+                raise IntegrityError("the snapshot names another block than the one it carries")
             self.chain.install_snapshot(committed, items)
         except ConsortiaError as exc:
             log.warning("snapshot from validator %d refused: %s", sender, exc.message)
@@ -362,7 +362,7 @@ class PeerNetwork:
                 block_id = self.driver.verify_certificate(header, committed.qc)
                 executed = self.chain.validate_block(committed.block)
                 if executed.block_id != block_id:
-                    raise NotFound("re-executed block differs from the certified one")
+                    raise IntegrityError("re-executed block differs from the certified one")
                 self.driver.commit_fetched(block_id, committed.qc)
             except ConsortiaError as exc:
                 log.warning(
