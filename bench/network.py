@@ -7,6 +7,7 @@ event stream). Also prints the machine's raw libsodium verification rate on all 
 ceiling that gives when every validator verifies every transaction once.
 
     python bench/network.py [--validators 4] [--rates 500,1000,1500,2000,3000] [--seconds 8]
+    python bench/network.py --down 1     # then again with one validator killed: the ratio
 """
 
 from __future__ import annotations
@@ -111,54 +112,78 @@ def offer(urls: list[str], txs: list[bytes], rate: int, seconds: float, batch: i
     return rejected
 
 
-def run(validators: int, rates: list[int], seconds: float, accounts: int) -> dict:
+def measure(urls: list[str], txs: list[bytes], rate: int, seconds: float) -> dict:
+    """Offer ``txs`` at ``rate`` to ``urls``; committed TPS and finality seen on ``urls[0]``."""
+    submitted: dict[bytes, float] = {}
+    committed: dict[bytes, float] = {}
+    stop = threading.Event()
+    follower = threading.Thread(target=follow_commits, args=(urls[0], committed, stop), daemon=True)
+    follower.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    rejected = offer(urls, txs, rate, seconds, max(50, rate // 10), submitted)
+    deadline = time.perf_counter() + 20
+    while len(committed) < len(txs) - rejected and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    hashes = [sha256(t) for t in txs]
+    lat = [committed[h] - submitted[h] for h in hashes if h in committed and h in submitted]
+    end = max(committed.values()) if committed else time.perf_counter()
+    return {
+        "offered_tps": rate,
+        "committed": len(lat),
+        "rejected": rejected,
+        "committed_tps": round(len(lat) / (end - t0)) if lat else 0,
+        "p50_ms": round(percentile(lat, 0.5) * 1000) if lat else None,
+        "p99_ms": round(percentile(lat, 0.99) * 1000) if lat else None,
+    }
+
+
+def sweep(urls: list[str], txs: list[bytes], rates: list[int], seconds: float, label: str) -> list[dict]:
+    """Rising rates until the network stops keeping up; consumes the txs it offered."""
+    rows = []
+    offset = 0
+    for rate in rates:
+        count = int(rate * seconds)
+        row = {"phase": label, **measure(urls, txs[offset:offset + count], rate, seconds)}
+        offset += count
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        if not row["committed"] or row["committed"] < 0.95 * count or row["p99_ms"] > 5000:
+            break
+    del txs[:offset]
+    return rows
+
+
+def run(validators: int, rates: list[int], seconds: float, accounts: int, down: int = 0,
+        warmup: float = 20) -> dict:
+    """All validators up over ``rates``; then, with ``down`` > 0, the last ``down`` validators
+    killed (kill -9) and, after ``warmup`` seconds of light load, the same rates again."""
     tmp = Path(tempfile.mkdtemp(prefix="consortia-net-bench-"))
     keys = make_keys(accounts)
     params = ChainParams(max_block_txs=5000, mempool_max_txs=10**6, block_interval_ms=100)
     homes = init_network(tmp / "net", validators, base_port=free_base_port(),
                          extra_allocations=[(k.address, 10**12) for k in keys], params=params)
-    total_needed = int(sum(rates) * seconds) + 10
+    phases = 2 if down else 1
+    total_needed = int(sum(rates) * seconds * phases + 50 * warmup * (down > 0)) + 10
     print(f"signing {total_needed} transfers from {accounts} accounts ...", flush=True)
     all_txs = sign_all(keys, total_needed, NETWORK_CHAIN_ID)
     procs = start_nodes([h.home for h in homes])
     urls = [h.api_url for h in homes]
-    results = []
+    results: list[dict] = []
     try:
         time.sleep(2)
-        offset = 0
-        for rate in rates:
-            count = int(rate * seconds)
-            txs = all_txs[offset:offset + count]
-            offset += count
-            submitted: dict[bytes, float] = {}
-            committed: dict[bytes, float] = {}
-            stop = threading.Event()
-            follower = threading.Thread(
-                target=follow_commits, args=(urls[0], committed, stop), daemon=True
-            )
-            follower.start()
-            time.sleep(0.3)
-            t0 = time.perf_counter()
-            rejected = offer(urls, txs, rate, seconds, max(50, rate // 10), submitted)
-            deadline = time.perf_counter() + 20
-            while len(committed) < len(txs) - rejected and time.perf_counter() < deadline:
-                time.sleep(0.1)
-            stop.set()
-            hashes = [sha256(t) for t in txs]
-            lat = [committed[h] - submitted[h] for h in hashes if h in committed and h in submitted]
-            end = max(committed.values()) if committed else time.perf_counter()
-            row = {
-                "offered_tps": rate,
-                "committed": len(lat),
-                "rejected": rejected,
-                "committed_tps": round(len(lat) / (end - t0)) if lat else 0,
-                "p50_ms": round(percentile(lat, 0.5) * 1000) if lat else None,
-                "p99_ms": round(percentile(lat, 0.99) * 1000) if lat else None,
-            }
-            results.append(row)
-            print(json.dumps(row), flush=True)
-            if not lat or len(lat) < 0.95 * len(txs) or row["p99_ms"] > 5000:
-                break
+        results += sweep(urls, all_txs, rates, seconds, "all up")
+        if down:
+            for proc in procs[validators - down:]:
+                proc.send_signal(signal.SIGKILL)
+            live = urls[:validators - down]
+            print(f"killed {down} validator(s); {warmup:.0f} s of light load while leaders adapt",
+                  flush=True)
+            warm = all_txs[:int(50 * warmup)]
+            del all_txs[:len(warm)]
+            measure(live, warm, 50, warmup)
+            results += sweep(live, all_txs, rates, seconds, f"{down} down")
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -171,28 +196,46 @@ def run(validators: int, rates: list[int], seconds: float, accounts: int) -> dic
     return {"runs": results}
 
 
+def best_sustained(rows: list[dict]) -> dict | None:
+    """The highest committed rate that kept up with the offer within the latency goals."""
+    good = [r for r in rows
+            if r["committed_tps"] >= 0.9 * r["offered_tps"]
+            and r["p50_ms"] is not None and r["p50_ms"] < 1000 and r["p99_ms"] < 2000]
+    return max(good, key=lambda r: r["committed_tps"]) if good else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--validators", type=int, default=4)
     parser.add_argument("--rates", default="500,1000,1500,2000,2500,3000,4000")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--accounts", type=int, default=4000)
+    parser.add_argument("--down", type=int, default=0,
+                        help="after the all-up sweep, kill this many validators and sweep again")
+    parser.add_argument("--warmup", type=float, default=20,
+                        help="seconds of light load after the kill, before measuring")
     args = parser.parse_args()
     raw = raw_ed25519_verify_rate_parallel(20000)
     print(f"raw Ed25519 verify on {os.cpu_count()} cores: {raw:.0f}/s; with {args.validators} "
           f"validators each verifying every transaction once, the ceiling is "
           f"{raw / args.validators:.0f} TPS", flush=True)
-    out = run(args.validators, [int(r) for r in args.rates.split(",")], args.seconds, args.accounts)
-    good = [r for r in out["runs"]  # sustained: keeps up with the offered rate, within latency goals
-            if r["committed_tps"] >= 0.9 * r["offered_tps"]
-            and r["p50_ms"] is not None and r["p50_ms"] < 1000 and r["p99_ms"] < 2000]
-    best = max(good, key=lambda r: r["committed_tps"]) if good else None
-    if best:
-        print(f"highest sustained: {best['committed_tps']} TPS (offered {best['offered_tps']}), "
-              f"finality p50 {best['p50_ms']} ms, p99 {best['p99_ms']} ms "
-              f"= {best['committed_tps'] / (raw / args.validators):.0%} of the verification ceiling")
-    else:
-        print("no rate met p50 < 1 s and p99 < 2 s")
+    out = run(args.validators, [int(r) for r in args.rates.split(",")], args.seconds, args.accounts,
+              args.down, args.warmup)
+    figures = {}
+    for phase in dict.fromkeys(r["phase"] for r in out["runs"]):
+        best = best_sustained([r for r in out["runs"] if r["phase"] == phase])
+        if best:
+            figures[phase] = best["committed_tps"]
+            print(f"[{phase}] highest sustained: {best['committed_tps']} TPS (offered "
+                  f"{best['offered_tps']}), finality p50 {best['p50_ms']} ms, p99 {best['p99_ms']} ms "
+                  f"= {best['committed_tps'] / (raw / args.validators):.0%} of the verification ceiling")
+        else:
+            print(f"[{phase}] no rate met p50 < 1 s and p99 < 2 s")
+    if args.down:
+        up, down = figures.get("all up", 0), figures.get(f"{args.down} down", 0)
+        ratio = f"{down / up:.0%}" if up else "n/a"
+        print(f"with {args.down} of {args.validators} validators down: {down} vs {up} TPS = {ratio} "
+              "of the all-up figure (same run)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the bench process: {peak:.0f} MB")
 

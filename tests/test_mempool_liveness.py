@@ -229,3 +229,113 @@ def test_the_leader_counts_block_bytes_as_validators_do(tmp_path: Path) -> None:
     validator = twin(fixture, tmp_path / "b")
     validator.validate_block(executed.block)
     validator.store.close()
+
+
+def permissioned_chain(path: Path, params: ChainParams | None = None):
+    """A chain of four organisations with two enrolled members of bank-a and one of bank-b."""
+    from consortia.contracts.permissioned.harness import seeded_key
+    from consortia.types.genesis import Allocation, Genesis, ValidatorInfo
+    from consortia.types.org_specs import IdentitySpec, OrgSpec
+
+    admins = {name: seeded_key(f"admin:{name}") for name in ("cb", "bank-a", "bank-b", "reg")}
+    roles = {"cb": "central-bank", "bank-a": "bank", "bank-b": "bank", "reg": "regulator"}
+    members = {label: seeded_key(label) for label in ("ann", "amy", "bob")}
+    orgs_of = {"ann": "bank-a", "amy": "bank-a", "bob": "bank-b"}
+    validator = seeded_key("validator:0")
+    genesis = Genesis(
+        chain_id=CHAIN_ID, suite="ed25519", timestamp_ms=now_ms(),
+        validators=[ValidatorInfo("v0", validator.public_key)],
+        allocations=[Allocation(k.address, 10_000) for k in members.values()],
+        params=params or ChainParams(),
+        orgs=[OrgSpec(n, roles[n], [k.address]) for n, k in admins.items()],
+        identities=[IdentitySpec(k.address, orgs_of[label], "member", 2) for label, k in members.items()],
+    )
+    return Chain(ChainStore(path), genesis), validator, admins, members
+
+
+def test_a_sender_frozen_after_admission_leaves_the_pool(tmp_path: Path) -> None:
+    from consortia.contracts.permissioned.regulator import encode_address_args
+
+    chain, validator, admins, members = permissioned_chain(tmp_path / "data")
+    pool = chain.mempool
+    ann, bob = members["ann"], members["bob"]
+    txs = [sign_tx(ann, CHAIN_ID, n, 100, Call(CURRENCY, "transfer", encode([bob.address, 5])))
+           for n in range(3)]
+    assert all(r.error is None for r in pool.admit(pool.prepare(txs), 1))
+    freeze_call = Call("regulator", "freeze", encode_address_args(ann.address))
+    freeze = sign_tx(admins["reg"], CHAIN_ID, 0, 100, freeze_call)
+    # the freeze commits in a block of its own (built while ann's payments were in flight elsewhere)
+    taken = pool.take(10, 10**9)
+    assert pool.admit(pool.prepare([freeze]), 1)[0].error is None
+    block = produce_block(chain, validator, now_ms())
+    assert [t.raw for t in block.txs] == [freeze] and block.receipts[0].status == "ok"
+    chain.abandon_all()
+    pool.release(taken)
+    nxt = produce_block(chain, validator, now_ms())
+    assert nxt.txs == []  # never a failed receipt for a sender frozen before the block
+    assert len(pool) == 0
+    assert pool.dropped_reason(taken[0].hash) == "account_frozen"
+    assert {pool.dropped_reason(t.hash) for t in taken[1:]} == {"follows_dropped"}
+    chain.store.close()
+
+
+def test_one_organisation_cannot_fill_the_pool(tmp_path: Path) -> None:
+    params = ChainParams(mempool_max_txs=100, mempool_org_share_percent=5)
+    chain, _, _, members = permissioned_chain(tmp_path / "data", params)
+    pool = chain.mempool
+    ann, amy, bob = members["ann"], members["amy"], members["bob"]
+
+    def pay(key, nonce: int) -> bytes:
+        return sign_tx(key, CHAIN_ID, nonce, 100, Call(CURRENCY, "transfer", encode([bob.address, 1])))
+
+    results = pool.admit(pool.prepare([pay(ann, n) for n in range(3)] + [pay(amy, n) for n in range(3)]), 1)
+    codes = [r.error.code if r.error else "ok" for r in results]
+    assert codes == ["ok"] * 5 + ["org_pool_full"]  # bank-a's share of 100 is 5
+    assert pool.admit(pool.prepare([pay(bob, 0)]), 1)[0].error is None  # bank-b is not affected
+    chain.store.close()
+
+
+def test_a_parameter_change_takes_effect_at_the_same_height_on_every_node(tmp_path: Path) -> None:
+    """Governance lowers max_block_txs in block h: block h+1 obeys it on the leader that built h
+    and on a validator that has not committed h yet (parameters come from the parent's state)."""
+    from consortia.client.permissioned import set_param_payload
+    from consortia.codec import decode_any
+    from consortia.contracts.permissioned.governance import encode_propose_args, encode_vote_args
+
+    leader, validator_key, admins, members = permissioned_chain(tmp_path / "a")
+    follower = Chain(ChainStore(tmp_path / "b"), leader.genesis)
+    nonces: dict[bytes, int] = {}
+
+    def tx(key: KeyPair, call: Call) -> bytes:
+        nonce = nonces.get(key.address, 0)
+        nonces[key.address] = nonce + 1
+        return sign_tx(key, CHAIN_ID, nonce, 100, call)
+
+    def commit_on_both(raws: list[bytes]):
+        pool = leader.mempool
+        assert all(r.error is None for r in pool.admit(pool.prepare(raws), leader.head.height + 1))
+        executed = produce_block(leader, validator_key, now_ms())
+        follower.validate_block(executed.block)
+        follower.commit(executed.block_id, leader.store.block(executed.header.height).qc)
+        return executed
+
+    propose = Call("governance", "propose",
+                   encode_propose_args("set-param", set_param_payload("max_block_txs", 2), 1000))
+    proposed = commit_on_both([tx(admins["cb"], propose)])
+    proposal_id = decode_any(proposed.receipts[0].events[0].data, list)[0]
+    commit_on_both([tx(admins["bank-a"], Call("governance", "vote", encode_vote_args(proposal_id, True)))])
+    # the deciding vote, in a block that stays pending on both nodes
+    last_vote = tx(admins["bank-b"], Call("governance", "vote", encode_vote_args(proposal_id, True)))
+    leader.mempool.admit(leader.mempool.prepare([last_vote]), leader.head.height + 1)
+    h = build(leader, leader.head.block_id, 10)
+    assert h.receipts[0].status == "ok"
+    follower.validate_block(h.block)
+    bob = members["bob"]
+    pays = [tx(members["ann"], Call(CURRENCY, "transfer", encode([bob.address, 1]))) for _ in range(5)]
+    leader.mempool.admit(leader.mempool.prepare(pays), leader.head.height + 1)
+    assert leader.params.max_block_txs == 5000  # the committed head still has the old value
+    child = build(leader, h.block_id, 11)
+    assert len(child.txs) == 2
+    follower.validate_block(child.block)  # judged by the parent's parameters too
+    follower.store.close()
+    leader.store.close()

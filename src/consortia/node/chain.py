@@ -44,7 +44,7 @@ from consortia.state.merkle_tree import MerkleTree
 from consortia.types.block import Block, CommittedBlock, Header
 from consortia.types.block import block_id as hash_block_id
 from consortia.types.consensus import QuorumCert, TimeoutCert
-from consortia.types.genesis import Genesis
+from consortia.types.genesis import ChainParams, Genesis
 from consortia.types.receipt import Receipt
 
 EMPTY_STATE_ROOT = b"\x00" * 32
@@ -206,6 +206,12 @@ class Chain:
     def pending(self, block_id: bytes) -> ExecutedBlock | None:
         return self._pending.get(block_id)
 
+    def _params_on(self, state: StateReader) -> ChainParams:
+        """The parameters a block on ``state`` (its parent's state) must meet: the same on every
+        node for the same parent, whatever each has committed so far. (Open chains: genesis's,
+        or what a test set on ``self.params``.)"""
+        return read_params(state.get, self.genesis.params) if self.genesis.orgs else self.params
+
     def _parent(self, parent_id: bytes) -> tuple[ExecutedBlock | None, Header]:
         if parent_id == self.head.block_id:
             return None, self.head_header
@@ -317,7 +323,7 @@ class Chain:
         with self.store.snapshot() as snapshot:
             base = self._reader(snapshot, parent_executed)
             fresh = self.evidence.unrecorded(base, evidence)
-        params = self.params
+            params = self._params_on(base)
         budget = params.max_block_bytes - sum(item_bytes(e) for e in fresh)
         if empty or budget <= 0:
             txs: list[CheckedTx] = []
@@ -355,20 +361,22 @@ class Chain:
             return known
         if header.chain_id != self.chain_id:
             raise InvalidBlock(f"block is for chain {header.chain_id!r}")
-        _, parent_header = self._parent(header.parent_id)
+        parent, parent_header = self._parent(header.parent_id)
+        with self.store.snapshot() as snapshot:
+            params = self._params_on(self._reader(snapshot, parent))
         if header.height != parent_header.height + 1:
             raise InvalidBlock(f"height {header.height} does not follow {parent_header.height}")
         if header.timestamp_ms <= parent_header.timestamp_ms:
             raise InvalidBlock("timestamp does not move forward from the parent's")
-        if header.tx_count != len(block.txs) or len(block.txs) > self.params.max_block_txs:
+        if header.tx_count != len(block.txs) or len(block.txs) > params.max_block_txs:
             raise InvalidBlock("transaction count is wrong or over the block limit")
         size = block_bytes(block)
-        if size > self.params.max_block_bytes:
+        if size > params.max_block_bytes:
             raise InvalidBlock(
                 f"block holds {size} bytes of transactions and evidence; the limit is "
-                f"{self.params.max_block_bytes}"
+                f"{params.max_block_bytes}"
             )
-        txs = self._decode_block_txs(block.txs)
+        txs = self._decode_block_txs(block.txs, params.max_tx_bytes)
         executed, _ = self._execute(
             header.parent_id,
             header.round,
@@ -387,13 +395,13 @@ class Chain:
         self._remember(executed)
         return executed
 
-    def _decode_block_txs(self, raws: list[bytes]) -> list[CheckedTx]:
+    def _decode_block_txs(self, raws: list[bytes], max_tx_bytes: int) -> list[CheckedTx]:
         txs: list[CheckedTx] = []
         unverified: list[CheckedTx] = []
         seen: set[bytes] = set()
         for raw in raws:
             try:
-                tx = decode_tx(raw, self.chain_id, self.suite, self.params.max_tx_bytes)
+                tx = decode_tx(raw, self.chain_id, self.suite, max_tx_bytes)
             except ConsortiaError as exc:
                 raise InvalidBlock(f"block holds a bad transaction: {exc.message}") from None
             if tx.hash in seen or self.store.has_tx(tx.hash):

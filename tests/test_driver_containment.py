@@ -1,0 +1,100 @@
+"""The consensus driver in process (no sockets): what it contains and when it halts.
+
+Nothing a peer or client sends may end the node; a local storage failure must halt it cleanly
+(a typed NodeHalted, the stop event set), never as a raw traceback and never by working on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import lmdb
+import pytest
+
+from consortia.client.tx_builder import sign_transfer
+from consortia.crypto.keyfile import load_key_file
+from consortia.errors import NodeHalted
+from consortia.node.consensus_driver import ConsensusDriver
+from consortia.node.home_setup import DEV_CHAIN_ID, init_dev_home
+from consortia.node.node import Node
+from consortia.p2p.errors import FrameTooLarge
+
+
+@pytest.fixture
+def dev_node(tmp_path: Path):
+    accounts = init_dev_home(tmp_path / "home")
+    node = Node(tmp_path / "home")
+    keys = [load_key_file(a.path, None) for a in accounts]
+    yield node, keys
+    node.close()
+
+
+async def run_until(driver: ConsensusDriver, predicate, seconds: float = 10) -> asyncio.Task[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(driver.run(stop))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not predicate() and loop.time() < deadline and not task.done():
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait({task}, timeout=5)
+    return task
+
+
+def test_a_full_disk_halts_the_node_cleanly(dev_node, monkeypatch) -> None:
+    node, _ = dev_node
+    driver = ConsensusDriver(node)
+
+    monkeypatch.setattr(node.store, "env", _FullDisk(node.store.env))
+
+    async def scenario() -> asyncio.Task[None]:
+        return await run_until(driver, lambda: driver.fatal is not None)
+
+    task = asyncio.run(scenario())
+    assert driver.fatal is not None and "cannot" in driver.fatal.message
+    with pytest.raises(NodeHalted, match="the node halted"):
+        task.result()
+
+
+class _FullDisk:
+    """The store's LMDB environment on a full disk: reads work, every write fails."""
+
+    def __init__(self, env: lmdb.Environment) -> None:
+        self._env = env
+
+    def begin(self, *args: object, write: bool = False, **kwargs: object):
+        if write:
+            raise lmdb.MapFullError("mdb_put: MDB_MAP_FULL: Environment mapsize limit reached")
+        return self._env.begin(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._env, name)
+
+
+def test_a_send_that_fails_is_contained(dev_node) -> None:
+    """A transport error (e.g. a frame too large) is logged; the node goes on committing."""
+    node, keys = dev_node
+
+    class Exploding:
+        def broadcast(self, msg, block) -> None:
+            raise FrameTooLarge("frame of 9000000 bytes exceeds the maximum of 8388608")
+
+        def send(self, validator, msg, block) -> None:
+            raise FrameTooLarge("frame too large")
+
+        def fetch(self, block_id) -> None:
+            raise RuntimeError("a bug in a transport")
+
+    driver = ConsensusDriver(node, transport=Exploding())
+    start = node.chain.head.height
+
+    async def scenario() -> asyncio.Task[None]:
+        raw = sign_transfer(keys[0], DEV_CHAIN_ID, 0, 100, keys[1].address, 5)
+        assert (await node.submit([raw]))[0].error is None
+        return await run_until(driver, lambda: node.chain.head.height >= start + 2)
+
+    task = asyncio.run(scenario())
+    assert task.done() and task.exception() is None
+    assert driver.fatal is None
+    assert node.chain.head.height >= start + 2
