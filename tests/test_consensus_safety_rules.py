@@ -7,9 +7,10 @@ import hashlib
 import msgspec
 import pytest
 
+from consortia.codec import decode, encode
 from consortia.consensus import BlockMeta, SafetyData, SafetyRules
-from consortia.consensus.safety_rules import safe_to_timeout, safe_to_vote
-from consortia.errors import DecodeError
+from consortia.consensus.safety_rules import _SafetyDataV1, safe_to_timeout, safe_to_vote
+from consortia.errors import DecodeError, IntegrityError
 from consortia.types.consensus import QuorumCert, TimeoutCert
 
 
@@ -64,7 +65,7 @@ def test_votes_once_per_round_and_records_the_lock() -> None:
 def test_timeout_stops_voting_in_that_round() -> None:
     r = rules()
     assert r.sign_timeout(5, qc(4), None) is not None
-    assert r.data.last_voted_round == 5 and r.data.last_timeout_round == 5
+    assert r.data.last_voted_round == 5
     assert r.sign_vote(block(5, qc(4))) is None
 
 
@@ -83,3 +84,52 @@ def test_safety_data_encoding_is_canonical() -> None:
     assert SafetyData.decode(raw) == r.data
     with pytest.raises(DecodeError):
         SafetyData.decode(raw + b"\x00")
+
+
+def test_safety_data_layout() -> None:
+    """Each field is read by a rule or by :meth:`SafetyData.load`; ``last_timeout_round`` (written,
+    never read) left the layout in issue 17. Changing this list changes what nodes persist:
+    :meth:`SafetyData.decode` must keep reading every older layout."""
+    assert SafetyData.__struct_fields__ == (
+        "epoch", "last_voted_round", "preferred_round", "last_proposed_round", "last_vote"
+    )
+
+
+def _v1_record(vote: object) -> bytes:
+    """A record as the v1 layout wrote it: [epoch, last_voted_round, preferred_round,
+    last_timeout_round, last_proposed_round, last_vote]."""
+    return encode([2, 7, 5, 7, 6, vote])
+
+
+def test_v1_records_still_decode() -> None:
+    r = rules(SafetyData(epoch=2, last_proposed_round=6))
+    vote = r.sign_vote(block(7, qc(6)))
+    assert vote is not None
+    for last_vote in (None, vote):
+        data = SafetyData.decode(_v1_record(last_vote))
+        assert data == SafetyData(epoch=2, last_voted_round=7, preferred_round=5,
+                                  last_proposed_round=6, last_vote=last_vote)
+        assert SafetyData.load(_v1_record(last_vote), 2) == data
+    with pytest.raises(DecodeError):
+        SafetyData.decode(_v1_record(None) + b"\x00")
+
+
+def test_a_v1_node_refuses_the_current_layout() -> None:
+    """Downgrading fails safe: a v1 binary cannot decode what this version writes, so it would
+    refuse to start instead of misreading its rounds."""
+    r = rules()
+    r.sign_vote(block(5, qc(4)))
+    for data in (SafetyData(epoch=1, last_voted_round=9), r.data):
+        with pytest.raises(DecodeError):
+            decode(data.encode(), _SafetyDataV1)
+
+
+def test_load_refuses_safety_data_of_another_epoch() -> None:
+    assert SafetyData.load(None, 3) == SafetyData(epoch=3)
+    stored = SafetyData(epoch=3, last_voted_round=12, preferred_round=10).encode()
+    assert SafetyData.load(stored, 3).last_voted_round == 12
+    with pytest.raises(IntegrityError, match="belongs to epoch 3") as refused:
+        SafetyData.load(stored, 4)
+    assert refused.value.code == "integrity_error"
+    with pytest.raises(IntegrityError):
+        SafetyData.load(SafetyData().encode(), 1)  # epoch 0's data where epoch 1's is kept

@@ -24,6 +24,7 @@ import msgspec
 from consortia.codec import decode, encode
 from consortia.consensus.block_meta import BlockMeta
 from consortia.consensus.messages import proposal_bytes
+from consortia.errors import DecodeError, IntegrityError
 from consortia.types.consensus import (
     QuorumCert,
     TimeoutCert,
@@ -39,14 +40,22 @@ Sign = Callable[[bytes], bytes]
 class SafetyData(msgspec.Struct, array_like=True, frozen=True):
     """What the safety rules remember across restarts (canonically encoded, see :func:`encode`).
 
-    ``preferred_round`` is the lock: the highest QC round among blocks this validator voted for.
-    ``last_vote`` lets a restarted node resend the very same vote instead of refusing.
+    ``epoch`` is the validator-set epoch whose signing domain this data guards (safety data is
+    kept per epoch, decisions/0005); :meth:`load` refuses the data of another epoch.
+    ``last_voted_round`` is the highest round this validator voted *or timed out* in: no vote and
+    no proposal at or below it. ``preferred_round`` is the lock: the highest QC round among
+    blocks this validator voted for. ``last_vote`` lets a restarted node resend the very same
+    vote instead of refusing.
+
+    (Layout v1 also had a ``last_timeout_round`` between ``preferred_round`` and
+    ``last_proposed_round``, written and never read: every timeout already raises
+    ``last_voted_round``, which is what the vote and proposal rules read. :meth:`decode`
+    still reads v1 records.)
     """
 
     epoch: int = 0
     last_voted_round: int = 0
     preferred_round: int = 0
-    last_timeout_round: int = 0
     last_proposed_round: int = 0
     last_vote: Vote | None = None
 
@@ -55,7 +64,47 @@ class SafetyData(msgspec.Struct, array_like=True, frozen=True):
 
     @staticmethod
     def decode(data: bytes) -> SafetyData:
-        return decode(data, SafetyData)
+        """The current layout, or a v1 record (as written before ``last_timeout_round`` left).
+
+        A v1 binary fails to decode the current layout (its fifth element, ``last_vote``, is
+        never the integer v1 expects there), so a downgraded node refuses to start rather than
+        misread its safety data.
+        """
+        try:
+            return decode(data, SafetyData)
+        except DecodeError:
+            try:
+                v1 = decode(data, _SafetyDataV1)
+            except DecodeError:
+                raise DecodeError("cannot decode SafetyData (neither the current layout nor v1)") from None
+        return SafetyData(v1.epoch, v1.last_voted_round, v1.preferred_round,
+                          v1.last_proposed_round, v1.last_vote)
+
+    @staticmethod
+    def load(data: bytes | None, epoch: int) -> SafetyData:
+        """The safety data persisted for ``epoch`` (fresh data when none was): the way to read
+        it back. Data recorded for another epoch is refused (:class:`IntegrityError`): it would
+        guard the wrong signing domain — hold the new set back, or leave its rounds unguarded."""
+        if data is None:
+            return SafetyData(epoch=epoch)
+        safety = SafetyData.decode(data)
+        if safety.epoch != epoch:
+            raise IntegrityError(
+                f"the safety data stored for epoch {epoch} belongs to epoch {safety.epoch}",
+                expected=epoch, found=safety.epoch,
+            )
+        return safety
+
+
+class _SafetyDataV1(msgspec.Struct, array_like=True, frozen=True):
+    """The v1 layout of :class:`SafetyData`, read only."""
+
+    epoch: int = 0
+    last_voted_round: int = 0
+    preferred_round: int = 0
+    last_timeout_round: int = 0
+    last_proposed_round: int = 0
+    last_vote: Vote | None = None
 
 
 def safe_to_vote(block_round: int, qc_round: int, tc: TimeoutCert | None) -> bool:
@@ -124,11 +173,7 @@ class SafetyRules:
         if not safe_to_timeout(round_, high_qc.round, last_tc, data):
             return None
         sig = self._sign(timeout_bytes(self.chain_id, round_, high_qc.round))
-        self.data = msgspec.structs.replace(
-            data,
-            last_voted_round=max(data.last_voted_round, round_),
-            last_timeout_round=max(data.last_timeout_round, round_),
-        )
+        self.data = msgspec.structs.replace(data, last_voted_round=max(data.last_voted_round, round_))
         return TimeoutVote(round=round_, high_qc=high_qc, voter=self.me, signature=sig)
 
     def sign_proposal(self, block: BlockMeta) -> bytes | None:
