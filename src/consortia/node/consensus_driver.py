@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -46,7 +45,7 @@ from consortia.execution.executor import InvalidBlock
 from consortia.invariant import invariant
 from consortia.node.chain import ExecutedBlock
 from consortia.node.epochs import Epoch, epoch_at, next_epoch_start, verify_qc_in_epoch
-from consortia.node.node import Node, now_ms
+from consortia.node.node import Node
 from consortia.types.block import Block, Header
 from consortia.types.consensus import QuorumCert
 
@@ -83,6 +82,7 @@ def block_meta(block_id: bytes, header: Header) -> BlockMeta:
 class ConsensusDriver:
     def __init__(self, node: Node, transport: Transport | None = None) -> None:
         self.node = node
+        self.clock = node.clock
         self.chain = node.chain
         self.store = node.store
         self.transport = transport
@@ -104,7 +104,7 @@ class ConsensusDriver:
         self._build_task: asyncio.Task[None] | None = None
         self._switch_pending = False
         self.switch_sync: SyncInfo | None = None  # the last epoch's closing certificate
-        self._arrival: dict[bytes, float] = {self.chain.head.block_id: time.monotonic()}
+        self._arrival: dict[bytes, float] = {self.chain.head.block_id: self.clock.monotonic()}
         self._stop: asyncio.Event | None = None
         self.fatal: StorageError | None = None
         self.core = self._make_core()
@@ -194,7 +194,7 @@ class ConsensusDriver:
     async def run(self, stop: asyncio.Event) -> None:
         """Drive the core until ``stop``; raises NodeHalted after a local storage failure."""
         self._stop = stop
-        self.feed(Start(now_ms()))
+        self.feed(Start(self.clock.now_ms()))
         stopper = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
@@ -290,8 +290,8 @@ class ConsensusDriver:
 
     def _schedule(self, timer: ScheduleTimer) -> None:
         loop = asyncio.get_running_loop()
-        delay = max(0.0, (timer.at_ms - now_ms()) / 1000)
-        loop.call_later(delay, lambda: self.push(TimerFired(timer.round, now_ms())))
+        delay = max(0.0, (timer.at_ms - self.clock.now_ms()) / 1000)
+        loop.call_later(delay, lambda: self.push(TimerFired(timer.round, self.clock.now_ms())))
 
     async def _build(self, request: BuildBlock) -> None:
         """Lead a round (errors are contained: the round times out; storage failure halts)."""
@@ -307,7 +307,7 @@ class ConsensusDriver:
     def _known_for_s(self, block_id: bytes) -> float:
         """Seconds since this node first knew ``block_id`` (monotonic: immune to clock skew)."""
         seen = self._arrival.get(block_id)
-        return time.monotonic() - seen if seen is not None else 0.0
+        return self.clock.monotonic() - seen if seen is not None else 0.0
 
     def _timestamp_for(self, parent_ms: int, parent_id: bytes) -> int:
         """This node's clock, but never further ahead of the parent's timestamp than the time
@@ -315,7 +315,7 @@ class ConsensusDriver:
         proposes timestamps the others accept, and one that runs slow still moves time on
         (the chain's clock follows the honest majority's)."""
         bound = parent_ms + int(self._known_for_s(parent_id) * 1000) + CLOCK_CATCH_UP_MS
-        return max(parent_ms + 1, min(now_ms(), bound))
+        return max(parent_ms + 1, min(self.clock.now_ms(), bound))
 
     async def _lead(self, request: BuildBlock) -> None:
         """Wait for transactions (or the empty-block interval), then build and propose."""
@@ -339,7 +339,7 @@ class ConsensusDriver:
             self.node.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.node.wake.wait(), timeout=max(wait_for, 0.001))
-        started = time.perf_counter()
+        started = self.clock.monotonic()
         switch_at = next_epoch_start(self.store.state_get, self.chain.head.height)
         suffix = switch_at is not None and request.height >= switch_at
         executed = self.chain.build_block(
@@ -352,12 +352,12 @@ class ConsensusDriver:
             self.evidence,
             empty=suffix,
         )
-        self.node.metrics.block_seconds.observe(time.perf_counter() - started)
+        self.node.metrics.block_seconds.observe(self.clock.monotonic() - started)
         self._keep(executed)
-        self.push(BlockBuilt(block_meta(executed.block_id, executed.header), now_ms()))
+        self.push(BlockBuilt(block_meta(executed.block_id, executed.header), self.clock.now_ms()))
 
     def _keep(self, executed: ExecutedBlock) -> None:
-        self._arrival.setdefault(executed.block_id, time.monotonic())
+        self._arrival.setdefault(executed.block_id, self.clock.monotonic())
         self.blocks[executed.block_id] = executed.block
         self.store.put_pending(executed.header.height, executed.block_id, encode(executed.block))
 
@@ -365,7 +365,7 @@ class ConsensusDriver:
         """A block that arrived with a proposal or a fetch; returns its id."""
         block_id = self.chain.block_id(block.header)
         self.blocks.setdefault(block_id, block)
-        self._arrival.setdefault(block_id, time.monotonic())
+        self._arrival.setdefault(block_id, self.clock.monotonic())
         return block_id
 
     def _ensure_executed(self, block_id: bytes) -> ExecutedBlock:
@@ -393,7 +393,7 @@ class ConsensusDriver:
     def _validate(self, meta: BlockMeta) -> None:
         block = self.blocks.get(meta.id)
         ok = False
-        if block is not None and block.header.timestamp_ms > now_ms() + MAX_CLOCK_DRIFT_MS:
+        if block is not None and block.header.timestamp_ms > self.clock.now_ms() + MAX_CLOCK_DRIFT_MS:
             log.warning("refusing block at height %d: its timestamp is in the future", meta.height)
         elif block is not None:
             try:
@@ -403,7 +403,7 @@ class ConsensusDriver:
                 raise
             except ConsortiaError as exc:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
-        self.push(BlockValidated(meta.id, ok, now_ms()))
+        self.push(BlockValidated(meta.id, ok, self.clock.now_ms()))
 
     def verify_certificate(self, header: Header, qc: QuorumCert) -> bytes:
         """Check a fetched block's certificate against the set of its height's epoch (known from
@@ -426,7 +426,7 @@ class ConsensusDriver:
         """Start the core afresh from the committed head (after catch-up moved it)."""
         self.blocks = {i: b for i, b in self.blocks.items() if b.header.height > self.chain.head.height}
         self.core = self._make_core()
-        self.feed(Start(now_ms()))
+        self.feed(Start(self.clock.now_ms()))
 
     def _commit(self, commit: Commit) -> None:
         blocks = list(commit.blocks)
@@ -455,7 +455,7 @@ class ConsensusDriver:
         for block_id in [i for i, b in self.blocks.items() if b.header.height <= self.chain.head.height]:
             del self.blocks[block_id]
         self._arrival = {i: t for i, t in self._arrival.items() if i in self.blocks}
-        self._arrival.setdefault(self.chain.head.block_id, time.monotonic())
+        self._arrival.setdefault(self.chain.head.block_id, self.clock.monotonic())
         if self.evidence:
             with self.store.snapshot() as state:
                 self.evidence = self.chain.evidence.unrecorded(state, self.evidence)

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from consortia.api.events import EventHub
 from consortia.crypto import verify_processes
@@ -49,9 +49,35 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000 + _CLOCK_OFFSET_MS
 
 
+class Clock(Protocol):
+    """Where a node reads time: its wall clock (block timestamps) and a monotonic clock
+    (how long it has known something, timers). The simulator passes a virtual one."""
+
+    def now_ms(self) -> int: ...
+
+    def monotonic(self) -> float: ...
+
+
+class WallClock:
+    """The real clocks (with the test offset of ``CONSORTIA_CLOCK_OFFSET_MS``)."""
+
+    def now_ms(self) -> int:
+        return now_ms()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
 class Node:
-    def __init__(self, home: Path, password: str | None = None) -> None:
+    def __init__(
+        self, home: Path, password: str | None = None, *, clock: Clock | None = None,
+        offload: bool = True,
+    ) -> None:
+        """``offload``: verify large batches in worker threads/processes and write the pool
+        from a thread (off: everything inline on the loop, as the simulator needs)."""
         self.home = home
+        self.clock: Clock = clock if clock is not None else WallClock()
+        self.offload = offload
         self.config: NodeConfig = load_config(home)
         self.genesis = load_genesis(home / GENESIS_FILE)
         n = len(self.genesis.validators)
@@ -64,7 +90,7 @@ class Node:
             expected = self.genesis.validators[self.config.validator_index].public_key
             if self.key.public_key != expected:
                 raise ConfigError("validator.key does not match this validator's key in genesis.json")
-        if (os.cpu_count() or 1) > 1:
+        if offload and (os.cpu_count() or 1) > 1:
             verify_processes.enable()  # signature checks on every core, off the GIL
         self.store = ChainStore(home / DATA_DIR)
         self.chain = Chain(self.store, self.genesis)
@@ -75,7 +101,7 @@ class Node:
         self.on_admitted: list[Callable[[list[bytes]], None]] = []
         self.consensus: Any = None  # the ConsensusDriver, once running
         self.peers: Any = None  # the PeerTransport of a multi-validator node
-        self.started_ms = now_ms()
+        self.started_ms = self.clock.now_ms()
         self.reload_pool()
 
     # --- mempool ------------------------------------------------------------------------
@@ -106,7 +132,7 @@ class Node:
         if len(raws) > limit:
             raise BatchTooLarge(f"a batch holds at most {limit} transactions; got {len(raws)}")
         mempool = self.chain.mempool
-        if len(raws) > 4:
+        if len(raws) > 4 and self.offload:
             prepared = await asyncio.to_thread(mempool.prepare, raws)
         else:
             prepared = mempool.prepare(raws)
@@ -117,7 +143,10 @@ class Node:
             if r.error is None and isinstance(p, CheckedTx)
         ]
         if accepted:
-            await asyncio.to_thread(self.store.pool_add, accepted)
+            if self.offload:
+                await asyncio.to_thread(self.store.pool_add, accepted)
+            else:
+                self.store.pool_add(accepted)
             self.metrics.txs_admitted.inc(len(accepted))
             self.wake.set()
             if not from_peer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -33,7 +32,7 @@ from consortia.limits import (
 )
 from consortia.node.chain import block_bytes
 from consortia.node.consensus_driver import ConsensusDriver, block_meta
-from consortia.node.node import Node, now_ms
+from consortia.node.node import Node
 from consortia.node.queries import epoch_links
 from consortia.node.wire import (
     MAX_BLOCKS_PER_RESPONSE,
@@ -173,7 +172,7 @@ class PeerNetwork:
         driver = self.driver
         if driver is None:
             return
-        now = now_ms()
+        now = self.node.clock.now_ms()
         if isinstance(msg, ProposalMsg):
             block_id = driver.receive_block(msg.block)
             meta = block_meta(block_id, msg.block.header)
@@ -217,7 +216,7 @@ class PeerNetwork:
         sync = self.driver.switch_sync if self.driver is not None else None
         if sync is None or self.frames is None:
             return
-        now = time.monotonic()
+        now = self.node.clock.monotonic()
         if now - self._helped.get(peer, 0.0) < HELP_INTERVAL_S:
             return
         self._helped[peer] = now
@@ -330,11 +329,11 @@ class PeerNetwork:
         otherwise fetch and re-execute the committed blocks.
         """
         gap = certified_height - self.chain.head.height
-        if self._catching_up and time.monotonic() - self._catch_up_since > CATCH_UP_TIMEOUT_S:
+        if self._catching_up and self.node.clock.monotonic() - self._catch_up_since > CATCH_UP_TIMEOUT_S:
             self._catching_up = False  # the peer never answered in full: ask again
         if gap <= CATCH_UP_GAP or self._catching_up:
             return
-        self._catch_up_since = time.monotonic()
+        self._catch_up_since = self.node.clock.monotonic()
         log.info("validator %d has certified height %d, %d above ours", sender, certified_height, gap)
         if gap > self.chain.params.snapshot_gap:
             self._request_snapshot(sender)
