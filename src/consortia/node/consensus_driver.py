@@ -305,9 +305,12 @@ class ConsensusDriver:
             log.exception("cannot lead round %d", request.round)
 
     def _known_for_s(self, block_id: bytes) -> float:
-        """Seconds since this node first knew ``block_id`` (monotonic: immune to clock skew)."""
-        seen = self._arrival.get(block_id)
-        return self.clock.monotonic() - seen if seen is not None else 0.0
+        """Seconds since this node first knew ``block_id`` (monotonic: immune to clock skew).
+
+        A block known without an arrival time (kept across a restart, or since pruned) counts
+        from now on: answering 0 forever would make a leader wait on it forever."""
+        now = self.clock.monotonic()
+        return now - self._arrival.setdefault(block_id, now)
 
     def _timestamp_for(self, parent_ms: int, parent_id: bytes) -> int:
         """This node's clock, but never further ahead of the parent's timestamp than the time
