@@ -40,17 +40,20 @@ def test_one_validator_down_keeps_at_least_half_the_throughput(validators: int) 
     one_down = blocks_per_s(validators, outages=((validators - 1, 0, None),))
     assert all_up > 5
     assert one_down >= 0.5 * all_up, (all_up, one_down)
-    # the scenario is the one that hurt: round-robin loses most of the throughput here
-    # (about 11 % of the all-up figure left for n = 4, 25 % for n = 7)
+    # the scenario is the one that hurt: round-robin leaders lose more of the throughput (with
+    # votes to the next leader only, 11 % of the all-up figure was left for n = 4, 25 % for n = 7;
+    # with votes to every validator a dead leader costs its own round only, never the block
+    # before it, and round-robin keeps about half)
     round_robin = blocks_per_s(validators, outages=((validators - 1, 0, None),),
                                core_factory=RoundRobinCore)
-    assert round_robin < 0.4 * all_up, (all_up, round_robin)
+    assert round_robin < one_down, (all_up, one_down, round_robin)
 
 
 def test_a_validator_that_comes_back_becomes_active_and_leads_again() -> None:
-    # validator 3 crashes at 2 s; once the window of committed blocks no longer shows it (about
-    # 7 s later, at the degraded round-robin rate) it is out; it comes back at 15 s
-    down, back = 2_000, 15_000
+    # validator 3 crashes at 2 s; once the window of committed blocks no longer shows it (a few
+    # seconds later) it is out; it comes back at 8 s (the simulator's catch-up fetches blocks one
+    # by one, at most 256 waiting for a parent, so the gap must stay below that)
+    down, back = 2_000, 8_000
     outage = ((3, down, back),)
     during = Simulation(0, 4, calm(run_for_ms=back - 1, outages=outage))
     assert during.run().violations == []

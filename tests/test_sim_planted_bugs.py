@@ -49,7 +49,11 @@ def _assert_replays(found: SimResult, options: SimOptions) -> None:
 
 
 def test_skipping_the_lock_check_is_caught_as_a_fork() -> None:
-    options = SimOptions(core_factory=SkipLockCheckCore)
+    # Votes go to every validator, so a QC is known wherever its votes arrive: the lock matters
+    # when one-way link failures leave only some validators holding the QC and a Byzantine
+    # leader proposes over an older one. Short one-way phases and a forking leader provoke it.
+    options = SimOptions(core_factory=SkipLockCheckCore, byzantine="forking",
+                         partition_kinds=("one_way",), phase_ms=(50, 500))
     found = first_failure(options)
     assert found is not None, f"not caught within {MAX_SEEDS} seeds"
     assert any("FORK" in v for v in found.violations)

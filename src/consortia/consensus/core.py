@@ -10,8 +10,9 @@ is active, else chosen by reputation from committed history (see
 :mod:`consortia.consensus.leader_election`). A node is in round
 ``max(high_qc.round, high_tc.round) + 1``. The leader proposes a block extending its highest QC
 (with the TC for ``r - 1`` when it got there by timeout); replicas validate it, check the safety
-rules, and send their vote to the leader of ``r + 1``, which forms a QC from a quorum of votes,
-enters ``r + 1`` and proposes at once (pipelining). A QC for block ``B'`` whose parent ``B`` has
+rules, and send their vote to every validator; each forms the QC from a quorum of votes and
+enters ``r + 1``, whose leader proposes at once (pipelining). (Votes to all rather than to the
+next leader only: a dead next leader then costs its own round, never the block voted for.) A QC for block ``B'`` whose parent ``B`` has
 ``B'.round == B.round + 1`` commits ``B`` and its ancestors. A node whose round timer fires
 broadcasts a timeout vote carrying its highest QC; a quorum of those forms a TC, which moves
 everyone to the next round. Timeouts double per round without a QC, up to a cap.
@@ -483,16 +484,17 @@ class ConsensusCore:
     # Votes and timeouts.
 
     def _deliver_vote(self, vote: Vote) -> None:
-        target = self.leader(vote.round + 1)
-        if target == self.me:
-            self._collect_vote(vote)
-        else:
-            self._emit(SendTo(validator=target, msg=vote))
+        """Votes go to every validator, not only to the next leader: each forms the QC itself,
+        so a dead or slow next leader costs its own round only, never the block voted for
+        (the leader after it extends that QC), and every node enters the next round and
+        commits as soon as the quorum exists."""
+        self._collect_vote(vote)
+        self._send_all(vote)
 
     def _on_vote(self, vote: Vote) -> None:
         if not 0 <= vote.voter < self.config.validators or vote.voter == self.me:
             return
-        if self.leader(vote.round + 1) != self.me or vote.round <= self.high_qc.round:
+        if vote.round <= self.high_qc.round:
             if vote.round + 1 < self.round:
                 self._maybe_sync(vote.voter)
             return
@@ -585,7 +587,7 @@ class ConsensusCore:
         if self.rules.data != before:
             self._emit(PersistSafety(data=self.rules.data))
 
-    def _send_all(self, msg: Proposal | TimeoutVote) -> None:
+    def _send_all(self, msg: Proposal | TimeoutVote | Vote) -> None:
         if self.config.validators > 1:
             self._emit(Broadcast(msg=msg))
 
