@@ -191,12 +191,16 @@ def sim(
     validators: int = typer.Option(4, "--validators", help="Validators per simulated network."),
     seeds: int = typer.Option(100, "--seeds", help="How many seeds to run."),
     seed: int = typer.Option(None, "--seed", help="Run (replay) this one seed."),
+    whole_node: bool = typer.Option(
+        False, "--whole-node", help="Simulate complete nodes (storage, mempool, crashes), not only consensus."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", help="With --whole-node: print the nodes' log."),
     as_json: bool = JSON,
 ) -> None:
-    """Run the deterministic consensus simulator; non-zero exit on any violation."""
+    """Run the deterministic simulator; non-zero exit on any violation."""
     from consortia.sim.cli_entry import sim_command
 
-    raise typer.Exit(sim_command(validators, seeds, seed, as_json))
+    raise typer.Exit(sim_command(validators, seeds, seed, as_json, whole_node=whole_node, verbose=verbose))
 
 
 # --- queries ------------------------------------------------------------------------------

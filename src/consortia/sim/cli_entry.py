@@ -1,7 +1,9 @@
 """``consortia sim``: run the deterministic simulator and summarise, for the CLI to call.
 
-Wire it as ``consortia sim --validators N --seeds K [--seed S] [--json]``:
-``raise typer.Exit(sim_command(validators, seeds, seed, as_json))``.
+Wire it as ``consortia sim [--whole-node] --validators N --seeds K [--seed S] [--json]``:
+``raise typer.Exit(sim_command(validators, seeds, seed, as_json, whole_node=...))``. Without
+``--whole-node`` it drives the consensus core alone; with it, N complete node stacks
+(:mod:`consortia.sim.whole_node`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from consortia.sim.run import run_many
 from consortia.sim.simulator import SimResult
 
 
-def sim_command(validators: int, seeds: int, seed: int | None, as_json: bool) -> int:
+def sim_command(validators: int, seeds: int, seed: int | None, as_json: bool, *,
+                whole_node: bool = False, verbose: bool = False) -> int:
     """Run ``seeds`` seeds (0..seeds-1), or only ``seed`` to replay one; return the exit code.
 
     Exit code 0 when every seed is clean, 1 when any seed violated an invariant (its number is
-    printed so that ``--seed`` replays it exactly), 2 on bad arguments.
+    printed so that ``--seed`` replays it exactly), 2 on bad arguments. ``verbose`` (whole
+    node only): print the nodes' log with virtual time, to study one replayed seed.
     """
     if validators < 1 or (seed is None and seeds < 1):
         print("error: --validators and --seeds must be at least 1")
         return 2
+    if whole_node:
+        from consortia.sim.whole_node.report import whole_node_command
+
+        return whole_node_command(validators, seeds, seed, as_json, verbose)
     started = time.perf_counter()
     chosen = range(seeds) if seed is None else (seed,)
     results = run_many(chosen, validators)
