@@ -78,7 +78,14 @@ class Net:
         return sign_tx(key, NETWORK_CHAIN_ID, self.next_nonce(key), self.default_expiry(), call)
 
     def height(self) -> int:
-        return max(n.height() for n in self.nodes if alive(n))
+        """The highest head among the nodes that answer (a paused one does not)."""
+        heights = []
+        for node in self.nodes:
+            try:
+                heights.append(int(httpx.get(f"{node.url}/v1/status", timeout=1).json()["height"]))
+            except httpx.HTTPError:
+                continue
+        return max(heights)
 
     def commits(self, sender: int = 0, timeout: float = 30) -> None:
         """A fresh transfer sent now commits (the chain is live), on every node."""
@@ -262,3 +269,35 @@ def test_a_validator_with_a_skewed_clock_costs_little(net: Net, offset_ms: int) 
     assert abs(stamp - time.time() * 1000) < 10_000
     net.commits(sender=1)
     net.agree()
+
+
+def test_a_paused_validator_costs_little_and_catches_up(net: Net) -> None:
+    """SIGSTOP one validator (its connections stay open, it answers nothing): the others keep
+    committing, leader election leaves it out, and after SIGCONT it catches up to the same chain."""
+    import signal
+
+    paused = net.nodes[3]
+    assert paused.proc is not None
+    paused.proc.send_signal(signal.SIGSTOP)
+    live = net.nodes[:3]
+    try:
+        for i in range(6):
+            commit_on(net, live, i % 3)
+        start = live[0].height()
+        wait_for(lambda: live[0].height() >= start + 30, 120, "thirty more blocks without it")
+        recent = proposers(live[0], 12)
+        assert 3 not in recent, f"the paused validator still leads: {recent}"
+    finally:
+        paused.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: paused.height() >= live[0].height() - 2, 60, "the paused validator to catch up")
+    net.commits(sender=1)
+    net.agree()
+
+
+def commit_on(net: Net, nodes: list[NetNode], sender: int) -> None:
+    """A transfer sent to one of ``nodes`` commits on all of them."""
+    raw = net.transfer(sender, (sender + 1) % len(net.keys))
+    result = net.post(nodes[sender % len(nodes)], [raw])[0]
+    assert result.get("error") is None, result
+    for node in nodes:
+        wait_for(lambda node=node: node_has(node, result["tx_hash"]), 60, "commit without the paused one")
