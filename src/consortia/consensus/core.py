@@ -12,10 +12,11 @@ is active, else chosen by reputation from committed history (see
 (with the TC for ``r - 1`` when it got there by timeout); replicas validate it, check the safety
 rules, and send their vote to every validator; each forms the QC from a quorum of votes and
 enters ``r + 1``, whose leader proposes at once (pipelining). (Votes to all rather than to the
-next leader only: a dead next leader then costs its own round, never the block voted for.) A QC for block ``B'`` whose parent ``B`` has
-``B'.round == B.round + 1`` commits ``B`` and its ancestors. A node whose round timer fires
-broadcasts a timeout vote carrying its highest QC; a quorum of those forms a TC, which moves
-everyone to the next round. Timeouts double per round without a QC, up to a cap.
+next leader only: a dead next leader then costs its own round, never the block voted for.)
+A QC for block ``B'`` whose parent ``B`` has ``B'.round == B.round + 1`` commits ``B`` and its
+ancestors. A node whose round timer fires broadcasts a timeout vote carrying its highest QC; a
+quorum of those forms a TC, which moves everyone to the next round. Timeouts double per round
+without a QC, up to a cap.
 """
 
 from __future__ import annotations
