@@ -339,3 +339,29 @@ def test_a_parameter_change_takes_effect_at_the_same_height_on_every_node(tmp_pa
     follower.validate_block(child.block)  # judged by the parent's parameters too
     follower.store.close()
     leader.store.close()
+
+
+def test_a_freeze_committed_elsewhere_empties_the_pool_of_that_sender(tmp_path: Path) -> None:
+    """A validator that never leads still drops a frozen sender's pooled transactions when the
+    block with the freeze commits (INTEGRATION.md §3)."""
+    from consortia.contracts.permissioned.regulator import encode_address_args
+
+    leader, validator_key, admins, members = permissioned_chain(tmp_path / "a")
+    follower = Chain(ChainStore(tmp_path / "b"), leader.genesis)
+    ann, bob = members["ann"], members["bob"]
+    pays = [sign_tx(ann, CHAIN_ID, n, 100, Call(CURRENCY, "transfer", encode([bob.address, 5])))
+            for n in range(2)]
+    own = sign_tx(bob, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([ann.address, 1])))
+    assert all(r.error is None for r in follower.mempool.admit(follower.mempool.prepare([*pays, own]), 1))
+    freeze = sign_tx(admins["reg"], CHAIN_ID, 0, 100,
+                     Call("regulator", "freeze", encode_address_args(ann.address)))
+    leader.mempool.admit(leader.mempool.prepare([freeze]), 1)
+    block = produce_block(leader, validator_key, now_ms())
+    follower.validate_block(block.block)
+    follower.commit(block.block_id, leader.store.block(1).qc)
+    assert follower.mempool.pending_count(ann.address) == 0
+    assert follower.mempool.pending_count(bob.address) == 1  # others untouched
+    hashes = [t.hash for t in follower.mempool.prepare(pays)]  # type: ignore[union-attr]
+    assert [follower.mempool.dropped_reason(h) for h in hashes] == ["account_frozen", "follows_dropped"]
+    follower.store.close()
+    leader.store.close()

@@ -8,8 +8,15 @@ there is nothing to check.
 
 from __future__ import annotations
 
-from consortia.contracts.permissioned import check_call, check_sender_identity, identity_record, permissioned
+from consortia.contracts.permissioned import (
+    SENDER_REFUSING_EVENTS,
+    check_call,
+    check_sender_identity,
+    identity_record,
+    permissioned,
+)
 from consortia.execution.state_view import StateReader
+from consortia.types.receipt import Receipt
 from consortia.types.transaction import Call
 
 
@@ -27,3 +34,12 @@ class TxPolicy:
         """The organisation ``sender``'s identity belongs to (None: no identity)."""
         ident = identity_record(state.get, sender)
         return ident.org if ident is not None else None
+
+    def may_refuse_senders(self, receipts: list[Receipt]) -> bool:
+        """Whether a block with these receipts may have made pooled senders unacceptable
+        (a freeze, a revocation, a closed proposal that may have removed an organisation)."""
+        return any(
+            (event.contract, event.name) in SENDER_REFUSING_EVENTS
+            for receipt in receipts
+            for event in receipt.events
+        )

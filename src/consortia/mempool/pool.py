@@ -379,6 +379,22 @@ class Mempool:
             self.head_height = max(self.head_height, height)
             self._evict_expired()
 
+    def recheck_senders(self, next_height: int) -> None:
+        """Re-apply the identity/regulator policy to every pooled sender (after a block that
+        froze, revoked or removed someone); drop what is now refused, with its successors."""
+        with self._snapshot() as state:
+            if self._policy is None or not self._policy.applies(state):
+                return
+            for sender in sorted(self._senders):
+                queue = self._senders.get(sender)
+                if queue is None or not queue.txs:
+                    continue
+                first = queue.txs[0][0]
+                try:
+                    self._policy.check(state, sender, first.body.call, next_height)
+                except ConsortiaError as exc:
+                    self.drop(first, exc.code)
+
     def _evict_expired(self) -> None:
         heap = self._expiries
         while heap and heap[0][0] <= self.head_height:

@@ -92,10 +92,11 @@ class Chain:
         self.suite = get_suite(genesis.suite)
         self.hash = self.suite.hash
         self.contract_host = PythonContractHost()
+        self._policy = TxPolicy()
         self.executor = Executor(
             self._system_contracts(genesis, self.contract_host),
             fallback=self.contract_host,
-            policy=TxPolicy(),
+            policy=self._policy,
         )
         self.evidence = EvidenceBook(
             genesis.chain_id, self.suite, [v.public_key for v in genesis.validators]
@@ -127,7 +128,7 @@ class Chain:
             for name, contract in self.executor.contracts.items()
             if hasattr(contract, "precheck")
         }
-        pool = Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, TxPolicy(), prechecks)
+        pool = Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, self._policy, prechecks)
         pool.head_height = self.head.height
         return pool
 
@@ -488,6 +489,8 @@ class Chain:
             self.params = read_params(self.store.state_get, self.genesis.params)
             self.mempool.params = self.params
         self.mempool.committed(executed.txs, executed.header.height)
+        if self.genesis.orgs and self._policy.may_refuse_senders(executed.receipts):
+            self.mempool.recheck_senders(executed.header.height + 1)
         self._forget_evicted()
         for listener in self.listeners:
             listener(executed, committed)

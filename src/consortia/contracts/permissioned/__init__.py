@@ -31,6 +31,7 @@ from consortia.contracts.permissioned.governance import (
 from consortia.contracts.permissioned.identity import IdentityContract, pii_commitment
 from consortia.contracts.permissioned.params import is_approved_code, param_records, read_gov, read_params
 from consortia.contracts.permissioned.policy import (
+    SENDER_REFUSING_EVENTS,
     check_call,
     check_sender_identity,
     check_transfer,
@@ -58,6 +59,7 @@ def permissioned_contracts() -> dict[str, SystemContract | GuardedCurrency]:
 
 
 __all__ = [
+    "SENDER_REFUSING_EVENTS",
     "AuditView",
     "GovParams",
     "GovernanceContract",

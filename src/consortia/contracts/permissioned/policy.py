@@ -44,6 +44,14 @@ def permissioned(state_get: StateGet) -> bool:
     return state_get(keys.CONFIG) is not None
 
 
+SENDER_REFUSING_EVENTS: frozenset[tuple[str, str]] = frozenset({
+    ("regulator", "Frozen"),
+    ("identity", "Revoked"),
+    ("governance", "Closed"),  # an approved remove-org revokes its members
+})
+"""Events after which senders admitted earlier may now be refused (the pool re-checks them)."""
+
+
 def check_sender_identity(state_get: StateGet, sender: bytes, height: int) -> None:
     """Refuse a transaction whose sender is unknown, revoked, of a removed org, or frozen.
 
