@@ -301,3 +301,4 @@ def commit_on(net: Net, nodes: list[NetNode], sender: int) -> None:
     assert result.get("error") is None, result
     for node in nodes:
         wait_for(lambda node=node: node_has(node, result["tx_hash"]), 60, "commit without the paused one")
+

@@ -183,6 +183,15 @@ class Timeout(ConsortiaError):
     http_status = 504
 
 
+class TxDropped(ConsortiaError):
+    """An accepted transaction left the pool without being committed, and never will be
+    (``reason``: expired, stale_nonce, account_frozen, follows_dropped, ...). Re-sign and resend
+    if it is still wanted."""
+
+    code = "tx_dropped"
+    http_status = 410
+
+
 def _all_subclasses(cls: type[ConsortiaError]) -> list[type[ConsortiaError]]:
     out: list[type[ConsortiaError]] = []
     for sub in cls.__subclasses__():

@@ -158,10 +158,20 @@ def create_app(node: Node) -> Starlette:
             "tx": "0x" + committed.block.txs[index].hex(),
         }
 
+    def dropped_json(tx_hash: bytes) -> dict[str, Any] | None:
+        """An accepted transaction that left the pool uncommitted, with the reason (or None)."""
+        reason = chain.mempool.dropped_reason(tx_hash)
+        if reason is None or chain.store.has_tx(tx_hash):
+            return None
+        return {"tx_hash": "0x" + tx_hash.hex(), "status": "dropped", "reason": reason}
+
     def get_tx(request: Request) -> Response:
         tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
         if tx_hash in chain.mempool:
             return json_response({"tx_hash": "0x" + tx_hash.hex(), "status": "pending"})
+        dropped = dropped_json(tx_hash)
+        if dropped is not None:
+            return json_response(dropped)
         return json_response(tx_json(tx_hash))
 
     async def wait_tx(request: Request) -> Response:
@@ -171,16 +181,26 @@ def create_app(node: Node) -> Starlette:
         )
         if chain.store.has_tx(tx_hash):
             return json_response(tx_json(tx_hash))
+        dropped = dropped_json(tx_hash)
+        if dropped is not None:
+            return json_response(dropped)
         if tx_hash not in chain.mempool:
             raise NotFound(f"transaction 0x{tx_hash.hex()} is neither pending nor committed")
         fut = node.events.waiter(tx_hash)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
-            await asyncio.wait_for(asyncio.shield(fut), timeout)
-        except TimeoutError:
-            raise Timeout(
-                f"transaction 0x{tx_hash.hex()} did not commit within {timeout:g} s",
-                pending=tx_hash in chain.mempool,
-            ) from None
+            while not fut.done():  # wake now and then: the pool may drop it meanwhile
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise Timeout(
+                        f"transaction 0x{tx_hash.hex()} did not commit within {timeout:g} s",
+                        pending=tx_hash in chain.mempool,
+                    )
+                await asyncio.wait({fut}, timeout=min(left, 0.5))
+                dropped = dropped_json(tx_hash)
+                if dropped is not None and not fut.done():
+                    return json_response(dropped)
         finally:
             node.events.drop_waiter(tx_hash, fut)
         return json_response(tx_json(tx_hash))

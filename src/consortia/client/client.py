@@ -18,7 +18,7 @@ import msgspec
 from consortia.codec import encode
 from consortia.codec.plain import from_plain
 from consortia.crypto.address import format_address
-from consortia.errors import ConnectionFailed, ConsortiaError, DecodeError, error_from_dict
+from consortia.errors import ConnectionFailed, ConsortiaError, DecodeError, TxDropped, error_from_dict
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
 
@@ -122,13 +122,20 @@ class Client:
         return self.get(f"/v1/tx/{_hex(tx_hash)}")  # type: ignore[no-any-return]
 
     def wait(self, tx_hash: bytes, timeout: float = 30.0) -> dict[str, Any]:
-        """Block until the transaction is final; raises Timeout if it is not in time."""
-        return self._request(  # type: ignore[no-any-return]
+        """Block until the transaction is final; raises Timeout if it is not in time, TxDropped
+        if the node dropped it as never includable (with the reason)."""
+        data: dict[str, Any] = self._request(
             "GET",
             f"/v1/tx/{_hex(tx_hash)}/wait",
             params={"timeout": timeout},
             timeout=timeout + 10,
         )
+        if data.get("status") == "dropped":
+            reason = str(data.get("reason"))
+            raise TxDropped(
+                f"transaction {_hex(tx_hash)} was dropped by the node: {reason}", reason=reason
+            )
+        return data
 
     def receipt_proof(self, tx_hash: bytes) -> ReceiptProof:
         return from_plain(ReceiptProof, self.get(f"/v1/tx/{_hex(tx_hash)}/proof"))
