@@ -1,9 +1,10 @@
 """On a permissioned chain, contract code is deployed or upgraded only as governance approved:
-the registry's hook is the one the node wires (`node.chain._approved_by_governance`)."""
+the registry's hook is the one the node wires (`contracts.composition._approved_by_governance`)."""
 
 from __future__ import annotations
 
 from consortia.codec import encode
+from consortia.contracts.composition import _approved_by_governance
 from consortia.contracts.permissioned.governance import encode_propose_args, encode_vote_args, proposals
 from consortia.contracts.permissioned.harness import consortium
 from consortia.contracts.permissioned.records import ContractCode
@@ -11,7 +12,6 @@ from consortia.contracts.python.examples import example_source
 from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.registry import ContractRegistry, contract_info
 from consortia.contracts.python.source_hash import code_hash_of
-from consortia.node.chain import _approved_by_governance
 
 
 def approve(net, kind: str, name: str, source: str) -> None:

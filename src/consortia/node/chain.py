@@ -13,23 +13,13 @@ from dataclasses import dataclass
 
 from consortia.codec import encode
 from consortia.consensus.block_meta import genesis_qc
-from consortia.contracts.native_currency import NativeCurrency
-from consortia.contracts.permissioned import (
-    genesis_records,
-    is_approved_code,
-    param_records,
-    read_params,
-    required_accounts,
-    system_contracts,
-)
-from consortia.contracts.permissioned.currency import GuardedCurrency
+from consortia.contracts.composition import prechecks_of, system_contracts_for
+from consortia.contracts.permissioned import read_params
 from consortia.contracts.python.host import PythonContractHost
-from consortia.contracts.python.registry import ContractRegistry
 from consortia.crypto.suites import Suite, get_suite
 from consortia.errors import ConfigError, ConsortiaError, NotFound
-from consortia.execution.accounts import Account, account_key, encode_account
-from consortia.execution.context import BlockContext, CallContext
-from consortia.execution.executor import Excluded, Executor, InvalidBlock, NativeContract
+from consortia.execution.context import BlockContext
+from consortia.execution.executor import Excluded, Executor, InvalidBlock
 from consortia.execution.state_view import Overlay, StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.execution.tx_policy import TxPolicy
@@ -40,6 +30,7 @@ from consortia.limits import item_bytes
 from consortia.mempool.pool import Mempool
 from consortia.node.evidence_book import EvidenceBook
 from consortia.node.genesis import NULL_QC, genesis_hash
+from consortia.node.genesis_state import genesis_writes
 from consortia.state.merkle_tree import MerkleTree
 from consortia.types.block import Block, CommittedBlock, Header
 from consortia.types.block import block_id as hash_block_id
@@ -48,10 +39,6 @@ from consortia.types.genesis import ChainParams, Genesis
 from consortia.types.receipt import Receipt
 
 EMPTY_STATE_ROOT = b"\x00" * 32
-
-
-def _approved_by_governance(ctx: CallContext, name: str, code_hash: bytes) -> bool:
-    return is_approved_code(ctx.state.get, name, code_hash)
 
 
 @dataclass(slots=True)
@@ -94,7 +81,7 @@ class Chain:
         self.contract_host = PythonContractHost()
         self._policy = TxPolicy()
         self.executor = Executor(
-            self._system_contracts(genesis, self.contract_host),
+            system_contracts_for(genesis, self.contract_host),
             fallback=self.contract_host,
             policy=self._policy,
         )
@@ -123,28 +110,10 @@ class Chain:
         self.mempool = self._new_mempool()
 
     def _new_mempool(self) -> Mempool:
-        prechecks = {
-            name: contract.precheck  # type: ignore[attr-defined]
-            for name, contract in self.executor.contracts.items()
-            if hasattr(contract, "precheck")
-        }
+        prechecks = prechecks_of(self.executor.contracts)
         pool = Mempool(self.chain_id, self.suite, self.params, self.store.snapshot, self._policy, prechecks)
         pool.head_height = self.head.height
         return pool
-
-    @staticmethod
-    def _system_contracts(genesis: Genesis, host: PythonContractHost) -> dict[str, NativeContract]:
-        """An open chain (no organisations in genesis) has the plain currency and lets anyone
-        deploy contracts; a permissioned one adds identity, governance and the regulator, guards
-        the currency, and deploys or upgrades only code that governance approved."""
-        if not genesis.orgs:
-            return {"currency": NativeCurrency(), "contracts": ContractRegistry(host)}
-        approved = _approved_by_governance
-        return {
-            **system_contracts(),
-            "currency": GuardedCurrency(),
-            "contracts": ContractRegistry(host, may_deploy=approved, may_upgrade=approved),
-        }
 
     # --- ids and roots ------------------------------------------------------------------
 
@@ -168,21 +137,7 @@ class Chain:
 
     def _commit_genesis(self) -> None:
         g = self.genesis
-        writes: dict[bytes, bytes | None] = {}
-        for alloc in g.allocations:
-            key = account_key(alloc.address)
-            if len(alloc.address) != 20 or key in writes or alloc.balance < 0:
-                raise ConfigError(f"bad genesis allocation for 0x{alloc.address.hex()}")
-            writes[key] = encode_account(Account(0, alloc.balance))
-        if g.orgs:
-            writes.update(
-                genesis_records(
-                    g.orgs, suite=g.suite, validators=g.validators, identities=g.identities, gov=g.gov
-                )
-            )
-            writes.update(param_records(g.params))
-            for address in required_accounts(g.orgs, g.identities):
-                writes.setdefault(account_key(address), encode_account(Account(0, 0)))
+        writes = genesis_writes(g)
         root, nodes = self.tree.update(EMPTY_STATE_ROOT, sorted(writes.items()))
         header = Header(
             chain_id=g.chain_id,

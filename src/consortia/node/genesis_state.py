@@ -1,0 +1,33 @@
+"""The world state at height 0, as the genesis file defines it (pure: genesis in, writes out)."""
+
+from __future__ import annotations
+
+from consortia.contracts.permissioned import genesis_records, param_records, required_accounts
+from consortia.errors import ConfigError
+from consortia.execution.accounts import Account, account_key, encode_account
+from consortia.types.genesis import Genesis
+
+
+def genesis_writes(genesis: Genesis) -> dict[bytes, bytes | None]:
+    """Allocations; on a permissioned chain also the organisations, identities, governance
+    settings, validator epoch 0 and every chain parameter (so that state owns them)."""
+    writes: dict[bytes, bytes | None] = {}
+    for alloc in genesis.allocations:
+        key = account_key(alloc.address)
+        if len(alloc.address) != 20 or key in writes or alloc.balance < 0:
+            raise ConfigError(f"bad genesis allocation for 0x{alloc.address.hex()}")
+        writes[key] = encode_account(Account(0, alloc.balance))
+    if genesis.orgs:
+        writes.update(
+            genesis_records(
+                genesis.orgs,
+                suite=genesis.suite,
+                validators=genesis.validators,
+                identities=genesis.identities,
+                gov=genesis.gov,
+            )
+        )
+        writes.update(param_records(genesis.params))
+        for address in required_accounts(genesis.orgs, genesis.identities):
+            writes.setdefault(account_key(address), encode_account(Account(0, 0)))
+    return writes
