@@ -19,7 +19,7 @@ from consortia.api.events import EventHub
 from consortia.crypto import verify_processes
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
-from consortia.errors import BatchTooLarge, ConfigError
+from consortia.errors import BatchTooLarge, ConfigError, StorageError
 from consortia.execution.tx_decode import CheckedTx
 from consortia.ledger.chain_store import ChainStore
 from consortia.mempool.pool import Admitted
@@ -143,10 +143,17 @@ class Node:
             if r.error is None and isinstance(p, CheckedTx)
         ]
         if accepted:
-            if self.offload:
-                await asyncio.to_thread(self.store.pool_add, accepted)
-            else:
-                self.store.pool_add(accepted)
+            try:
+                if self.offload:
+                    await asyncio.to_thread(self.store.pool_add, accepted)
+                else:
+                    self.store.pool_add(accepted)
+            except StorageError as exc:
+                # the pool in memory now holds what the disk may not: later transactions of
+                # the same senders could be acknowledged on top of these and lost on restart
+                if self.consensus is not None:
+                    self.consensus.halt(exc)
+                raise
             self.metrics.txs_admitted.inc(len(accepted))
             self.wake.set()
             if not from_peer:

@@ -43,10 +43,19 @@ def _summary(results: list[WholeResult], failed: list[WholeResult], validators: 
         "violations": sum(len(r.violations) for r in results),
         "failed_seeds": [r.seed for r in failed],
         "failures": [r.to_dict() for r in failed],
+        "node_events": _events(results),
         "traces": [r.digest for r in results],
         "elapsed_s": round(elapsed, 3),
         "seconds_per_seed": round(elapsed / len(results), 3) if results else 0.0,
     }
+
+
+def _events(results: list[WholeResult]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for result in results:
+        for what, count in result.events.items():
+            total[what] = total.get(what, 0) + count
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))
 
 
 def _print_text(summary: dict[str, object], failed: list[WholeResult],

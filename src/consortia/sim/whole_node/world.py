@@ -60,7 +60,7 @@ context, so everything it logs is attributed to it."""
 
 @dataclass(frozen=True)
 class WholeOptions:
-    gst_ms: tuple[int, int] = (4_000, 9_000)
+    gst_ms: tuple[int, int] = (5_000, 12_000)
     """The network heals at a seeded instant in this range."""
     liveness_window_ms: int = 30_000
     commits_after_gst: int = 3
@@ -95,6 +95,8 @@ class WholeResult:
     errors: list[str]
     digest: str
     steps: int
+    events: dict[str, int] = field(default_factory=dict)
+    """How often each kind of node log line appeared (catch-ups, snapshots, refusals...)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -128,16 +130,21 @@ class Slot:
 
 
 class _NodeLog(logging.Handler):
-    """Collects what the node code logs at ERROR and above (contained failures are findings);
-    ``verbose``: prints everything from INFO up, stamped with virtual time and node."""
+    """Counts what the node code logs (what a seed exercised), collects ERROR and above
+    (contained failures are findings); ``verbose``: prints everything from INFO up, stamped
+    with virtual time and node."""
 
     def __init__(self, world: World, verbose: bool) -> None:
-        super().__init__(logging.INFO if verbose else logging.ERROR)
+        super().__init__(logging.INFO)
         self._world = world
         self._verbose = verbose
 
     def emit(self, record: logging.LogRecord) -> None:
         world = self._world
+        what = str(record.msg)[:40]
+        world.events[what] = world.events.get(what, 0) + 1  # what the seed exercised
+        if not self._verbose and record.levelno < logging.ERROR:
+            return
         node, number = _CURRENT.get()
         message = record.getMessage()
         if self._verbose:
@@ -174,6 +181,7 @@ class World:
         self._trace = hashlib.blake2b(digest_size=16)
         self._genesis: Genesis | None = None
         self.steps = 0
+        self.events: dict[str, int] = {}
 
     def now_ms(self) -> int:
         return int(self.loop.time() * 1000)
@@ -226,9 +234,11 @@ class World:
     def _plan(self, gst_ms: int) -> None:
         rng, opts, n = self.rng, self.options, self.n
         params = SIM_PARAMS
-        if rng.random() < 0.2:
-            params = msgspec.structs.replace(params, snapshot_gap=6)
-            self.faults.append("snapshot_gap=6 (far-behind nodes install snapshots)")
+        far_behind = rng.random() < 0.2
+        if far_behind:
+            params = msgspec.structs.replace(params, snapshot_gap=6, empty_block_interval_ms=250)
+            self.faults.append("snapshot_gap=6, empty blocks every 250ms (a far-behind node "
+                               "installs a snapshot)")
         homes = make_homes(self.root, n, params)
         self._genesis = homes.genesis
         byzantine = opts.byzantine if opts.byzantine is not None else (n >= 4 and rng.random() < 0.25)
@@ -245,7 +255,7 @@ class World:
         if byzantine:
             self.faults.append(f"byzantine: node {n - 1} lures peers and serves forged catch-up blocks")
         self.checker = WholeNodeChecker(self.now_ms, [s.index for s in self.slots if not s.byzantine])
-        unstable = LinkProfile(loss=rng.choice([0.0, 0.02, 0.1, 0.25]),
+        unstable = LinkProfile(loss=rng.choice([0.0, 0.01, 0.05, 0.15] if not far_behind else [0.0]),
                                duplicate=rng.choice([0.0, 0.05, 0.2]), min_delay_ms=1,
                                max_delay_ms=rng.choice([10, 50, 200]),
                                spike=rng.choice([0.0, 0.02]))
@@ -260,6 +270,11 @@ class World:
                 self.loop.call_later(t / 1000, self._partition)
                 t += rng.randint(300, 2_500)
         honest = [s for s in self.slots if not s.byzantine]
+        if opts.crashes and far_behind:  # one node misses many blocks: it must catch up
+            victim, at = rng.choice(honest), rng.randint(0, 1_000)
+            down = gst_ms - at
+            self.loop.call_later(at / 1000, self._crash_event, victim, down)
+            self.faults.append(f"crash node {victim.index} at {at}ms for {down}ms")
         if opts.crashes:
             for _ in range(rng.choice([0, 1, 2, 3, 4])):
                 at = rng.randint(0, gst_ms - 1)
@@ -291,7 +306,7 @@ class World:
         net, rng = self.net, self.rng
         if net is None or self.gst:
             return
-        kind = rng.choice(["connected", "isolate", "split", "one_way"])
+        kind = rng.choice(["connected", "connected", "isolate", "isolate", "split", "one_way"])
         ids = list(range(self.n))
         if kind == "connected":
             net.heal()
@@ -563,6 +578,7 @@ class World:
             errors=list(self.errors),
             digest=digest.hexdigest(),
             steps=self.steps,
+            events=dict(sorted(self.events.items())),
         )
 
 
