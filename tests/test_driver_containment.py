@@ -98,3 +98,22 @@ def test_a_send_that_fails_is_contained(dev_node) -> None:
     assert task.done() and task.exception() is None
     assert driver.fatal is None
     assert node.chain.head.height >= start + 2
+
+
+def test_a_peer_flood_never_displaces_the_nodes_own_events(dev_node, monkeypatch) -> None:
+    """Peer events beyond the bound are dropped and counted; the node's own events (a validated
+    block, a timer) are always queued — losing one could stall a round."""
+    from consortia.consensus import BlockValidated, TimerFired
+    from consortia.node import consensus_driver
+
+    node, _ = dev_node
+    monkeypatch.setattr(consensus_driver, "MAX_PEER_EVENTS", 3)
+    driver = ConsensusDriver(node)
+    for r in range(5):
+        driver.push_peer(TimerFired(r, 0))
+    assert driver.peer_events_dropped == 2
+    driver.push(BlockValidated(b"\x01" * 32, True, 0))
+    driver.push(TimerFired(9, 0))
+    assert driver.queue.qsize() == 5
+    kinds = [driver.queue.get_nowait() for _ in range(5)]
+    assert [peer for peer, _ in kinds] == [True, True, True, False, False]

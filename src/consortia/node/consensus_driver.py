@@ -52,7 +52,10 @@ from consortia.types.consensus import QuorumCert
 log = logging.getLogger("consortia.consensus")
 
 SAFETY_KEY = b"consensus/safety"
-MAX_EVENT_QUEUE = 100_000
+MAX_PEER_EVENTS = 100_000
+"""Events from peers waiting for the core; beyond this, peer events are dropped (and counted):
+peers resend what matters through timeouts and sync. The node's own events (timers, built and
+validated blocks) are never dropped: losing one could stall a round."""
 MAX_CLOCK_DRIFT_MS = 5_000  # a proposal stamped further ahead of our clock is refused
 CLOCK_CATCH_UP_MS = 500  # how far a proposal's time may run ahead of the parent's + time known
 
@@ -98,7 +101,9 @@ class ConsensusDriver:
         self.me: int | None = None
         self.config = self._config_for(self.epoch)
         self.blocks: dict[bytes, Block] = {}
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(MAX_EVENT_QUEUE)
+        self.queue: asyncio.Queue[tuple[bool, Event]] = asyncio.Queue()  # (from a peer, event)
+        self._peer_queued = 0
+        self.peer_events_dropped = 0
         self.evidence: list[bytes] = []  # found here, to record on chain when we lead
         self.on_commit: list[Callable[[ExecutedBlock], None]] = []
         self._build_task: asyncio.Task[None] | None = None
@@ -203,7 +208,10 @@ class ConsensusDriver:
                 if getter not in done:
                     getter.cancel()
                     break
-                self.feed(getter.result())
+                from_peer, event = getter.result()
+                if from_peer:
+                    self._peer_queued -= 1
+                self.feed(event)
                 await asyncio.sleep(0)
         finally:
             stopper.cancel()
@@ -228,10 +236,19 @@ class ConsensusDriver:
         self._after_effects()
 
     def push(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            log.warning("consensus event queue full; dropping %s", type(event).__name__)
+        """Queue one of this node's own events for the core; never dropped."""
+        self.queue.put_nowait((False, event))
+
+    def push_peer(self, event: Event) -> None:
+        """Queue an event from a peer's message; dropped (and counted) when peers flood us."""
+        if self._peer_queued >= MAX_PEER_EVENTS:
+            self.peer_events_dropped += 1
+            if self.peer_events_dropped % 10_000 == 1:
+                log.warning("peer events arrive faster than consensus takes them: %d dropped",
+                            self.peer_events_dropped)
+            return
+        self._peer_queued += 1
+        self.queue.put_nowait((True, event))
 
     # --- effects ----------------------------------------------------------------------------
 

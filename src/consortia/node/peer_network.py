@@ -180,19 +180,19 @@ class PeerNetwork:
                 log.warning("proposal from validator %d names a block it does not carry", sender)
                 return
             self._note_height(sender, msg.block.header.justify.height)
-            driver.push(ProposalReceived(msg.proposal.block, msg.proposal.signature, now))
+            driver.push_peer(ProposalReceived(msg.proposal.block, msg.proposal.signature, now))
         elif isinstance(msg, VoteMsg | TimeoutMsg):
             inner: Message = msg.vote if isinstance(msg, VoteMsg) else msg.timeout
             if isinstance(msg, TimeoutMsg) and msg.timeout.high_qc.height < self.chain.head.height:
                 self._help_behind(sender)
-            driver.push(event_for_message(inner, sender, now))
+            driver.push_peer(event_for_message(inner, sender, now))
         elif isinstance(msg, SyncMsg):
             self._note_height(sender, msg.sync.high_qc.height)
             if msg.sync.high_qc.height < self.chain.head.height:
                 self._help_behind(sender)
             validator = driver.validator_for(sender)
             if validator is not None:
-                driver.push(event_for_message(msg.sync, validator, now))
+                driver.push_peer(event_for_message(msg.sync, validator, now))
         elif isinstance(msg, TxsMsg):
             self._spawn(self.node.submit(msg.txs, from_peer=True))
         elif isinstance(msg, BlockRequest):
@@ -201,7 +201,7 @@ class PeerNetwork:
             block_id = driver.receive_block(msg.block)
             if block_id in self._wanted:
                 self._wanted.discard(block_id)
-                driver.push(BlockFetched(block_meta(block_id, msg.block.header), now))
+                driver.push_peer(BlockFetched(block_meta(block_id, msg.block.header), now))
         elif isinstance(msg, HeightRequest):
             self._answer_heights(sender, msg)
         elif isinstance(msg, HeightResponse):
@@ -225,7 +225,24 @@ class PeerNetwork:
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """Collect a spawned task's outcome: a storage failure halts the node (if it has not
+        already), anything else is logged — never an unobserved exception."""
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if isinstance(exc, StorageError):
+            if self.driver is not None:
+                self.driver.halt(exc)
+        elif isinstance(exc, ConsortiaError):
+            log.warning("passing on transactions failed: %s", exc.message)
+        else:
+            log.error("passing on transactions failed", exc_info=exc)
 
     def _answer_block(self, sender: int, block_id: bytes) -> None:
         invariant(self.driver is not None and self.frames is not None, "network not attached")
