@@ -87,15 +87,10 @@ async def read_txs(request: Request, params: ChainParams, batch: bool) -> list[b
 
 
 def consensus_status(node: Node) -> dict[str, Any]:
-    driver = node.consensus
-    if driver is None:
+    if node.consensus is None:
         return {}
-    core = driver.core
     return {
-        "epoch": driver.epoch.number,
-        "validator": driver.me,
-        "consensus_round": core.round if core is not None else None,
-        "leader": core.leader(core.round) if core is not None else None,
+        **node.consensus.status(),
         "peers": node.peers.connected_peers() if node.peers is not None else [],
     }
 

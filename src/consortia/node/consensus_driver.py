@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from consortia.codec import decode, encode
 from consortia.consensus import (
@@ -105,7 +104,6 @@ class ConsensusDriver:
         self._peer_queued = 0
         self.peer_events_dropped = 0
         self.evidence: list[bytes] = []  # found here, to record on chain when we lead
-        self.on_commit: list[Callable[[ExecutedBlock], None]] = []
         self._build_task: asyncio.Task[None] | None = None
         self._switch_pending = False
         self.switch_sync: SyncInfo | None = None  # the last epoch's closing certificate
@@ -425,6 +423,18 @@ class ConsensusDriver:
                 log.warning("refusing block %s at height %d: %s", meta.id.hex()[:16], meta.height, exc)
         self.push(BlockValidated(meta.id, ok, self.clock.now_ms()))
 
+    def status(self) -> dict[str, Any]:
+        """What this driver can say about consensus, for the API (the core stays private)."""
+        core = self.core
+        return {
+            "epoch": self.epoch.number,
+            "validator": self.me,
+            "consensus_round": core.round if core is not None else None,
+            "leader": core.leader(core.round) if core is not None else None,
+            "peer_events_dropped": self.peer_events_dropped,
+            "halted": self.fatal.message if self.fatal is not None else None,
+        }
+
     def verify_certificate(self, header: Header, qc: QuorumCert) -> bytes:
         """Check a fetched block's certificate against the set of its height's epoch (known from
         our committed state, since blocks are applied in height order)."""
@@ -433,9 +443,7 @@ class ConsensusDriver:
 
     def commit_fetched(self, block_id: bytes, qc: QuorumCert) -> None:
         """Commit a block obtained by catch-up (its certificate already verified)."""
-        executed = self.chain.commit(block_id, qc)
-        for listener in self.on_commit:
-            listener(executed)
+        self.chain.commit(block_id, qc)
 
     def _after_effects(self) -> None:
         if self._switch_pending:
@@ -457,9 +465,7 @@ class ConsensusDriver:
             # a quorum certified it: failing to execute it here means this node's state or
             # code differs from the quorum's, so the error halts the node (see perform)
             self._ensure_executed(meta.id)
-            executed = self.chain.commit(meta.id, qc)
-            for listener in self.on_commit:
-                listener(executed)
+            self.chain.commit(meta.id, qc)
             if epoch_at(self.store.state_get, self.chain.head.height + 1, self.genesis) != self.epoch:
                 # the rest of this batch is the old epoch's suffix: every node drops it alike
                 log.info("epoch switch after height %d", self.chain.head.height)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from consortia.api.events import EventHub
 from consortia.crypto import verify_processes
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
@@ -31,6 +30,7 @@ from consortia.node.config import (
     NodeConfig,
     load_config,
 )
+from consortia.node.event_hub import EventHub
 from consortia.node.genesis import load_genesis
 from consortia.node.metrics import NodeMetrics
 from consortia.types.block import CommittedBlock
@@ -68,6 +68,20 @@ class WallClock:
         return time.monotonic()
 
 
+class ConsensusHandle(Protocol):
+    """What the node and its API need of the consensus driver running it."""
+
+    def status(self) -> dict[str, Any]: ...
+
+    def halt(self, exc: StorageError) -> None: ...
+
+
+class PeerLinks(Protocol):
+    """What the node's API needs of its transport to other validators."""
+
+    def connected_peers(self) -> list[int]: ...
+
+
 class Node:
     def __init__(
         self, home: Path, password: str | None = None, *, clock: Clock | None = None,
@@ -99,8 +113,8 @@ class Node:
         self.chain.listeners.append(self._on_commit)
         self.wake = asyncio.Event()
         self.on_admitted: list[Callable[[list[bytes]], None]] = []
-        self.consensus: Any = None  # the ConsensusDriver, once running
-        self.peers: Any = None  # the PeerTransport of a multi-validator node
+        self.consensus: ConsensusHandle | None = None  # the ConsensusDriver, once running
+        self.peers: PeerLinks | None = None  # the transport of a multi-validator node
         self.started_ms = self.clock.now_ms()
         self.reload_pool()
 
