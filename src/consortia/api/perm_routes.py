@@ -51,8 +51,8 @@ from consortia.contracts.permissioned.gov_actions import (
     SET_PARAM,
     UPGRADE_CONTRACT,
 )
+from consortia.contracts.permissioned.limits import MAX_KYC_TIER
 from consortia.contracts.permissioned.records import (
-    MAX_KYC_TIER,
     Alert,
     ContractCode,
     Identity,

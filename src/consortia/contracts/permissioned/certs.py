@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from consortia.contracts.permissioned.errors import CertificateRejected
+from consortia.contracts.permissioned.limits import MAX_CERT_BYTES
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import get_suite
 
-MAX_CERT_BYTES = 8192
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MS = datetime.timedelta(milliseconds=1)
 

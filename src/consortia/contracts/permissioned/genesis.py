@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from consortia.contracts.permissioned import keys, org_registry
 from consortia.contracts.permissioned.directory import identity, org
 from consortia.contracts.permissioned.errors import InvalidProposal
-from consortia.contracts.permissioned.params import MIN_VALIDATOR_DELAY
+from consortia.contracts.permissioned.limits import MAX_KYC_TIER, MIN_VALIDATOR_DELAY
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     IDENTITY_ROLES,
-    MAX_KYC_TIER,
     GovParams,
     Identity,
     IdentitySpec,

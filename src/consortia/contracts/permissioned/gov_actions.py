@@ -26,6 +26,7 @@ from consortia.codec import decode, encode
 from consortia.contracts.permissioned import keys, org_registry, params, validators
 from consortia.contracts.permissioned.directory import config
 from consortia.contracts.permissioned.errors import InvalidProposal
+from consortia.contracts.permissioned.limits import MAX_NAME
 from consortia.contracts.permissioned.records import CodeApproval, ContractCode, OrgSpec, ParamChange
 from consortia.contracts.permissioned.store import StateGet, write
 from consortia.crypto.suites import get_suite
@@ -41,7 +42,6 @@ SET_PARAM = "set-param"
 DEPLOY_CONTRACT = "deploy-contract"
 UPGRADE_CONTRACT = "upgrade-contract"
 KINDS = (ADD_ORG, REMOVE_ORG, ADD_VALIDATOR, REMOVE_VALIDATOR, SET_PARAM, DEPLOY_CONTRACT, UPGRADE_CONTRACT)
-MAX_NAME = 64
 
 Apply = Callable[[TxState, int, int], str]
 """(state, height, proposal_id) -> outcome message. Never fails once prepared."""

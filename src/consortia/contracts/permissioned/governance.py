@@ -33,6 +33,7 @@ from consortia.contracts.permissioned.errors import (
     UnknownProposal,
 )
 from consortia.contracts.permissioned.gov_actions import KINDS, prepare
+from consortia.contracts.permissioned.limits import MAX_PAYLOAD
 from consortia.contracts.permissioned.params import read_gov, required_votes
 from consortia.contracts.permissioned.records import ADMIN, Identity, Proposal, Vote
 from consortia.contracts.permissioned.store import StateGet, decode_args, next_id, read, read_int, write
@@ -47,7 +48,6 @@ EXECUTED = "executed"
 REJECTED = "rejected"
 FAILED = "failed"
 EXPIRED = "expired"
-MAX_PAYLOAD = 16 * 1024
 
 
 def encode_propose_args(kind: str, payload: bytes, deadline_height: int) -> bytes:

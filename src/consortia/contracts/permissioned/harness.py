@@ -41,8 +41,6 @@ from consortia.types.genesis import ValidatorInfo
 from consortia.types.receipt import Event
 from consortia.types.transaction import Call, TxBody
 
-DAY_MS = 86_400_000
-
 
 @dataclass(slots=True)
 class DictState:

@@ -33,12 +33,12 @@ from consortia.contracts.permissioned.errors import (
     NotOrgAdmin,
     UnknownIdentity,
 )
+from consortia.contracts.permissioned.limits import MAX_KYC_TIER, PII_SALT_MIN
 from consortia.contracts.permissioned.org_registry import ensure_account
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     ADMIN,
     IDENTITY_ROLES,
-    MAX_KYC_TIER,
     REVOKED,
     Identity,
 )
@@ -50,7 +50,6 @@ from consortia.execution.context import CallContext
 NAME = "identity"
 ENROLL = "enroll"
 REVOKE = "revoke"
-PII_SALT_MIN = 16
 
 
 def pii_commitment(salt: bytes, personal_data: bytes, suite: str = "ed25519") -> bytes:

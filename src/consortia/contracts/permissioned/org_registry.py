@@ -11,6 +11,7 @@ from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.certs import check_ca_pem
 from consortia.contracts.permissioned.directory import identity, org, org_names
 from consortia.contracts.permissioned.errors import CertificateRejected, InvalidProposal
+from consortia.contracts.permissioned.limits import MAX_ADMINS
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     ADMIN,
@@ -28,7 +29,6 @@ from consortia.execution.accounts import Account, account_key
 from consortia.execution.context import TxState
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-MAX_ADMINS = 16
 
 
 def validate_org_spec(state_get: StateGet, spec: OrgSpec) -> None:

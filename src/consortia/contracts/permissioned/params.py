@@ -8,6 +8,7 @@ from consortia.codec import encode
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.directory import default_gov
 from consortia.contracts.permissioned.errors import InvalidProposal
+from consortia.contracts.permissioned.limits import MAX_PARAM, MIN_VALIDATOR_DELAY
 from consortia.contracts.permissioned.records import CodeApproval, GovParams
 from consortia.contracts.permissioned.store import StateGet, read, read_int
 from consortia.types.genesis import ChainParams
@@ -16,10 +17,6 @@ GOV_PREFIX = "gov."
 CHAIN_PARAM_NAMES: tuple[str, ...] = ChainParams.__struct_fields__
 GOV_PARAM_NAMES: tuple[str, ...] = tuple(GOV_PREFIX + f for f in GovParams.__struct_fields__)
 PARAM_NAMES: tuple[str, ...] = CHAIN_PARAM_NAMES + GOV_PARAM_NAMES
-MAX_PARAM = 2**63 - 1
-MIN_VALIDATOR_DELAY = 2
-"""A validator-set change decided at height h applies from h + 2 at the earliest, so the set for
-height H is fixed by state committed at height H - 2 (pipelined consensus never lacks it)."""
 PARAM_FLOORS: dict[str, int] = {
     "max_tx_bytes": 4096,
     "max_block_txs": 1,

@@ -26,6 +26,7 @@ from consortia.contracts.permissioned.errors import (
     LimitExceeded,
     RegulatorCannotTransfer,
 )
+from consortia.contracts.permissioned.limits import DAY_MS
 from consortia.contracts.permissioned.records import DailyTotal, Identity
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
@@ -33,7 +34,6 @@ from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.context import CallContext
 
 NATIVE = "native"
-DAY_MS = 86_400_000
 MONEY_METHODS: frozenset[tuple[str, str]] = frozenset({("currency", "transfer")})
 """(contract, method) pairs that move value; extend when asset contracts are added."""
 

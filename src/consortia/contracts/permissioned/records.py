@@ -17,7 +17,6 @@ AUDITOR = "auditor"
 ACTIVE = "active"
 REVOKED = "revoked"
 REMOVED = "removed"
-MAX_KYC_TIER = 255
 ADMIN_KYC_TIER = 100
 """KYC tier given to organisation admins enrolled at genesis or by an ``add-org`` proposal."""
 

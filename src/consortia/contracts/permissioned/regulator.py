@@ -23,7 +23,8 @@ from consortia.codec import encode
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.directory import is_regulator_staff
 from consortia.contracts.permissioned.errors import AlreadyFrozen, NotFrozen, NotRegulator
-from consortia.contracts.permissioned.records import MAX_KYC_TIER, Freeze, TierLimits
+from consortia.contracts.permissioned.limits import MAX_ASSET_NAME, MAX_KYC_TIER
+from consortia.contracts.permissioned.records import Freeze, TierLimits
 from consortia.contracts.permissioned.rules import build_rule, read_rules
 from consortia.contracts.permissioned.store import StateGet, decode_args, read, write
 from consortia.errors import InvalidCall
@@ -37,7 +38,6 @@ UNFREEZE_ASSET = "unfreeze_asset"
 SET_LIMITS = "set_limits"
 SET_RULE = "set_rule"
 METHODS = (FREEZE, UNFREEZE, FREEZE_ASSET, UNFREEZE_ASSET, SET_LIMITS, SET_RULE)
-MAX_ASSET_NAME = 64
 
 
 def encode_address_args(address: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.errors import InvalidRule
+from consortia.contracts.permissioned.limits import MAX_WINDOW_BLOCKS
 from consortia.contracts.permissioned.records import (
     AlertRules,
     LargeAmountRule,
@@ -16,8 +17,6 @@ LARGE_AMOUNT = "large_amount"
 STRUCTURING = "structuring"
 VELOCITY = "velocity"
 RULE_NAMES = (LARGE_AMOUNT, STRUCTURING, VELOCITY)
-MAX_WINDOW_BLOCKS = 1024
-"""Windows are kept as one bucket per block, so this bounds each tracked record exactly."""
 _MAX = 2**64
 
 

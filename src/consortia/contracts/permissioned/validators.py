@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from consortia.contracts.permissioned import keys
-from consortia.contracts.permissioned.params import MIN_VALIDATOR_DELAY
+from consortia.contracts.permissioned.limits import MIN_VALIDATOR_DELAY
 from consortia.contracts.permissioned.records import ValidatorEpoch
 from consortia.contracts.permissioned.store import StateGet, read, read_int, write
 from consortia.execution.context import TxState

@@ -12,6 +12,8 @@ MAX_CALL_DEPTH = 64
 MAX_CONTRACT_CALL_DEPTH = 8
 
 MAX_INT_BITS = 4096
+MAX_INT_TEXT = 1300
+"""Characters of an integer's text form accepted by ``int(text)`` (about 4096 bits)."""
 MAX_SEQUENCE_LEN = 100_000
 """Items of a list/tuple/dict, characters of a str, bytes of a bytes: any single value."""
 
@@ -22,6 +24,8 @@ MAX_PLAIN_DEPTH = 16
 MAX_NAME_LEN = 64
 
 # step costs
+DEPLOY_STEPS_BASE = 1_000
+DEPLOY_BYTES_PER_STEP = 4
 COST_STATEMENT = 1
 COST_STORAGE_READ = 20
 COST_STORAGE_WRITE = 50

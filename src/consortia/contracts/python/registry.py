@@ -32,15 +32,13 @@ from consortia.contracts.python.layout import (
     valid_name,
     version_key,
 )
-from consortia.contracts.python.limits import MAX_NAME_LEN
+from consortia.contracts.python.limits import DEPLOY_BYTES_PER_STEP, DEPLOY_STEPS_BASE, MAX_NAME_LEN
 from consortia.contracts.python.plain_data import decode_args
 from consortia.contracts.python.source_hash import code_hash_of
 from consortia.execution.context import CallContext
 from consortia.execution.state_view import StateReader
 
 NAME = "contracts"
-DEPLOY_STEPS_BASE = 1_000
-DEPLOY_BYTES_PER_STEP = 4
 DeployHook = Callable[[CallContext, str, bytes], bool]
 """``(ctx, contract name, sha256 of the source) -> allowed``."""
 

@@ -15,11 +15,9 @@ from typing import Any
 from consortia.contracts.python.classes import build_class
 from consortia.contracts.python.errors import ContractFailed
 from consortia.contracts.python.guards import Guards, check_plain_text
+from consortia.contracts.python.limits import MAX_INT_TEXT
 from consortia.contracts.python.rules import ALLOWED_BUILTINS
 from consortia.contracts.python.sizes import SIZED_TYPES, check_int, check_length, check_result
-
-MAX_INT_TEXT = 1300
-"""Characters of an integer's text form accepted by ``int(text)`` (about 4096 bits)."""
 
 
 def real_type(t: Any) -> Any:
