@@ -15,7 +15,7 @@ import pytest
 
 import consortia
 from consortia.errors import ConsortiaError, IntegrityError, NotFound, error_from_dict
-from consortia.node import peer_network
+from consortia.node.net import state_sync
 from consortia.node.peer_network import PeerNetwork
 
 SRC = Path(consortia.__file__).parent
@@ -68,8 +68,9 @@ def refusals() -> Any:
 
 
 def _network(chain: Any, driver: Any) -> PeerNetwork:
+    clock = SimpleNamespace(monotonic=lambda: 0.0, now_ms=lambda: 0)
     node = SimpleNamespace(chain=chain, on_admitted=[], genesis=None,
-                           reload_pool=lambda: None)
+                           reload_pool=lambda: None, clock=clock)
     net = PeerNetwork(node)  # type: ignore[arg-type]
     net.driver = driver
     return net
@@ -92,7 +93,7 @@ def test_catch_up_block_that_re_executes_differently_is_an_integrity_error(refus
         restart_core=lambda: None,
     )
     net = _network(chain, driver)
-    net._catch_up(7, SimpleNamespace(blocks=[_committed(5)], head_height=5))  # type: ignore[arg-type]
+    net.block_sync.on_height_response(7, SimpleNamespace(blocks=[_committed(5)], head_height=5))  # type: ignore[arg-type]
     assert committed == []
     assert [type(e) for e in refusals.errors] == [IntegrityError]
 
@@ -101,12 +102,14 @@ def test_snapshot_naming_another_block_is_an_integrity_error(
     refusals: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     installed: list[Any] = []
-    monkeypatch.setattr(peer_network, "verify_certified_header", lambda *args: b"carried")
+    monkeypatch.setattr(state_sync, "verify_certified_header", lambda *args: b"carried")
     chain = SimpleNamespace(install_snapshot=lambda *args: installed.append(args))
     net = _network(chain, SimpleNamespace(restart_core=lambda: None))
     chunk = SimpleNamespace(snapshot_id=b"named", index=0, total=1, block=_committed(9), items=[],
                             epochs=[])
-    net._receive_snapshot(3, chunk)  # type: ignore[arg-type]
+    net.frames = SimpleNamespace(send=lambda peer, payload: None)  # type: ignore[assignment]
+    net.state_sync.request(3)
+    net.state_sync.on_chunk(3, chunk)  # type: ignore[arg-type]
     assert installed == []
     assert [type(e) for e in refusals.errors] == [IntegrityError]
     assert all(isinstance(e, ConsortiaError) for e in refusals.errors)

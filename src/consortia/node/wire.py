@@ -19,6 +19,8 @@ from consortia.types.consensus import TimeoutVote, Vote
 MAX_TXS_PER_MESSAGE = 10_000
 MAX_BLOCKS_PER_RESPONSE = 64
 MAX_SNAPSHOT_CHUNKS = 100_000
+MAX_SNAPSHOT_BYTES = 4 * 2**30
+"""State bytes a validator holds for one snapshot it is receiving (see ``net/state_sync``)."""
 
 
 class ProposalMsg(msgspec.Struct, array_like=True, frozen=True, tag="proposal"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from consortia.consensus import SyncInfo
+from consortia.node.node import Node
 from consortia.node.peer_network import PeerNetwork
 from consortia.node.wire import HeightRequest, HeightResponse, SyncMsg, encode_wire
 from consortia.types.block import CommittedBlock
@@ -25,6 +26,10 @@ LURE_LEAD = 4
 
 class ForgingNetwork(PeerNetwork):
     forged = 0
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.routes[HeightRequest] = self._answer_heights
 
     def start_luring(self) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(self._lure())
@@ -43,7 +48,7 @@ class ForgingNetwork(PeerNetwork):
     def _answer_heights(self, sender: int, request: HeightRequest) -> None:
         head = self.chain.head
         if request.from_height != head.height + 1 or self.frames is None or self.driver is None:
-            super()._answer_heights(sender, request)
+            self.block_sync.on_height_request(sender, request)
             return
         stored = self.chain.store.block(head.height)
         executed = self.chain.build_block(
