@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,22 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def running_network(home: Path, *init_args: str, validators: int = 4,
+                    start: bool = True) -> Iterator[tuple[dict[str, Any], list[NetNode]]]:
+    """``consortia network init`` a network of real validator processes on 127.0.0.1 (ports
+    below the ephemeral range), start every node, yield (init info, nodes), stop them all."""
+    base = free_port_base(validators + 1, p2p_offset=100)
+    info = cli_json("network", "init", "--validators", str(validators), "--home", str(home),
+                    "--base-port", str(base), *init_args)
+    nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
+    try:
+        if start:
+            for node in nodes:
+                node.start()
+        yield info, nodes
+    finally:
+        for node in nodes:
+            node.stop()

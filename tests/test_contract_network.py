@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.procs import NetNode, cli, cli_json, free_port_base, wait_for
+from tests.procs import NetNode, cli, cli_json, running_network, wait_for
 
 import consortia.contracts.python.examples as examples
 
@@ -18,17 +18,8 @@ TOKEN = Path(examples.__file__).parent / "token.py"
 
 @pytest.fixture
 def network(tmp_path: Path):
-    base = free_port_base(5, p2p_offset=100)
-    info = cli_json("network", "init", "--validators", "4", "--home", str(tmp_path / "net"),
-                    "--base-port", str(base))
-    nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
-    try:
-        for node in nodes:
-            node.start()
+    with running_network(tmp_path / "net") as (info, nodes):
         yield info, nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 def state_root(node: NetNode, height: int) -> str:

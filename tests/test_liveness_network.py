@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.procs import NetNode, cli_json, free_port_base, wait_for
+from tests.procs import NetNode, running_network, wait_for
 
 from consortia.client.tx_builder import sign_transfer, sign_tx
 from consortia.codec import encode
@@ -122,17 +122,10 @@ def node_has(node: NetNode, tx_hash: str) -> bool:
 
 @pytest.fixture
 def net(tmp_path: Path):
-    base = free_port_base(5, p2p_offset=100)
-    info = cli_json("network", "init", "--validators", "4", "--home", str(tmp_path / "net"),
-                    "--base-port", str(base))
-    nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
-    for node in nodes:
-        node.start()
-    network = Net(info, nodes)
-    yield network
-    network.http.close()
-    for node in nodes:
-        node.stop()
+    with running_network(tmp_path / "net") as (info, nodes):
+        network = Net(info, nodes)
+        yield network
+        network.http.close()
 
 
 def at_once(calls: list[Any]) -> list[Any]:

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class LinkProfile:
-    """Fault rates on every link while the network is unstable (before GST)."""
+    """Fault rates on every link while the network is unstable (before GST); the simulators
+    (consensus core and whole node) share it."""
 
     loss: float
     duplicate: float
     min_delay_ms: int
     max_delay_ms: int
+    spike: float = 0.0
+    """Chance that a frame is held back ten times longer (a burst of reordering)."""
+
+    def describe(self) -> str:
+        return (f"loss={self.loss} dup={self.duplicate} delay={self.min_delay_ms}.."
+                f"{self.max_delay_ms}ms spike={self.spike}")
 
 
 class Network:

@@ -13,7 +13,8 @@ import asyncio
 import hashlib
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from consortia.sim.network import LinkProfile
 
 Receiver = Callable[[int, bytes], None]
 _CONSENSUS_TAGS = (b"proposal", b"vote", b"timeout")
@@ -23,20 +24,6 @@ def is_consensus(payload: bytes) -> bool:
     """A proposal, vote or timeout frame (read from the envelope's tag, without decoding)."""
     head = payload[:12]
     return any(tag in head for tag in _CONSENSUS_TAGS)
-
-
-@dataclass(frozen=True, slots=True)
-class LinkProfile:
-    loss: float
-    duplicate: float
-    min_delay_ms: int
-    max_delay_ms: int
-    spike: float = 0.0
-    """Chance that a frame is held back ten times longer (a burst of reordering)."""
-
-    def describe(self) -> str:
-        return (f"loss={self.loss} dup={self.duplicate} delay={self.min_delay_ms}.."
-                f"{self.max_delay_ms}ms spike={self.spike}")
 
 
 class SimNet:

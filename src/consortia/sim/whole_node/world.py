@@ -37,11 +37,12 @@ from consortia.node.chain import ExecutedBlock
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.node import Node
 from consortia.node.peer_network import PeerNetwork
+from consortia.sim.network import LinkProfile
 from consortia.sim.whole_node.byzantine import ForgingNetwork
 from consortia.sim.whole_node.clock import SimClock
 from consortia.sim.whole_node.homes import SIM_PARAMS, make_homes
 from consortia.sim.whole_node.invariants import LedgerView, WholeNodeChecker
-from consortia.sim.whole_node.net import LinkProfile, SimFrames, SimNet
+from consortia.sim.whole_node.net import SimFrames, SimNet
 from consortia.sim.whole_node.storage import FaultyEnv, StorageFaults
 from consortia.sim.whole_node.vloop import VirtualTimeLoop
 from consortia.sim.whole_node.workload import Workload, committed_nonce
