@@ -6,22 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.procs import NetNode, cli, cli_json, free_port_base, wait_for
+from tests.procs import NetNode, cli, cli_json, free_port_base, running_network, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def network(tmp_path: Path):
-    base = free_port_base(5, p2p_offset=100)
-    info = cli_json("network", "init", "--validators", "4", "--home", str(tmp_path / "net"),
-                    "--base-port", str(base))
-    nodes = [NetNode(Path(n["home"]), n["api"]) for n in info["nodes"]]
-    for node in nodes:
-        node.start()
-    yield info, nodes
-    for node in nodes:
-        node.stop()
+    with running_network(tmp_path / "net") as (info, nodes):
+        yield info, nodes
 
 
 def transfer(info, node: NetNode, key: int, to: int, amount: int = 1, timeout: float = 20):
