@@ -34,6 +34,16 @@ CATCH_UP_RESPONSE_BYTES = MAX_BLOCK_BYTES_CEILING
 SNAPSHOT_CHUNK_BYTES = 4 * 2**20
 """State entries in one snapshot chunk."""
 
+MAX_TXS_PER_MESSAGE = 10_000
+"""Transactions in one gossip message (a batch from a peer over it is refused whole)."""
+
+MAX_BLOCKS_PER_RESPONSE = 64
+"""Committed blocks one catch-up answer may hold (and bytes bound it first)."""
+
+MAX_SNAPSHOT_CHUNKS = 100_000
+MAX_SNAPSHOT_BYTES = 4 * 2**30
+"""Chunks and state bytes a validator holds for one snapshot it is receiving."""
+
 PER_ITEM_OVERHEAD_BYTES = 16
 """What MessagePack adds around one byte string in a list (length prefix), rounded up."""
 

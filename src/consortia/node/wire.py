@@ -13,14 +13,13 @@ from consortia.codec import decode_any, encode
 from consortia.consensus import Proposal, SyncInfo
 from consortia.errors import DecodeError
 from consortia.ledger.proofs import EpochLink
+from consortia.limits import (
+    MAX_BLOCKS_PER_RESPONSE,
+    MAX_SNAPSHOT_CHUNKS,
+    MAX_TXS_PER_MESSAGE,
+)
 from consortia.types.block import Block, CommittedBlock
 from consortia.types.consensus import TimeoutVote, Vote
-
-MAX_TXS_PER_MESSAGE = 10_000
-MAX_BLOCKS_PER_RESPONSE = 64
-MAX_SNAPSHOT_CHUNKS = 100_000
-MAX_SNAPSHOT_BYTES = 4 * 2**30
-"""State bytes a validator holds for one snapshot it is receiving (see ``net/state_sync``)."""
 
 
 class ProposalMsg(msgspec.Struct, array_like=True, frozen=True, tag="proposal"):

@@ -14,12 +14,11 @@ import logging
 from consortia.codec import encode
 from consortia.consensus import BlockFetched
 from consortia.errors import ConsortiaError, IntegrityError, NotFound, StorageError
-from consortia.limits import CATCH_UP_RESPONSE_BYTES
+from consortia.limits import CATCH_UP_RESPONSE_BYTES, MAX_BLOCKS_PER_RESPONSE
 from consortia.node.consensus_driver import block_meta
 from consortia.node.net.links import Links
 from consortia.node.net.state_sync import StateSync
 from consortia.node.wire import (
-    MAX_BLOCKS_PER_RESPONSE,
     BlockRequest,
     BlockResponse,
     HeightRequest,

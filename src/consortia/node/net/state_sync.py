@@ -18,15 +18,10 @@ from dataclasses import dataclass, field
 
 from consortia.errors import ConsortiaError, IntegrityError, StorageError
 from consortia.ledger.proofs import verify_certified_header
-from consortia.limits import SNAPSHOT_CHUNK_BYTES
+from consortia.limits import MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_CHUNKS, SNAPSHOT_CHUNK_BYTES
 from consortia.node.net.links import Links
 from consortia.node.queries import epoch_links
-from consortia.node.wire import (
-    MAX_SNAPSHOT_BYTES,
-    MAX_SNAPSHOT_CHUNKS,
-    SnapshotChunk,
-    SnapshotRequest,
-)
+from consortia.node.wire import SnapshotChunk, SnapshotRequest
 
 log = logging.getLogger("consortia.network")
 
