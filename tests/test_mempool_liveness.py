@@ -365,3 +365,61 @@ def test_a_freeze_committed_elsewhere_empties_the_pool_of_that_sender(tmp_path: 
     assert [follower.mempool.dropped_reason(h) for h in hashes] == ["account_frozen", "follows_dropped"]
     follower.store.close()
     leader.store.close()
+
+
+def test_the_expiry_window_binds_the_executor_too(tmp_path: Path) -> None:
+    """A block holding a transaction whose expiry lies beyond the window is invalid (a leader
+    with other parameters cannot slip one in); a leader leaves such a transaction out."""
+    fixture = make_chain(tmp_path / "a")
+    raw = fixture.transfer(0, fixture.accounts[1].address, 1, nonce=0, expiry=500)
+    fixture.submit([raw])
+    executed = build(fixture.chain, fixture.chain.head.block_id, 1)
+    assert len(executed.txs) == 1
+    validator = twin(fixture, tmp_path / "b")
+    pool = validator.mempool
+    assert pool.admit(pool.prepare([raw]), 1)[0].error is None  # admitted under the old window
+    validator.params = replace(validator.params, max_expiry_window=10)  # governance lowers it
+    with pytest.raises(InvalidBlock, match="window of 10"):
+        validator.validate_block(executed.block)
+    built = build(validator, validator.head.block_id, 1)  # as a leader: left out, dropped
+    assert built.txs == []
+    assert pool.dropped_reason(executed.txs[0].hash) == "expiry_too_far"
+    validator.store.close()
+
+
+@pytest.mark.parametrize("name", list(ChainParams.__struct_fields__))
+def test_every_parameter_is_read_from_governance_state(tmp_path: Path, name: str) -> None:
+    """Each chain parameter set by governance is what the chain, its pool and the next block's
+    checks use — from the block that decided it on, before it is even committed."""
+    from consortia.client.permissioned import set_param_payload
+    from consortia.codec import decode_any
+    from consortia.contracts.permissioned.governance import encode_propose_args, encode_vote_args
+
+    chain, validator_key, admins, _ = permissioned_chain(tmp_path / "a")
+    old = getattr(chain.params, name)
+    new = 60 if name == "mempool_org_share_percent" else old + 1
+    nonces: dict[bytes, int] = {}
+
+    def gov(admin: str, call: Call) -> None:
+        key = admins[admin]
+        nonce = nonces.get(key.address, 0)
+        nonces[key.address] = nonce + 1
+        pool = chain.mempool
+        result = pool.admit(pool.prepare([sign_tx(key, CHAIN_ID, nonce, 100, call)]), chain.head.height + 1)
+        assert result[0].error is None, result[0].error
+
+    gov("cb", Call("governance", "propose",
+                   encode_propose_args("set-param", set_param_payload(name, new), 1000)))
+    proposed = produce_block(chain, validator_key, now_ms())
+    proposal_id = decode_any(proposed.receipts[0].events[0].data, list)[0]
+    gov("bank-a", Call("governance", "vote", encode_vote_args(proposal_id, True)))
+    produce_block(chain, validator_key, now_ms())
+    gov("bank-b", Call("governance", "vote", encode_vote_args(proposal_id, True)))
+    decided = build(chain, chain.head.block_id, 10)  # pending: not committed yet
+    with chain.store.snapshot() as snapshot:
+        assert getattr(chain._params_on(chain._reader(snapshot, decided)), name) == new
+    assert getattr(chain.params, name) == old
+    chain.commit(decided.block_id, self_certify(chain, validator_key, decided))
+    assert getattr(chain.params, name) == new
+    assert getattr(chain.mempool.params, name) == new
+    chain.store.close()

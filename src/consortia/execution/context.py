@@ -16,6 +16,9 @@ class BlockContext:
     height: int
     timestamp_ms: int
     proposer: int
+    max_expiry_window: int | None = None
+    """The chain's expiry window in force for this block (from its parent's state); None: no
+    bound (tools that execute outside a chain)."""
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from consortia.errors import (
     ConsortiaError,
+    ExpiryTooFar,
     FutureNonce,
     InvalidCall,
     StaleNonce,
@@ -76,13 +77,21 @@ class Proposed:
     excluded: list[Excluded]
 
 
-def check_inclusion(state: StateReader, tx: CheckedTx, height: int) -> Account:
-    """The rules every included transaction must meet at its height — not expired, a known
-    account, the account's next nonce; the sender's account. (Who the sender is — identity,
-    freeze — is the permission policy's: ``TxPolicy`` / ``check_sender_identity``.)"""
+def check_inclusion(
+    state: StateReader, tx: CheckedTx, height: int, max_expiry_window: int | None = None
+) -> Account:
+    """The rules every included transaction must meet at its height — not expired, an expiry
+    within the chain's window, a known account, the account's next nonce; the sender's
+    account. (Who the sender is — identity, freeze — is the permission policy's: ``TxPolicy``
+    / ``check_sender_identity``.)"""
     body = tx.body
     if body.expiry < height:
         raise TxExpired(f"transaction expired at height {body.expiry}; now at {height}")
+    if max_expiry_window is not None and body.expiry > height + max_expiry_window:
+        raise ExpiryTooFar(
+            f"expiry {body.expiry} is more than the chain's window of {max_expiry_window} blocks "
+            f"after height {height}"
+        )
     raw = state.get(account_key(tx.sender))
     if raw is None:
         raise UnknownSender(f"sender 0x{tx.sender.hex()} has no account on this chain")
@@ -117,7 +126,7 @@ class Executor:
         policy = self.policy if self.policy is not None and self.policy.applies(base) else None
         for tx in txs:
             try:
-                account = check_inclusion(view, tx, block.height)
+                account = check_inclusion(view, tx, block.height, block.max_expiry_window)
             except ConsortiaError as exc:
                 raise InvalidBlock(
                     f"transaction 0x{tx.hash.hex()} cannot be in block {block.height}: {exc.message}",
@@ -143,7 +152,7 @@ class Executor:
         policy = self.policy if self.policy is not None and self.policy.applies(base) else None
         for tx in txs:
             try:
-                account = check_inclusion(view, tx, block.height)
+                account = check_inclusion(view, tx, block.height, block.max_expiry_window)
                 if policy is not None:
                     policy.check(view, tx.sender, tx.body.call, block.height)
             except (StaleNonce, FutureNonce) as exc:

@@ -202,10 +202,11 @@ class Chain:
         in it (returned) instead of failing with InvalidBlock."""
         parent, parent_header = self._parent(parent_id)
         height = parent_header.height + 1
-        ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer)
         excluded: list[Excluded] = []
         with self.store.snapshot() as snapshot:
             reader = self._reader(snapshot, parent)
+            window = self._params_on(reader).max_expiry_window
+            ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer, window)
             if proposing:
                 proposed = self.executor.propose(reader, ctx, txs)
                 outcome, txs, excluded = proposed.outcome, proposed.included, proposed.excluded
