@@ -423,3 +423,17 @@ def test_every_parameter_is_read_from_governance_state(tmp_path: Path, name: str
     assert getattr(chain.params, name) == new
     assert getattr(chain.mempool.params, name) == new
     chain.store.close()
+
+
+def test_the_expiry_index_stays_within_a_multiple_of_the_pool(test_chain: ChainFixture) -> None:
+    """Committed transactions leave the expiry index too: a long-running node's memory does not
+    grow with every transaction it ever admitted."""
+    chain = test_chain.chain
+    to = test_chain.accounts[2].address
+    for n in range(1200):
+        test_chain.submit([test_chain.transfer(n % 2, to, 1, nonce=n // 2, expiry=10_000)])
+        if n % 100 == 99:
+            produce_block(chain, test_chain.validator, now_ms())
+    assert len(chain.mempool._expiries) <= 2 * len(chain.mempool) + 1024
+    produce_block(chain, test_chain.validator, now_ms())
+    assert len(chain.mempool) == 0

@@ -264,6 +264,8 @@ class Mempool:
             self._org_counts[queue.org] += 1
         self._waiting[tx.hash] = tx
         heapq.heappush(self._expiries, (body.expiry, tx.hash))
+        if len(self._expiries) > 2 * len(self) + 1024:
+            self._compact_expiries()
 
     # --- block building -------------------------------------------------------------------
 
@@ -394,6 +396,13 @@ class Mempool:
                     self._policy.check(state, sender, first.body.call, next_height)
                 except ConsortiaError as exc:
                     self.drop(first, exc.code)
+
+    def _compact_expiries(self) -> None:
+        """Forget the expiries of transactions no longer pooled (committed or dropped), so the
+        heap stays within a small multiple of the pool, however long the node runs."""
+        pooled = [(t.body.expiry, h) for h, t in (*self._waiting.items(), *self._in_flight.items())]
+        heapq.heapify(pooled)
+        self._expiries = pooled
 
     def _evict_expired(self) -> None:
         heap = self._expiries
