@@ -117,3 +117,16 @@ def test_a_peer_flood_never_displaces_the_nodes_own_events(dev_node, monkeypatch
     assert driver.queue.qsize() == 5
     kinds = [driver.queue.get_nowait() for _ in range(5)]
     assert [peer for peer, _ in kinds] == [True, True, True, False, False]
+
+
+def test_safety_data_of_another_epoch_is_refused_at_start(dev_node) -> None:
+    """The driver reads its safety record through SafetyData.load: data that guards another
+    epoch's signing domain never guards this one (the node refuses to start instead)."""
+    from consortia.consensus import SafetyData
+    from consortia.errors import IntegrityError
+    from consortia.node.consensus_driver import SAFETY_KEY
+
+    node, _ = dev_node
+    node.store.put_meta(SAFETY_KEY, SafetyData(epoch=3).encode())
+    with pytest.raises(IntegrityError, match="belongs to epoch 3"):
+        ConsensusDriver(node)

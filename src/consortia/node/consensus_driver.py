@@ -143,7 +143,7 @@ class ConsensusDriver:
             log.info("not a validator of epoch %d: following the chain", self.epoch.number)
             return None
         raw = self.store.get_meta(self._safety_key())
-        safety = SafetyData.decode(raw) if raw is not None else SafetyData(epoch=self.epoch.number)
+        safety = SafetyData.load(raw, self.epoch.number)  # refuses another epoch's data
         head = self.store.block(self.chain.head.height)
         root = block_meta(head.qc.block_id, head.block.header)
         return ConsensusCore(
