@@ -77,6 +77,24 @@ class Proposed:
     excluded: list[Excluded]
 
 
+def check_expiry(expiry: int, height: int, max_expiry_window: int | None) -> None:
+    """The expiry rule, one copy for admission (``height`` = the next block) and inclusion: not
+    passed, and not further ahead than the chain's window (None: no window)."""
+    if expiry < height:
+        raise TxExpired(
+            f"transaction expired at height {expiry}; the block is {height}",
+            expiry=expiry,
+            next_height=height,
+        )
+    if max_expiry_window is not None and expiry > height + max_expiry_window:
+        raise ExpiryTooFar(
+            f"expiry {expiry} is more than the chain's window of {max_expiry_window} blocks after "
+            f"block {height}; use an expiry of at most {height + max_expiry_window}",
+            expiry=expiry,
+            max_expiry=height + max_expiry_window,
+        )
+
+
 def check_inclusion(
     state: StateReader, tx: CheckedTx, height: int, max_expiry_window: int | None = None
 ) -> Account:
@@ -85,13 +103,7 @@ def check_inclusion(
     account. (Who the sender is — identity, freeze — is the permission policy's: ``TxPolicy``
     / ``check_sender_identity``.)"""
     body = tx.body
-    if body.expiry < height:
-        raise TxExpired(f"transaction expired at height {body.expiry}; now at {height}")
-    if max_expiry_window is not None and body.expiry > height + max_expiry_window:
-        raise ExpiryTooFar(
-            f"expiry {body.expiry} is more than the chain's window of {max_expiry_window} blocks "
-            f"after height {height}"
-        )
+    check_expiry(body.expiry, height, max_expiry_window)
     raw = state.get(account_key(tx.sender))
     if raw is None:
         raise UnknownSender(f"sender 0x{tx.sender.hex()} has no account on this chain")

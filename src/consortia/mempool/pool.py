@@ -35,7 +35,6 @@ from consortia.errors import (
     BadSignature,
     ConsortiaError,
     DuplicateTx,
-    ExpiryTooFar,
     FutureNonce,
     InsufficientBalance,
     MempoolFull,
@@ -46,6 +45,7 @@ from consortia.errors import (
     UnknownSender,
 )
 from consortia.execution.accounts import account_key, decode_account
+from consortia.execution.executor import check_expiry
 from consortia.execution.state_view import StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.execution.tx_policy import TxPolicy
@@ -212,20 +212,7 @@ class Mempool:
         if state.has_tx(tx.hash):
             raise DuplicateTx("transaction is already committed", tx_hash=tx.hash)
         body = tx.body
-        if body.expiry < next_height:
-            raise TxExpired(
-                f"transaction expired at height {body.expiry}; the next block is {next_height}",
-                expiry=body.expiry,
-                next_height=next_height,
-            )
-        window = self.params.max_expiry_window
-        if body.expiry > next_height + window:
-            raise ExpiryTooFar(
-                f"expiry {body.expiry} is more than the chain's window of {window} blocks after the "
-                f"next block {next_height}; use an expiry of at most {next_height + window}",
-                expiry=body.expiry,
-                max_expiry=next_height + window,
-            )
+        check_expiry(body.expiry, next_height, self.params.max_expiry_window)
         queue = self._senders.get(tx.sender)
         self._check_bounds(queue, org)
         raw_account = state.get(account_key(tx.sender))
