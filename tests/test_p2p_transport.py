@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.p2p_helpers import fast_timings
+from tests.p2p_helpers import run as run_checked
+from tests.p2p_helpers import wait_until as wait_checked
 from tests.procs import free_port_base
 
 from consortia.p2p.certs import create_ca, issue_node_cert, write_ca_bundle
@@ -17,33 +20,15 @@ from consortia.p2p.timings import LinkTimings
 from consortia.p2p.tls import TlsFiles
 from consortia.p2p.transport import PeerTransport
 
-FAST = LinkTimings(
-    ping_interval=0.1,
-    idle_timeout=0.6,
-    connect_timeout=1.0,
-    handshake_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_max=0.2,
-    stable_after=0.2,
-    close_timeout=0.5,
-)
+FAST = fast_timings(idle_timeout=0.6)
 
 
 def run(coro: Coroutine[Any, Any, None], timeout: float = 20.0) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(coro, timeout)
-        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        assert leftover == [], f"tasks left after stop(): {leftover}"
-
-    asyncio.run(main())
+    run_checked(coro, timeout)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await wait_checked(condition, timeout)
 
 
 def free_ports(count: int) -> list[int]:
