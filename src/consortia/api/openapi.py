@@ -73,12 +73,14 @@ def openapi_spec() -> dict[str, Any]:
                 "responses": {"202": _json({"type": "object"},
                                            "per-transaction results: hash or error"),
                               **_errors(400, 408, 413)}}},
-            "/v1/tx/{tx_hash}": _get("A transaction: pending, or committed with its receipt",
+            "/v1/tx/{tx_hash}": _get("A transaction: pending, committed with its receipt, or dropped "
+                                     "(status dropped, with the reason it can never commit)",
                                      [tx_hash], "transaction", 400, 404),
             "/v1/tx/{tx_hash}/wait": _get(
-                "Wait until a pending transaction commits",
+                "Wait until a pending transaction commits (or the pool drops it)",
                 [tx_hash, _query("timeout", "seconds to wait (max 60)", "number")],
-                "the committed transaction and receipt", 400, 404, 504),
+                "the committed transaction and receipt, or status dropped with the reason",
+                400, 404, 504),
             "/v1/tx/{tx_hash}/proof": _get(
                 "Receipt with inclusion proofs and the certified block header",
                 [tx_hash], "a receipt proof that verifies offline", 400, 404),
