@@ -143,7 +143,7 @@ def validator_index_from_cert(der_or_cert: bytes | x509.Certificate) -> int:
     Raises :class:`CertificateError` unless the certificate has exactly one common name of the form
     ``validator-<index>`` and its SAN validator URIs (if any) name the same index.
     """
-    cert = _as_certificate(der_or_cert)
+    cert = load_certificate(der_or_cert)
     common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if len(common_names) != 1:
         raise CertificateError("a node certificate needs exactly one common name", found=len(common_names))
@@ -248,13 +248,15 @@ def _authority_key_id(ca_key: PrivateKey) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
 
 
-def _as_certificate(der_or_cert: bytes | x509.Certificate) -> x509.Certificate:
-    if isinstance(der_or_cert, x509.Certificate):
-        return der_or_cert
+def load_certificate(source: Path | bytes | x509.Certificate) -> x509.Certificate:
+    """A certificate from a PEM file, PEM or DER bytes, or as it is."""
+    if isinstance(source, x509.Certificate):
+        return source
+    data = source.read_bytes() if isinstance(source, Path) else source
     try:
-        if der_or_cert.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(der_or_cert)
-        return x509.load_der_x509_certificate(der_or_cert)
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
     except ValueError as exc:
         raise CertificateError(f"not a certificate: {exc}") from exc
 

@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
-from consortia.p2p.certs import validator_index_from_cert
+from consortia.p2p.certs import load_certificate, validator_index_from_cert
 from consortia.p2p.errors import CertificateError, PeerRejected, PinMismatch
 
 DIGEST_SIZE = 32
@@ -64,19 +64,6 @@ def spki_sha256(subject: x509.Certificate | CertificatePublicKeyTypes) -> bytes:
     key = subject.public_key() if isinstance(subject, x509.Certificate) else subject
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).digest()
-
-
-def load_certificate(source: Path | bytes | x509.Certificate) -> x509.Certificate:
-    """A certificate from a PEM file, PEM or DER bytes, or as it is."""
-    if isinstance(source, x509.Certificate):
-        return source
-    data = source.read_bytes() if isinstance(source, Path) else source
-    try:
-        if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
-        raise CertificateError(f"not a certificate: {exc}") from exc
 
 
 def make_pin(cert: Path | bytes | x509.Certificate, ca: Path | bytes | x509.Certificate) -> TlsPin:
