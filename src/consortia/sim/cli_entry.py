@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from consortia.sim.run import run_many
 from consortia.sim.simulator import SimResult
+
+
+class _SeedResult(Protocol):
+    @property
+    def violations(self) -> list[str]: ...
+
+
+R = TypeVar("R", bound=_SeedResult)
 
 
 def sim_command(validators: int, seeds: int, seed: int | None, as_json: bool, *,
@@ -30,16 +40,29 @@ def sim_command(validators: int, seeds: int, seed: int | None, as_json: bool, *,
         from consortia.sim.whole_node.report import whole_node_command
 
         return whole_node_command(validators, seeds, seed, as_json, verbose)
-    started = time.perf_counter()
     chosen = range(seeds) if seed is None else (seed,)
-    results = run_many(chosen, validators)
+    return run_and_report(lambda: run_many(chosen, validators), validators, as_json, _summary,
+                          lambda summary, failed, _: _print_text(summary, failed))
+
+
+def run_and_report(
+    run: Callable[[], Sequence[R]],
+    validators: int,
+    as_json: bool,
+    summarise: Callable[[list[R], list[R], int, float], dict[str, object]],
+    print_text: Callable[[dict[str, object], list[R], list[R]], None],
+) -> int:
+    """Run the seeds, time them, print one summary (JSON or text); exit code 1 if any failed.
+    Shared by the consensus and the whole-node simulators."""
+    started = time.perf_counter()
+    results = list(run())
     elapsed = time.perf_counter() - started
     failed = [r for r in results if r.violations]
-    summary = _summary(results, failed, validators, elapsed)
+    summary = summarise(results, failed, validators, elapsed)
     if as_json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        _print_text(summary, failed)
+        print_text(summary, failed, results)
     return 1 if failed else 0
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import time
-
-from consortia.sim.whole_node.run import run_whole_seed
+from consortia.sim.cli_entry import run_and_report
+from consortia.sim.whole_node.run import run_whole_many
 from consortia.sim.whole_node.world import WholeOptions, WholeResult
 
 
@@ -14,18 +12,8 @@ def whole_node_command(validators: int, seeds: int, seed: int | None, as_json: b
     """Exit code 0 when every seed is clean, 1 when one violated an invariant."""
     options = WholeOptions(verbose=verbose and not as_json)
     chosen = range(seeds) if seed is None else (seed,)
-    started = time.perf_counter()
-    results: list[WholeResult] = []
-    for number in chosen:
-        results.append(run_whole_seed(number, validators, options))
-    elapsed = time.perf_counter() - started
-    failed = [r for r in results if r.violations]
-    summary = _summary(results, failed, validators, elapsed)
-    if as_json:
-        print(json.dumps(summary, sort_keys=True))
-    else:
-        _print_text(summary, failed, results)
-    return 1 if failed else 0
+    return run_and_report(lambda: run_whole_many(chosen, validators, options), validators, as_json,
+                          _summary, _print_text)
 
 
 def _summary(results: list[WholeResult], failed: list[WholeResult], validators: int,
