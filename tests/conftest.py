@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import logging
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +59,28 @@ def test_chain(tmp_path: Path) -> ChainFixture:
     tc = make_chain(tmp_path / "data")
     yield tc
     tc.chain.store.close()
+
+
+class Refusals(logging.Handler):
+    """Records each warning the peer network logs, with the exception being handled (if any)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        self.errors: list[BaseException | None] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        self.errors.append(sys.exc_info()[1])
+
+
+@pytest.fixture
+def refusals() -> Iterator[Refusals]:
+    """What the peer network refused (logger ``consortia.network``) during the test."""
+    handler = Refusals()
+    logger = logging.getLogger("consortia.network")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)

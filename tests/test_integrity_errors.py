@@ -5,8 +5,6 @@ snapshots reported a re-executed block that differs, or a snapshot naming anothe
 from __future__ import annotations
 
 import ast
-import logging
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -43,28 +41,6 @@ def test_no_not_found_names_a_mismatch() -> None:
             if any(word in text for word in MISMATCH_WORDS):
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
-
-
-class _Refusals(logging.Handler):
-    """Records the exception being handled when the network logs a refusal."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[BaseException | None] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.errors.append(sys.exc_info()[1])
-
-
-@pytest.fixture
-def refusals() -> Any:
-    handler = _Refusals()
-    logger = logging.getLogger("consortia.network")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
 
 
 def _network(chain: Any, driver: Any) -> PeerNetwork:

@@ -10,9 +10,7 @@ validator 3's home taken at genesis.
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
-import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from tests.conftest import Refusals
 
 from consortia.client.tx_builder import sign_transfer
 from consortia.consensus import Proposal, ProposalReceived, SyncInfo
@@ -212,30 +211,6 @@ def _pair(cluster: Cluster, clock: ManualClock | None = None) -> tuple[Peer, Pee
     return cluster.open(cluster.root / "node0", 0), cluster.open(cluster.root / "behind", 3, clock)
 
 
-class _Refusals(logging.Handler):
-    """Records each warning the network logs, with the exception being handled (if any)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-        self.errors: list[BaseException | None] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-        self.errors.append(sys.exc_info()[1])
-
-
-@pytest.fixture
-def refusals() -> Iterator[_Refusals]:
-    handler = _Refusals()
-    logger = logging.getLogger("consortia.network")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-
-
 def _drain(driver: ConsensusDriver) -> list[Any]:
     events = []
     while not driver.queue.empty():
@@ -318,7 +293,7 @@ def test_consensus_messages_reach_the_driver(cluster: Cluster) -> None:
 
 
 def test_a_proposal_whose_block_does_not_hash_to_the_named_id_is_refused(
-    cluster: Cluster, refusals: _Refusals
+    cluster: Cluster, refusals: Refusals
 ) -> None:
     up, behind = _pair(cluster)
     named = up.node.store.block(2)
@@ -387,7 +362,7 @@ def test_catch_up_applies_certified_blocks(cluster: Cluster) -> None:
 
 
 def test_catch_up_refuses_a_block_with_a_bad_certificate(
-    cluster: Cluster, refusals: _Refusals
+    cluster: Cluster, refusals: Refusals
 ) -> None:
     up, behind = _pair(cluster)
     good = up.node.store.block(1)
@@ -601,7 +576,7 @@ def test_a_storage_failure_while_answering_halts_the_node(cluster: Cluster) -> N
     assert up.driver.fatal is not None and "EIO" in up.driver.fatal.message
 
 
-def test_an_unexpected_error_in_a_part_is_contained(cluster: Cluster, refusals: _Refusals) -> None:
+def test_an_unexpected_error_in_a_part_is_contained(cluster: Cluster, refusals: Refusals) -> None:
     up = cluster.open(cluster.root / "node0", 0)
 
     def broken(sender: int, msg: Any) -> None:
