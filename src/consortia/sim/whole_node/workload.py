@@ -74,6 +74,11 @@ class Workload:
         node = self._node_of(slot)
         return (slot, node) if node is not None else None
 
+    def _aim(self, sender: int) -> tuple[int, Node, KeyPair] | None:
+        """The node ``sender``'s next transaction goes to (mostly its own), and its key."""
+        target = self._target(sender)
+        return (*target, self._key(sender)) if target is not None else None
+
     def _next_nonce(self, node: Node, key: KeyPair) -> int:
         return committed_nonce(node, key.address) + node.chain.mempool.pending_count(key.address)
 
@@ -107,11 +112,10 @@ class Workload:
 
     async def _transfer(self) -> None:
         sender = self._rng.randrange(ACCOUNTS - 2)
-        target = self._target(sender)
-        if target is None:
+        aim = self._aim(sender)
+        if aim is None:
             return
-        slot, node = target
-        key = self._key(sender)
+        slot, node, key = aim
         nonce, expiry = self._next_nonce(node, key), self._expiry(node)
         await self._submit(slot, node, [self._transfer_raw(key, nonce, expiry)], [(key, nonce, expiry)],
                            "transfer")
@@ -132,22 +136,20 @@ class Workload:
             await self._submit(slot, node, [raw], [(key, nonce, expiry)], "race")
 
     async def _near_expiry(self) -> None:
-        target = self._target(NEAR_EXPIRY_SENDER)
-        if target is None:
+        aim = self._aim(NEAR_EXPIRY_SENDER)
+        if aim is None:
             return
-        slot, node = target
-        key = self._key(NEAR_EXPIRY_SENDER)
+        slot, node, key = aim
         nonce, expiry = self._next_nonce(node, key), self._expiry(node, self._rng.randint(1, 3))
         await self._submit(slot, node, [self._transfer_raw(key, nonce, expiry)], [(key, nonce, expiry)],
                            "near_expiry")
 
     async def _max_size(self) -> None:
         sender = self._rng.randrange(ACCOUNTS - 2)
-        target = self._target(sender)
-        if target is None:
+        aim = self._aim(sender)
+        if aim is None:
             return
-        slot, node = target
-        key = self._key(sender)
+        slot, node, key = aim
         nonce, expiry = self._next_nonce(node, key), self._expiry(node)
         limit = node.chain.params.max_tx_bytes
         size = limit - 200
@@ -161,11 +163,10 @@ class Workload:
 
     async def _gap(self) -> None:
         sender = self._rng.randrange(ACCOUNTS - 2)
-        target = self._target(sender)
-        if target is None:
+        aim = self._aim(sender)
+        if aim is None:
             return
-        slot, node = target
-        key = self._key(sender)
+        slot, node, key = aim
         nonce, expiry = self._next_nonce(node, key) + 2, self._expiry(node)
         oks = await self._submit(slot, node, [self._transfer_raw(key, nonce, expiry)],
                                  [(key, nonce, expiry)], "gap")
@@ -173,11 +174,10 @@ class Workload:
             self._fail(f"node {slot} acknowledged a transaction whose nonce {nonce} leaves a gap")
 
     async def _flood(self) -> None:
-        target = self._target(FLOOD_SENDER)
-        if target is None:
+        aim = self._aim(FLOOD_SENDER)
+        if aim is None:
             return
-        slot, node = target
-        key = self._key(FLOOD_SENDER)
+        slot, node, key = aim
         first, expiry = self._next_nonce(node, key), self._expiry(node)
         meta = [(key, first + i, expiry) for i in range(FLOOD_BATCH)]
         raws = [self._transfer_raw(key, nonce, expiry) for _, nonce, _ in meta]
