@@ -196,17 +196,18 @@ class Chain:
         timeout_cert: TimeoutCert | None,
         txs: list[CheckedTx],
         evidence: list[bytes],
+        params: ChainParams,
         proposing: bool = False,
     ) -> tuple[ExecutedBlock, list[Excluded]]:
-        """Execute a block on its parent. ``proposing``: leave out transactions that may not be
-        in it (returned) instead of failing with InvalidBlock."""
+        """Execute a block on its parent under ``params`` (those of the parent's state).
+        ``proposing``: leave out transactions that may not be in it (returned) instead of
+        failing with InvalidBlock."""
         parent, parent_header = self._parent(parent_id)
         height = parent_header.height + 1
         excluded: list[Excluded] = []
         with self.store.snapshot() as snapshot:
             reader = self._reader(snapshot, parent)
-            window = self._params_on(reader).max_expiry_window
-            ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer, window)
+            ctx = BlockContext(self.chain_id, height, timestamp_ms, proposer, params.max_expiry_window)
             if proposing:
                 proposed = self.executor.propose(reader, ctx, txs)
                 outcome, txs, excluded = proposed.outcome, proposed.included, proposed.excluded
@@ -288,7 +289,7 @@ class Chain:
             txs = self.mempool.take(params.max_block_txs, budget, frozenset(in_ancestors))
         try:
             executed, excluded = self._execute(
-                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs, fresh,
+                parent_id, round_, proposer, timestamp_ms, justify, timeout_cert, txs, fresh, params,
                 proposing=True,
             )
         except ConsortiaError:
@@ -343,6 +344,7 @@ class Chain:
             header.timeout_cert,
             txs,
             list(block.evidence),
+            params,
         )
         if executed.block_id != block_id:
             raise InvalidBlock(
