@@ -294,13 +294,12 @@ class Mempool:
         back: dict[bytes, CheckedTx] = {}
         expired: list[CheckedTx] = []
         for tx in txs:
-            if self._in_flight.pop(tx.hash, None) is None:
+            if tx.hash not in self._in_flight:
                 continue
             if tx.body.expiry <= self.head_height:
-                expired.append(tx)
-                self._in_flight[tx.hash] = tx  # _drop removes it from wherever it is
+                expired.append(tx)  # drop() takes it out of flight
             else:
-                back[tx.hash] = tx
+                back[tx.hash] = self._in_flight.pop(tx.hash)
         if back:
             back.update(self._waiting)
             self._waiting = back
@@ -331,10 +330,11 @@ class Mempool:
             if self._org_counts[queue.org] <= 0:
                 del self._org_counts[queue.org]
 
-    def _forget(self, tx_hash: bytes, reason: str | None) -> None:
-        """Remove one transaction from the pool's maps (not from its sender's queue)."""
+    def _forget(self, tx_hash: bytes, reason: str) -> None:
+        """Remove one transaction from the pool's maps (not from its sender's queue) and
+        remember why."""
         found = self._waiting.pop(tx_hash, None) or self._in_flight.pop(tx_hash, None)
-        if found is None or reason is None:
+        if found is None:
             return
         self._evicted.append(tx_hash)
         self._dropped[tx_hash] = reason
