@@ -73,20 +73,39 @@ class _FullDisk:
 
 
 def test_a_send_that_fails_is_contained(dev_node) -> None:
-    """A transport error (e.g. a frame too large) is logged; the node goes on committing."""
+    """A transport error (a frame too large, a bug) is logged and the next effect still runs;
+    the node goes on committing."""
+    from consortia.consensus import Broadcast, FetchBlock, PersistSafety, SafetyData, SendTo
+    from consortia.node.consensus_driver import SAFETY_KEY
+
     node, keys = dev_node
+    calls: list[str] = []
 
     class Exploding:
         def broadcast(self, msg, block) -> None:
+            calls.append("broadcast")
             raise FrameTooLarge("frame of 9000000 bytes exceeds the maximum of 8388608")
 
         def send(self, validator, msg, block) -> None:
+            calls.append("send")
             raise FrameTooLarge("frame too large")
 
         def fetch(self, block_id) -> None:
+            calls.append("fetch")
             raise RuntimeError("a bug in a transport")
 
     driver = ConsensusDriver(node, transport=Exploding())
+    vote = SafetyData().last_vote  # None: any message will do for a transport that fails
+    safety = SafetyData(last_voted_round=7)
+    driver.perform([
+        Broadcast(msg=vote),  # type: ignore[arg-type]
+        SendTo(validator=0, msg=vote),  # type: ignore[arg-type]
+        FetchBlock(block_id=b"\x01" * 32),
+        PersistSafety(data=safety),
+    ])
+    assert calls == ["broadcast", "send", "fetch"]
+    assert node.store.get_meta(SAFETY_KEY) == safety.encode()  # the effect after them ran
+    assert driver.fatal is None
     start = node.chain.head.height
 
     async def scenario() -> asyncio.Task[None]:
