@@ -6,6 +6,8 @@ A system contract named ``currency``. Its state is the account record (nonce and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from consortia.codec import encode
@@ -17,7 +19,7 @@ from consortia.execution.accounts import (
     decode_account,
     encode_account,
 )
-from consortia.execution.context import CallContext
+from consortia.execution.context import CallContext, TxState
 
 NAME = "currency"
 TRANSFER = "transfer"
@@ -72,21 +74,41 @@ class NativeCurrency:
 
     @staticmethod
     def transfer(ctx: CallContext, to: bytes, amount: int) -> None:
-        state = ctx.state
-        sender_key = account_key(ctx.sender)
-        raw = state.get(sender_key)
-        sender = decode_account(raw) if raw is not None else Account(0, 0)
-        if sender.balance < amount:
-            raise InsufficientBalance(
-                f"balance {sender.balance} is less than the amount {amount}",
-                balance=sender.balance,
-                amount=amount,
-            )
-        state.set(sender_key, encode_account(Account(sender.nonce, sender.balance - amount)))
-        to_key = account_key(to)
-        raw_to = state.get(to_key)
-        recipient = decode_account(raw_to) if raw_to is not None else Account(0, 0)
-        if recipient.balance + amount > MAX_AMOUNT:
-            raise OverflowBalance(f"recipient balance would exceed {MAX_AMOUNT}")
-        state.set(to_key, encode_account(Account(recipient.nonce, recipient.balance + amount)))
-        ctx.emit(NAME, "Transfer", encode([ctx.sender, to, amount]))
+        move(ctx, ctx.sender, to, amount)
+
+
+def balance_of(state_get: Callable[[bytes], bytes | None], address: bytes) -> int:
+    raw = state_get(account_key(address))
+    return decode_account(raw).balance if raw is not None else 0
+
+
+def debit(state: TxState, address: bytes, amount: int) -> None:
+    """Take ``amount`` from ``address``'s balance, or raise InsufficientBalance (nothing changes)."""
+    key = account_key(address)
+    raw = state.get(key)
+    account = decode_account(raw) if raw is not None else Account(0, 0)
+    if account.balance < amount:
+        raise InsufficientBalance(
+            f"balance of 0x{address.hex()} is {account.balance}, less than the amount {amount}",
+            balance=account.balance,
+            amount=amount,
+        )
+    state.set(key, encode_account(Account(account.nonce, account.balance - amount)))
+
+
+def credit(state: TxState, address: bytes, amount: int) -> None:
+    """Add ``amount`` to ``address``'s balance (an account record is created if needed)."""
+    key = account_key(address)
+    raw = state.get(key)
+    account = decode_account(raw) if raw is not None else Account(0, 0)
+    if account.balance + amount > MAX_AMOUNT:
+        raise OverflowBalance(f"balance of 0x{address.hex()} would exceed {MAX_AMOUNT}")
+    state.set(key, encode_account(Account(account.nonce, account.balance + amount)))
+
+
+def move(ctx: CallContext, frm: bytes, to: bytes, amount: int) -> None:
+    """Move ``amount`` from ``frm`` to ``to`` and emit ``currency.Transfer [from, to, amount]``.
+    No policy here: callers on permissioned chains check the regulator's rules first."""
+    debit(ctx.state, frm, amount)
+    credit(ctx.state, to, amount)
+    ctx.emit(NAME, "Transfer", encode([frm, to, amount]))
