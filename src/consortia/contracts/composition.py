@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 from consortia.contracts.native_currency import NativeCurrency
 from consortia.contracts.permissioned import is_approved_code, permissioned_contracts
+from consortia.contracts.permissioned.bridge import PermissionedBridge
+from consortia.contracts.python.bridge import Bridge, OpenBridge
 from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.registry import ContractRegistry
 from consortia.execution.context import CallContext
@@ -37,10 +39,27 @@ def system_contracts_for(genesis: Genesis, host: PythonContractHost) -> dict[str
     }
 
 
+def _spends_nothing(method: str, args: bytes) -> int:
+    return 0
+
+
 def prechecks_of(contracts: Mapping[str, NativeContract]) -> dict[str, Precheck]:
-    """Each system contract's stateless argument check, for admission (see ``Mempool``)."""
+    """Each system contract's stateless argument check, for admission (see ``Mempool``); one
+    for every system contract (spending nothing when it has none), so that admission tells
+    system contracts, which take no attached value, from deployed ones."""
     return {
-        name: contract.precheck  # type: ignore[attr-defined]
+        name: getattr(contract, "precheck", None) or _spends_nothing
         for name, contract in contracts.items()
-        if callable(getattr(contract, "precheck", None))
     }
+
+
+def bridge_for(genesis: Genesis) -> Bridge:
+    """The contract bridge of this chain: the permission layer's rules of money and identity
+    on a chain with organisations, plain balances on an open one (decisions/0011)."""
+    if genesis.orgs:
+        return PermissionedBridge(genesis.suite)
+    return OpenBridge(genesis.suite)
+
+
+def contract_host_for(genesis: Genesis) -> PythonContractHost:
+    return PythonContractHost(bridge=bridge_for(genesis))

@@ -46,6 +46,8 @@ class CallContext:
     state: TxState
     events: list[Event] = field(default_factory=list)
     steps: int = 0
+    value: int = 0
+    """Native units the transaction attaches to a deployed contract's call."""
 
     def emit(self, contract: str, name: str, data: bytes) -> None:
         self.events.append(Event(contract, name, data))

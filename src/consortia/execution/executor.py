@@ -50,6 +50,15 @@ class ContractHost(Protocol):
     def call_contract(self, ctx: CallContext, contract: str, method: str, args: bytes) -> None: ...
 
 
+class EndBlock(Protocol):
+    """Work the chain does after a block's transactions (scheduled contract calls): writes go
+    into ``writes`` (the block's write set under ``view``), one receipt per piece of work."""
+
+    def __call__(
+        self, view: StateReader, writes: dict[bytes, bytes | None], block: BlockContext
+    ) -> list[Receipt]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class BlockOutcome:
     receipts: list[Receipt]
@@ -121,13 +130,16 @@ class Executor:
         contracts: Mapping[str, NativeContract],
         fallback: ContractHost | None = None,
         policy: TxPolicy | None = None,
+        end_block: EndBlock | None = None,
     ) -> None:
         """``contracts``: system contracts by name; ``fallback`` runs every other name
         (the host of contracts deployed on chain), or None for "no such contract";
-        ``policy``: the identity and regulator rules every sender must meet."""
+        ``policy``: the identity and regulator rules every sender must meet; ``end_block``:
+        what runs after the transactions (receipts follow the transactions' receipts)."""
         self.contracts = dict(contracts)
         self.fallback = fallback
         self.policy = policy
+        self.end_block = end_block
 
     def execute(
         self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]
@@ -149,6 +161,8 @@ class Executor:
                 Account(account.nonce + 1, account.balance)
             )
             receipts.append(self._run(view, writes, block, tx, policy))
+        if self.end_block is not None:
+            receipts.extend(self.end_block(view, writes, block))
         return BlockOutcome(receipts, writes)
 
     def propose(self, base: StateReader, block: BlockContext, txs: Sequence[CheckedTx]) -> Proposed:
@@ -177,6 +191,8 @@ class Executor:
             # the policy passed just above, on this very view (a nonce bump does not change it)
             receipts.append(self._run(view, writes, block, tx, None))
             included.append(tx)
+        if self.end_block is not None:
+            receipts.extend(self.end_block(view, writes, block))
         return Proposed(BlockOutcome(receipts, writes), included, excluded)
 
     def _run(
@@ -188,12 +204,19 @@ class Executor:
         policy: TxPolicy | None,
     ) -> Receipt:
         call = tx.body.call
-        ctx = CallContext(sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view))
+        ctx = CallContext(
+            sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view), value=call.value
+        )
         contract = self.contracts.get(call.contract)
         try:
             if policy is not None:
                 # a freeze or revocation earlier in this block refuses the rest: failed receipt
                 policy.check(view, tx.sender, call, block.height)
+            if contract is not None and call.value:
+                raise InvalidCall(
+                    f"system contract {call.contract!r} takes no attached value (got {call.value}); "
+                    "attach value only to calls of deployed contracts"
+                )
             if contract is not None:
                 contract.call(ctx, call.method, call.args)
             elif self.fallback is not None:

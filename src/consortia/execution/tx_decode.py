@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from consortia.codec import decode
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import Suite
-from consortia.errors import CryptoError, TxTooLarge, WrongChainId
+from consortia.errors import CryptoError, InvalidCall, TxTooLarge, WrongChainId
+from consortia.execution.accounts import MAX_AMOUNT
 from consortia.types.transaction import SignedTx, TxBody, signing_bytes
 
 
@@ -49,6 +50,9 @@ def decode_tx(raw: bytes, chain_id: str, suite: Suite, max_bytes: int) -> Checke
         raise CryptoError(
             f"{suite.name} public keys are {suite.public_key_size} bytes, got {len(body.public_key)}"
         )
+    value = body.call.value
+    if not 0 <= value <= MAX_AMOUNT:
+        raise InvalidCall(f"attached value must be between 0 and {MAX_AMOUNT}, got {value}")
     return CheckedTx(
         raw=raw,
         hash=suite.hash(raw),

@@ -37,6 +37,7 @@ from consortia.errors import (
     DuplicateTx,
     FutureNonce,
     InsufficientBalance,
+    InvalidCall,
     MempoolFull,
     OrgPoolFull,
     SenderPoolFull,
@@ -184,7 +185,13 @@ class Mempool:
 
     def _spend(self, call: Call) -> int:
         precheck = self._prechecks.get(call.contract)
-        return precheck(call.method, call.args) if precheck is not None else 0
+        if precheck is None:
+            return call.value
+        if call.value:
+            raise InvalidCall(
+                f"system contract {call.contract!r} takes no attached value (got {call.value})"
+            )
+        return precheck(call.method, call.args)
 
     def _check_bounds(self, queue: _SenderQueue | None, org: str | None) -> None:
         params = self.params

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from consortia.codec import encode
 from consortia.consensus.block_meta import genesis_qc
-from consortia.contracts.composition import prechecks_of, system_contracts_for
+from consortia.contracts.composition import contract_host_for, prechecks_of, system_contracts_for
 from consortia.contracts.permissioned import read_params
-from consortia.contracts.python.host import PythonContractHost
 from consortia.crypto.suites import Suite, get_suite
 from consortia.errors import ConfigError, ConsortiaError, NotFound
 from consortia.execution.context import BlockContext
@@ -78,12 +77,13 @@ class Chain:
         self.params = genesis.params
         self.suite = get_suite(genesis.suite)
         self.hash = self.suite.hash
-        self.contract_host = PythonContractHost()
+        self.contract_host = contract_host_for(genesis)
         self._policy = TxPolicy()
         self.executor = Executor(
             system_contracts_for(genesis, self.contract_host),
             fallback=self.contract_host,
             policy=self._policy,
+            end_block=self.contract_host.end_block,
         )
         self.evidence = EvidenceBook(
             genesis.chain_id, self.suite, [v.public_key for v in genesis.validators]

@@ -13,11 +13,14 @@ TX_DOMAIN = b"consortia/tx/v1\x00"
 
 
 class Call(msgspec.Struct, array_like=True, frozen=True):
-    """Which contract method to run, with its arguments as one canonical MessagePack list."""
+    """Which contract method to run, with its arguments as one canonical MessagePack list, and
+    the native units the sender attaches (moved to the contract's account before it runs;
+    system contracts take none)."""
 
     contract: str
     method: str
     args: bytes
+    value: int = 0
 
 
 class TxBody(msgspec.Struct, array_like=True, frozen=True):

@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 from consortia.codec import encode
 from consortia.contracts.native_currency import encode_transfer_args
 from consortia.contracts.permissioned import permissioned_contracts
+from consortia.contracts.permissioned.bridge import PermissionedBridge
 from consortia.contracts.permissioned.genesis import genesis_records, required_accounts
 from consortia.contracts.permissioned.identity import encode_enroll_args, pii_commitment
 from consortia.contracts.permissioned.records import GovParams, OrgSpec
+from consortia.contracts.python.host import PythonContractHost
+from consortia.contracts.python.registry import ContractRegistry
 from consortia.crypto.keys import KeyPair
 from consortia.execution.accounts import Account, account_key, decode_account, encode_account
 from consortia.execution.context import BlockContext
@@ -38,7 +41,7 @@ from consortia.execution.tx_decode import CheckedTx
 from consortia.execution.tx_policy import TxPolicy
 from consortia.invariant import invariant
 from consortia.types.genesis import ValidatorInfo
-from consortia.types.receipt import Event
+from consortia.types.receipt import Event, Receipt
 from consortia.types.transaction import Call, TxBody
 
 
@@ -83,6 +86,7 @@ class Harness:
         self.timestamp_ms = timestamp_ms
         self.block_ms = block_ms
         self.tx_count = 0
+        self.scheduled: list[Receipt] = []
         self.executor = Executor(permissioned_contracts(), policy=TxPolicy())
 
     @property
@@ -94,9 +98,24 @@ class Harness:
         return self.state.get(key)
 
     def next_block(self, blocks: int = 1, ms: int | None = None) -> None:
-        """Move ``blocks`` blocks ahead; time moves ``ms`` (default ``block_ms`` per block)."""
-        self.height += blocks
-        self.timestamp_ms += self.block_ms * blocks if ms is None else ms
+        """Move ``blocks`` blocks ahead; time moves ``ms`` (default ``block_ms`` per block).
+        Each block passed is closed as an empty block would be (its scheduled calls run;
+        their receipts in :attr:`scheduled`)."""
+        step = self.block_ms if ms is None else ms // blocks
+        for _ in range(blocks):
+            if self.executor.end_block is not None:
+                outcome = self.executor.execute(self.state, self.block(), [])
+                self._apply(outcome.writes)
+                self.scheduled.extend(outcome.receipts)
+            self.height += 1
+            self.timestamp_ms += step
+
+    def _apply(self, writes: Mapping[bytes, bytes | None]) -> None:
+        for key, value in writes.items():
+            if value is None:
+                self.state.data.pop(key, None)
+            else:
+                self.state.data[key] = value
 
     def block(self) -> BlockContext:
         return BlockContext(self.chain_id, self.height, self.timestamp_ms, 0)
@@ -106,16 +125,31 @@ class Harness:
         raw = self.state.get(account_key(sender))
         return decode_account(raw).nonce if raw is not None else 0
 
-    def transaction(self, sender: bytes, contract: str, method: str, args: bytes) -> CheckedTx:
+    def enable_contracts(self) -> PythonContractHost:
+        """Let this harness deploy and run Python contracts (anyone may deploy, as in a test),
+        with the permission layer's contract bridge and scheduled calls — the node's wiring."""
+        host = PythonContractHost(bridge=PermissionedBridge("ed25519"))
+        self.executor.contracts["contracts"] = ContractRegistry(host)
+        self.executor.fallback = host
+        self.executor.end_block = host.end_block
+        return host
+
+    def deploy(self, sender: bytes, name: str, source: str, *init_args: object) -> Outcome:
+        return self.call(sender, "contracts", "deploy", encode([name, source, list(init_args)]))
+
+    def transaction(
+        self, sender: bytes, contract: str, method: str, args: bytes, value: int = 0
+    ) -> CheckedTx:
         """An unsigned stand-in for a checked transaction: the executor reads only the sender,
         the hash and the body's nonce, expiry and call."""
         self.tx_count += 1
-        body = TxBody(self.chain_id, b"", self.nonce(sender), self.height, Call(contract, method, args))
+        call = Call(contract, method, args, value)
+        body = TxBody(self.chain_id, b"", self.nonce(sender), self.height, call)
         tx_hash = hashlib.sha256(encode([self.chain_id, self.tx_count])).digest()
         return CheckedTx(raw=b"", hash=tx_hash, body=body, sender=sender, signed_message=b"", signature=b"")
 
-    def call(self, sender: bytes, contract: str, method: str, args: bytes) -> Outcome:
-        tx = self.transaction(sender, contract, method, args)
+    def call(self, sender: bytes, contract: str, method: str, args: bytes, value: int = 0) -> Outcome:
+        tx = self.transaction(sender, contract, method, args, value)
         block = self.block()
         proposed = self.executor.propose(self.state, block, [tx])
         if proposed.excluded:
@@ -123,11 +157,8 @@ class Harness:
             return Outcome(error.code, error.message, {}, [])
         outcome = self.executor.execute(self.state, block, [tx])
         invariant(outcome == proposed.outcome, "the validators' execution differs from the leader's")
-        for key, value in outcome.writes.items():
-            if value is None:
-                self.state.data.pop(key, None)
-            else:
-                self.state.data[key] = value
+        self._apply(outcome.writes)
+        self.scheduled.extend(outcome.receipts[1:])
         receipt = outcome.receipts[0]
         return Outcome(receipt.status, receipt.error, dict(outcome.writes), list(receipt.events))
 

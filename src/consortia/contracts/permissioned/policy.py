@@ -10,9 +10,11 @@
 * :func:`observe_transfer` — *after* the value moved: alert rules (large amount, structuring,
   velocity); alerts are written and emitted with the transaction.
 
-Recipients: a payment may only go to an enrolled, active, unfrozen identity (every account is
-bound to a real identity). Tier limits: ``per_payment`` and ``daily`` are those of the sender's
-tier; ``balance`` is the recipient's tier limit on its balance after the payment. The day is the
+Parties: a payment may only go to (or come from) an enrolled, active, unfrozen identity, or the
+account of a deployed contract that is not frozen (decisions/0011) — every account is a real
+identity's or a contract's. A contract account has no tier: no tier limits apply to it.
+Tier limits: ``per_payment`` and ``daily`` are those of the sender's tier; ``balance`` is the
+recipient's tier limit on its balance after the payment. The day is the
 UTC day of the *block timestamp* (``timestamp_ms // 86_400_000``).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from consortia.contracts.permissioned import alerting, keys
 from consortia.contracts.permissioned.directory import active_identity, in_regulator_org
+from consortia.contracts.permissioned.directory import identity as identity_record
 from consortia.contracts.permissioned.errors import (
     AccountFrozen,
     AssetFrozen,
@@ -30,6 +33,8 @@ from consortia.contracts.permissioned.limits import DAY_MS
 from consortia.contracts.permissioned.records import DailyTotal, Identity
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
+from consortia.contracts.python.host import FunctionReader
+from consortia.contracts.python.layout import contract_at
 from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.context import CallContext
 
@@ -59,6 +64,17 @@ def check_sender_identity(state_get: StateGet, sender: bytes, height: int) -> No
     with an effective height; today every change takes effect at once).
     """
     _active_unfrozen(state_get, sender, "sender")
+
+
+def _party(state_get: StateGet, address: bytes, who: str) -> Identity | None:
+    """The identity behind ``address`` (active and not frozen, or the typed refusal), or None
+    for an account that is no one's identity but may hold money — a deployed contract's —
+    checked not frozen."""
+    if identity_record(state_get, address) is None and contract_at(FunctionReader(state_get), address):
+        if is_frozen(state_get, address):
+            raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
+        return None
+    return _active_unfrozen(state_get, address, who)
 
 
 def _active_unfrozen(state_get: StateGet, address: bytes, who: str) -> Identity:
@@ -98,11 +114,14 @@ def check_transfer(
     """
     state_get = ctx.state.get
     check_call(state_get, sender, "currency", "transfer")
-    payer = _active_unfrozen(state_get, sender, "sender")
+    payer = _party(state_get, sender, "sender")
     if is_asset_frozen(state_get, asset):
         raise AssetFrozen(f"asset {asset!r} is frozen by the regulator", asset=asset)
-    payee = _active_unfrozen(state_get, to, "recipient")
-    _check_sender_limits(ctx, payer, amount)
+    payee = _party(state_get, to, "recipient")
+    if payer is not None:
+        _check_sender_limits(ctx, payer, amount)
+    if payee is None:  # an account of no identity (a contract's) has no tier balance limit
+        return
     if recipient_balance is None and asset == NATIVE:
         raw = state_get(account_key(to))
         recipient_balance = decode_account(raw).balance if raw is not None else 0

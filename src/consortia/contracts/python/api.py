@@ -38,6 +38,8 @@ PUBLIC, VIEW = "public", "view"
 CONTRACT_DOMAIN = b"consortia/contract\x00"
 RESERVED_NAMES = frozenset({
     "caller", "origin", "block", "address", "tx_hash", "emit", "call", "try_call", "init",
+    "value", "balance", "pay", "native_balance", "identity_of", "verify_signature",
+    "address_of_key", "schedule",
 })
 """Names a contract class may not redefine (``init`` may be defined, as the constructor)."""
 
@@ -125,6 +127,51 @@ class Contract(metaclass=UserMeta):
     def block(self) -> BlockInfo:
         """The block being executed: ``height``, ``timestamp_ms``, ``chain_id``."""
         return self._rt.block
+
+    # --- money and identities (the contract bridge, decisions/0011) ------------------------
+
+    @property
+    def value(self) -> int:
+        """Native units the transaction attached to this call, already in this contract's
+        account when the method starts (0 in nested calls and views)."""
+        return self._rt.value
+
+    @property
+    def balance(self) -> int:
+        """This contract's own native balance."""
+        frame = self._rt
+        return frame.host.native_balance(frame, frame.address)
+
+    def native_balance(self, address: bytes) -> int:
+        """The native balance of any account."""
+        frame = self._rt
+        return frame.host.native_balance(frame, address)
+
+    def pay(self, to: bytes, amount: int) -> None:
+        """Pay ``amount`` out of this contract's own account; the chain's rules of money apply
+        (on a permissioned chain: recipient active and not frozen, tier limits, alerts)."""
+        frame = self._rt
+        frame.host.pay(frame, to, amount)
+
+    def identity_of(self, address: bytes) -> dict[str, Any] | None:
+        """Who ``address`` is: ``org``, ``org_role``, ``role``, ``kyc_tier``, ``status``,
+        ``frozen`` (and ``contract`` for a contract's account), or None for nobody."""
+        frame = self._rt
+        return frame.host.identity_of(frame, address)
+
+    def verify_signature(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` is ``public_key``'s over ``message`` in the chain's suite."""
+        return self._rt.host.verify_signature(public_key, message, signature)
+
+    def address_of_key(self, public_key: bytes) -> bytes:
+        """The account address of ``public_key`` (what ``caller`` is when that key signs)."""
+        return self._rt.host.address_of_key(public_key)
+
+    def schedule(self, height: int, method: str, *args: Any) -> int:
+        """Run ``method(*args)`` on this contract after the transactions of block ``height``
+        (as the contract itself: ``caller`` is its own address); an id of the scheduled call."""
+        frame = self._rt
+        return frame.host.schedule(frame, height, method, list(args))
 
     def emit(self, name: str, **fields: Any) -> None:
         """Announce an event ``name`` with plain-data ``fields`` (kept in the receipt)."""

@@ -40,6 +40,9 @@ class Frame:
     meter: Meter
     read_only: bool
     depth: int
+    block_context: BlockContext
+    value: int = 0
+    """Native units the transaction attached to this call (top-level frame only)."""
 
     def check_writable(self, action: str) -> None:
         if self.read_only:
@@ -50,6 +53,6 @@ class Frame:
             host=self.host, contract=contract, address=address, caller=self.address,
             origin=self.origin, tx_hash=self.tx_hash, block=self.block, state=self.state,
             events=self.events, meter=self.meter, read_only=self.read_only or read_only,
-            depth=self.depth + 1,
+            depth=self.depth + 1, block_context=self.block_context,
         )
 

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from consortia.contracts.native_currency import balance_of
 from consortia.contracts.python.api import address_of, api_namespace
+from consortia.contracts.python.bridge import Bridge, OpenBridge, key_address
 from consortia.contracts.python.errors import (
     BadArguments,
     CallTooDeep,
@@ -26,26 +28,41 @@ from consortia.contracts.python.frame import BlockInfo, Frame
 from consortia.contracts.python.guards import Guards
 from consortia.contracts.python.layout import code_key, decode_meta, meta_key
 from consortia.contracts.python.limits import (
+    COST_ADDRESS_OF_KEY,
+    COST_BALANCE_READ,
     COST_CONTRACT_CALL,
     COST_EVENT,
+    COST_IDENTITY_READ,
+    COST_PAY,
     COST_PER_32_BYTES,
+    COST_SCHEDULE,
+    COST_VERIFY_SIGNATURE,
     DEFAULT_STEP_BUDGET,
     MAX_CONTRACT_CALL_DEPTH,
     MAX_EVENT_BYTES,
     MAX_STORED_VALUE_BYTES,
     MODULE_LOAD_STEPS,
+    SCHEDULED_STEP_BUDGET,
 )
 from consortia.contracts.python.loader import INIT, LoadedContract, MethodSpec, compile_module, load_module
 from consortia.contracts.python.metering import Meter
 from consortia.contracts.python.plain_data import copy_plain, decode_args, encode_plain
 from consortia.contracts.python.safe_builtins import SafeBuiltins
+from consortia.contracts.python.scheduler import run_due, schedule
 from consortia.contracts.python.source_hash import code_hash_of
 from consortia.errors import ConsortiaError
+from consortia.execution.accounts import MAX_AMOUNT
 from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import StateReader
-from consortia.types.receipt import Event
+from consortia.types.receipt import Event, Receipt
 
 ZERO_ADDRESS = bytes(20)
+
+
+def _check_address(value: Any, where: str) -> None:
+    if not isinstance(value, bytes) or len(value) != 20:
+        raise BadArguments(f"{where} takes a 20-byte address, got {value!r:.80}")
+
 SAFE_ARG_TYPES = (str, int, bytes, bool, type(None))
 
 
@@ -89,9 +106,12 @@ class PythonContractHost:
         self,
         budget: int = DEFAULT_STEP_BUDGET,
         budget_for: Callable[[CallContext], int] | None = None,
+        bridge: Bridge | None = None,
     ) -> None:
         """``budget``: steps per transaction; ``budget_for(ctx)`` overrides it per transaction
-        (for when transactions carry their own budget)."""
+        (for when transactions carry their own budget); ``bridge``: the chain's rules of money
+        and identity for contracts (decisions/0011; an open chain's by default)."""
+        self.bridge: Bridge = bridge if bridge is not None else OpenBridge()
         self.budget = budget
         self.budget_for = budget_for or (lambda ctx: self.budget)
         self.meter = Meter()
@@ -156,9 +176,38 @@ class PythonContractHost:
             self.meter.reset(self.budget_for(ctx))
             try:
                 frame = self.top_frame(ctx, contract, read_only=False)
-                self.run(frame, self.loaded(ctx.state, contract), method, values)
+                loaded = self.loaded(ctx.state, contract)
+                if ctx.value:
+                    self.attach_value(ctx, frame, loaded, method)
+                self.run(frame, loaded, method, values)
             finally:
                 ctx.steps += self.meter.used
+
+    def attach_value(self, ctx: CallContext, frame: Frame, loaded: LoadedContract, method: str) -> None:
+        """Move the transaction's attached value into the contract's account, under the
+        chain's rules, before the method runs (it sees it as ``self.value``)."""
+        spec = loaded.methods.get(method) if isinstance(method, str) else None
+        if spec is not None and spec.kind == "view":
+            raise BadArguments(f"{frame.contract}.{method} is a view: it cannot take attached value")
+        self.meter.charge(COST_PAY)
+        self.bridge.pay(ctx, ctx.sender, frame.address, ctx.value)
+        frame.value = ctx.value
+
+    def call_scheduled(self, ctx: CallContext, contract: str, method: str, args: list[Any]) -> None:
+        """Run a scheduled call (see :mod:`.scheduler`): the contract calls itself."""
+        with self.lock:
+            self.meter.reset(SCHEDULED_STEP_BUDGET)
+            try:
+                frame = self.top_frame(ctx, contract, read_only=False)
+                self.run(frame, self.loaded(ctx.state, contract), method, args)
+            finally:
+                ctx.steps += self.meter.used
+
+    def end_block(
+        self, view: StateReader, writes: dict[bytes, bytes | None], block: BlockContext
+    ) -> list[Receipt]:
+        """The executor's end-of-block hook: run the scheduled calls now due."""
+        return run_due(self, view, writes, block)
 
     def run_view(
         self,
@@ -192,6 +241,7 @@ class PythonContractHost:
             host=self, contract=contract, address=self.address_of(contract), caller=ctx.sender,
             origin=ctx.sender, tx_hash=ctx.tx_hash, block=self.block_info(ctx.block),
             state=ctx.state, events=ctx.events, meter=self.meter, read_only=read_only, depth=0,
+            block_context=ctx.block,
         )
 
     def address_of(self, contract: str) -> bytes:
@@ -220,6 +270,8 @@ class PythonContractHost:
             )
         if spec.kind == "view":
             frame.read_only = True
+        if not frame.read_only:
+            self.bridge.check_contract_call(frame.state, frame.contract)
         return self.execute(frame, loaded, spec, args)
 
     def execute(self, frame: Frame, loaded: LoadedContract, spec: MethodSpec, args: list[Any]) -> Any:
@@ -261,6 +313,49 @@ class PythonContractHost:
             del events[event_count:]
             meter.depth = depth
             return False, exc.message
+
+    # --- the bridge (decisions/0011) -----------------------------------------------------
+
+    def pay(self, frame: Frame, to: Any, amount: Any) -> None:
+        frame.check_writable("pay")
+        _check_address(to, "pay()")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+            raise BadArguments(f"pay() takes an amount between 1 and {MAX_AMOUNT}, got {amount!r}")
+        self.meter.charge(COST_PAY)
+        ctx = CallContext(
+            sender=frame.address, tx_hash=frame.tx_hash, block=frame.block_context,
+            state=frame.state, events=frame.events,
+        )
+        self.bridge.pay(ctx, frame.address, to, amount)
+
+    def native_balance(self, frame: Frame, address: Any) -> int:
+        _check_address(address, "native_balance()")
+        self.meter.charge(COST_BALANCE_READ)
+        return balance_of(frame.state.get, address)
+
+    def identity_of(self, frame: Frame, address: Any) -> dict[str, Any] | None:
+        _check_address(address, "identity_of()")
+        self.meter.charge(COST_IDENTITY_READ)
+        return self.bridge.identity(frame.state, address)
+
+    def verify_signature(self, public_key: Any, message: Any, signature: Any) -> bool:
+        if not all(isinstance(v, bytes) for v in (public_key, message, signature)):
+            raise BadArguments("verify_signature() takes public_key, message and signature as bytes")
+        self.meter.charge(COST_VERIFY_SIGNATURE + len(message) // 64)
+        return self.bridge.suite.verify(public_key, message, signature)
+
+    def address_of_key(self, public_key: Any) -> bytes:
+        suite = self.bridge.suite
+        if not isinstance(public_key, bytes) or len(public_key) != suite.public_key_size:
+            raise BadArguments(
+                f"address_of_key() takes a {suite.name} public key of {suite.public_key_size} bytes"
+            )
+        self.meter.charge(COST_ADDRESS_OF_KEY)
+        return key_address(self.bridge, public_key)
+
+    def schedule(self, frame: Frame, height: Any, method: Any, args: list[Any]) -> int:
+        self.meter.charge(COST_SCHEDULE)
+        return schedule(frame, height, method, args)
 
     def emit(self, frame: Frame, name: Any, fields: dict[str, Any]) -> None:
         frame.check_writable("emit events")

@@ -8,6 +8,7 @@ import msgspec
 
 from consortia.codec import encode
 from consortia.contracts.python.limits import MAX_NAME_LEN
+from consortia.execution.state_view import StateReader
 
 META_PREFIX = b"c/meta/"
 CODE_PREFIX = b"c/code/"
@@ -49,3 +50,17 @@ def decode_meta(raw: bytes) -> ContractMeta:
 
 def valid_name(name: object) -> bool:
     return isinstance(name, str) and len(name) <= MAX_NAME_LEN and NAME_PATTERN.fullmatch(name) is not None
+
+
+ADDRESS_PREFIX = b"c/addr/"
+
+
+def address_key(address: bytes) -> bytes:
+    """``c/addr/<address>`` → the name of the contract whose account that address is."""
+    return ADDRESS_PREFIX + address
+
+
+def contract_at(state: StateReader, address: bytes) -> str | None:
+    """The name of the deployed contract at ``address``, or None."""
+    raw = state.get(address_key(address))
+    return None if raw is None else raw.decode("utf-8")

@@ -34,3 +34,22 @@ COST_EVENT = 30
 COST_CONTRACT_CALL = 100
 COST_LINEAR_DIVISOR = 64
 """Operations linear in a value's size cost 1 step per this many items or bytes."""
+
+# the contract bridge (decisions/0011)
+COST_BALANCE_READ = 20
+COST_PAY = 500
+COST_IDENTITY_READ = 100
+COST_VERIFY_SIGNATURE = 3_000
+COST_ADDRESS_OF_KEY = 50
+COST_SCHEDULE = 200
+
+MAX_SCHEDULE_AHEAD = 1_000_000
+"""Blocks ahead a contract may schedule a call (about 11.5 days at 1 s blocks)."""
+MAX_SCHEDULED_PER_HEIGHT = 1_000
+"""Calls one height may hold; a contract scheduling more at that height is refused."""
+MAX_SCHEDULED_PER_BLOCK = 100
+"""Scheduled calls one block runs; the rest run in the next blocks, in order."""
+MAX_SCHEDULE_SCAN = 1_000
+"""Empty heights one block's scheduler steps over at most (a cursor catches up gradually)."""
+SCHEDULED_STEP_BUDGET = 1_000_000
+"""Steps of one scheduled call."""

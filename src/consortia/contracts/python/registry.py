@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consortia.codec import encode
+from consortia.contracts.python.api import address_of
 from consortia.contracts.python.errors import (
     BadArguments,
     ContractExists,
@@ -25,6 +26,7 @@ from consortia.contracts.python.errors import (
 from consortia.contracts.python.host import PythonContractHost, as_reader
 from consortia.contracts.python.layout import (
     ContractMeta,
+    address_key,
     code_key,
     decode_meta,
     encode_meta,
@@ -170,6 +172,7 @@ class ContractRegistry:
         if state.get(code_key(meta.code_hash)) is None:
             state.set(code_key(meta.code_hash), source.encode("utf-8"))
         state.set(meta_key(name), encode_meta(meta))
+        state.set(address_key(address_of(name)), name.encode("utf-8"))
         state.set(version_key(name, meta.version), meta.code_hash)
 
 
