@@ -208,3 +208,34 @@ def test_scheduled_calls_on_a_permissioned_chain_run_in_empty_blocks() -> None:
     h.next_block(3)
     assert [r.status for r in h.scheduled] == ["ok"]
     assert net.balance(payer.address) == 10_000 - 100 + 30
+
+
+CODED = '''
+from consortia_contract import Contract, public, require, fail
+
+class Coded(Contract):
+    @public
+    def check(self, n: int) -> None:
+        require(n > 0, f"n must be positive, got {n}", "not_positive")
+        if n > 10:
+            fail(f"n is {n}, above 10", "too_big")
+
+    @public
+    def bad_code(self) -> None:
+        fail("x", "Not A Code")
+'''
+
+
+def test_contracts_refuse_with_their_own_error_codes() -> None:
+    chain = LocalChain()
+    alice = chain.account("alice")
+    coded = chain.deploy("coded", CODED, sender=alice)
+    with pytest.raises(ContractFailed, match="got -1") as info:
+        coded.call("check", -1, sender=alice)
+    assert info.value.code == "not_positive"
+    with pytest.raises(ContractFailed) as info:
+        coded.call("check", 11, sender=alice)
+    assert info.value.code == "too_big"
+    with pytest.raises(ContractFailed, match="an error code is") as info:
+        coded.call("bad_code", sender=alice)
+    assert info.value.code == "contract_error"

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 KIND_ATTRIBUTE = "_consortia_kind"
 PUBLIC, VIEW = "public", "view"
 CONTRACT_DOMAIN = b"consortia/contract\x00"
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
 RESERVED_NAMES = frozenset({
     "caller", "origin", "block", "address", "tx_hash", "emit", "call", "try_call", "init",
     "value", "balance", "pay", "native_balance", "identity_of", "verify_signature",
@@ -63,17 +65,28 @@ def view(fn: F) -> F:
     return fn
 
 
-def require(condition: Any, message: str = "requirement failed") -> None:
-    """Stop the call with ``message`` (which reaches the caller) unless ``condition`` holds."""
+def require(condition: Any, message: str = "requirement failed", code: str | None = None) -> None:
+    """Stop the call with ``message`` (which reaches the caller) unless ``condition`` holds;
+    ``code`` (lowercase letters, digits, ``_``) becomes the receipt's status, so a client can
+    tell refusals apart (``escrow_not_releasable``); without it the status is
+    ``contract_error``."""
     if not condition:
-        fail(message)
+        fail(message, code)
 
 
-def fail(message: str) -> None:
-    """Stop the call: its writes roll back and the caller gets ``message``."""
+def fail(message: str, code: str | None = None) -> None:
+    """Stop the call: its writes roll back and the caller gets ``message`` (and ``code``)."""
     if not isinstance(message, str):
         raise ContractFailed("fail() and require() take a text message")
-    raise ContractFailed(message[:1000])
+    error = ContractFailed(message[:1000])
+    if code is not None:
+        if not isinstance(code, str) or ERROR_CODE.fullmatch(code) is None:
+            raise ContractFailed(
+                f"an error code is lowercase letters, digits and _, starting with a letter, at "
+                f"most 48 characters; got {code!r:.60}"
+            )
+        error.code = code
+    raise error
 
 
 def make_sha256(charge: Callable[[int], None]) -> Callable[[bytes], bytes]:
