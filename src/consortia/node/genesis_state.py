@@ -9,14 +9,17 @@ from consortia.types.genesis import Genesis
 
 
 def genesis_writes(genesis: Genesis) -> dict[bytes, bytes | None]:
-    """Allocations; on a permissioned chain also the organisations, identities, governance
-    settings, validator epoch 0 and every chain parameter (so that state owns them)."""
+    """Allocations; on a permissioned chain also the organisations (with their reserve
+    accounts), identities, tier limits, governance settings, validator epoch 0, the supply
+    records (allocations count as issuance) and every chain parameter (so that state owns them)."""
     writes: dict[bytes, bytes | None] = {}
     for alloc in genesis.allocations:
         key = account_key(alloc.address)
         if len(alloc.address) != 20 or key in writes or alloc.balance < 0:
             raise ConfigError(f"bad genesis allocation for 0x{alloc.address.hex()}")
         writes[key] = encode_account(Account(0, alloc.balance))
+    if genesis.tier_limits and not genesis.orgs:
+        raise ConfigError("genesis tier_limits need organisations (a permissioned chain)")
     if genesis.orgs:
         writes.update(
             genesis_records(
@@ -25,6 +28,8 @@ def genesis_writes(genesis: Genesis) -> dict[bytes, bytes | None]:
                 validators=genesis.validators,
                 identities=genesis.identities,
                 gov=genesis.gov,
+                allocations=genesis.allocations,
+                tier_limits=genesis.tier_limits,
             )
         )
         writes.update(param_records(genesis.params))

@@ -19,7 +19,8 @@ the chain is permissioned: each organisation gets ``DIR/orgs/<name>/`` with its 
 are spread over the non-regulator organisations, each node's TLS certificate is issued by its
 organisation's CA and every node trusts every organisation's CA; the committee is the admins;
 the dev keys become member identities (KYC tier 1) of the first bank (see
-:mod:`consortia.node.org_setup`). There is no network-wide ``ca/`` then.
+:mod:`consortia.node.org_setup`); the genesis carries the e-CNY wallet tier limits. There is no
+network-wide ``ca/`` then.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from consortia.p2p.errors import CertificateError
 from consortia.p2p.pinning import TlsPin, make_pin
 from consortia.p2p.tls import TlsFiles
 from consortia.types.genesis import ChainParams, Genesis
-from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec
+from consortia.types.org_specs import ECNY_TIER_LIMITS, GovParams, IdentitySpec, OrgSpec
 
 NETWORK_CHAIN_ID = "consortia-local"
 P2P_PORT_OFFSET = 100
@@ -299,10 +300,18 @@ def dev_identities(
 def permission_genesis(
     genesis: Genesis, orgs: list[OrgHome], identities: list[IdentitySpec], gov: GovParams | None
 ) -> Genesis:
-    """``genesis`` with the organisations (CA mode on ed25519, public-key mode on sm2)."""
+    """``genesis`` with the organisations (CA mode on ed25519, public-key mode on sm2) and the
+    e-CNY wallet tier limits (:data:`~consortia.types.org_specs.ECNY_TIER_LIMITS`; the dev
+    members are tier 1, unlimited)."""
     ca_mode = genesis.suite == "ed25519"
     specs = [
         OrgSpec(o.name, o.role, [o.admin_address], o.ca_cert.read_bytes() if ca_mode else b"")
         for o in orgs
     ]
-    return msgspec.structs.replace(genesis, orgs=specs, identities=identities, gov=gov or GovParams())
+    return msgspec.structs.replace(
+        genesis,
+        orgs=specs,
+        identities=identities,
+        gov=gov or GovParams(),
+        tier_limits=list(ECNY_TIER_LIMITS),
+    )

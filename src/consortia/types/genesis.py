@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from consortia.limits import DEFAULT_MAX_BLOCK_BYTES, FRAME_BYTES, MAX_BLOCK_BYTES_CEILING
-from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec
+from consortia.types.org_specs import GovParams, IdentitySpec, OrgSpec, TierLimitSpec
 
 
 class ChainParams(msgspec.Struct, array_like=True, frozen=True):
@@ -71,3 +71,5 @@ class Genesis(msgspec.Struct, array_like=True, frozen=True):
     """Organisations with their CAs and admins; none = an open chain (no identity checks)."""
     identities: list[IdentitySpec] = msgspec.field(default_factory=list)
     gov: GovParams = GovParams()
+    tier_limits: list[TierLimitSpec] = msgspec.field(default_factory=list)
+    """KYC tier limits (``perm/limits/<tier>``) of a permissioned chain; none: no limits."""

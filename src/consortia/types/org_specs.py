@@ -1,4 +1,4 @@
-"""Genesis specifications of the permission layer: organisations, identities, governance.
+"""Genesis specifications of the permission layer: organisations, identities, governance, tiers.
 
 Plain data (canonical msgspec Structs) so that the genesis type can hold them; the rules that
 interpret them live in :mod:`consortia.contracts.permissioned`.
@@ -38,3 +38,27 @@ class GovParams(msgspec.Struct, array_like=True, frozen=True):
     threshold_den: int = 3
     max_voting_blocks: int = 1_000_000
     validator_delay: int = 2
+
+
+class TierLimitSpec(msgspec.Struct, array_like=True, frozen=True):
+    """A KYC tier's limits at genesis (``None``: no limit), written to ``perm/limits/<tier>``;
+    later changed by the regulator's ``set_limits``. Per payment and per day apply to a sender
+    of that tier, balance to a recipient of that tier."""
+
+    tier: int
+    per_payment: int | None = None
+    daily: int | None = None
+    balance: int | None = None
+
+
+FEN_PER_CNY = 100
+"""Amounts are in fen (0.01 CNY) under :data:`ECNY_TIER_LIMITS`."""
+
+ECNY_TIER_LIMITS: tuple[TierLimitSpec, ...] = (
+    TierLimitSpec(1),  # full KYC (in person): unlimited
+    TierLimitSpec(2, 50_000 * FEN_PER_CNY, 100_000 * FEN_PER_CNY, 500_000 * FEN_PER_CNY),
+    TierLimitSpec(3, 5_000 * FEN_PER_CNY, 10_000 * FEN_PER_CNY, 20_000 * FEN_PER_CNY),
+    TierLimitSpec(4, 2_000 * FEN_PER_CNY, 5_000 * FEN_PER_CNY, 10_000 * FEN_PER_CNY),  # phone number only
+)
+"""The published e-CNY wallet limits per tier (per payment, daily, balance), in fen: what
+``consortia network init --orgs`` puts in the genesis. Tier 1 is unlimited (the dev members)."""

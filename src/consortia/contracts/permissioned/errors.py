@@ -70,6 +70,18 @@ class RegulatorCannotTransfer(PermissionDenied):
     code = "regulator_cannot_transfer"
 
 
+class NotIssuer(PermissionDenied):
+    """Only admins of a ``central-bank`` organisation issue currency."""
+
+    code = "not_issuer"
+
+
+class NotOperatorBank(PermissionDenied):
+    """Redeeming, funding and opening wallets are for admins of an operator bank."""
+
+    code = "not_operator_bank"
+
+
 # --- identity contract ------------------------------------------------------------------------
 
 
@@ -85,6 +97,16 @@ class AlreadyRevoked(TxRejected):
 
 class CertificateRejected(TxRejected):
     code = "certificate_rejected"
+
+
+class NotAWallet(TxRejected):
+    code = "not_a_wallet"
+    http_status = 409
+
+
+class WalletNotOpen(TxRejected):
+    code = "wallet_closed"
+    http_status = 409
 
 
 # --- governance -------------------------------------------------------------------------------
@@ -128,3 +150,19 @@ class NotFrozen(TxRejected):
 
 class InvalidRule(TxRejected):
     code = "invalid_rule"
+
+
+# --- monetary base --------------------------------------------------------------------------
+
+
+class UnknownBank(TxRejected):
+    """``issue`` names no active organisation with role ``bank``."""
+
+    code = "unknown_bank"
+    http_status = 404
+
+
+class SupplyOverflow(TxRejected):
+    """Cumulative issuance would no longer fit an unsigned 64-bit integer."""
+
+    code = "supply_overflow"

@@ -10,6 +10,21 @@ Methods (arguments are one canonical MessagePack list):
   Creates an empty account record for ``address`` if it has none (so it has a nonce).
 * ``revoke [address: bytes20]`` — by an admin of the identity's organisation or by regulator
   staff. Permanent: the key can never be enrolled again.
+
+Wallets (a bank's customers; no certificate, no name, no identity hash on chain):
+
+* ``open_wallet [address: bytes20, tier: int 1..4, commitment: bytes32]`` — an active admin of
+  an active ``bank`` organisation; an identity of role ``wallet`` in the caller's organisation,
+  KYC tier ``tier``, ``pii_hash`` = the bank's salted commitment ``H(salt || personal data)``,
+  and an account record. Event ``WalletOpened [address, org, tier]``.
+* ``set_tier [address, tier: int 1..4]`` — an active admin of the wallet's organisation; refused
+  when the wallet's balance is above the new tier's balance limit. Event ``TierChanged
+  [address, org, old_tier, tier]``.
+* ``close_wallet [address]`` — an active admin of the wallet's organisation; moves the whole
+  balance to the organisation's reserve and revokes the wallet (refused while the wallet is
+  frozen, or, with a balance to sweep, while the reserve or the ``native`` asset is). Events
+  ``currency.Transfer`` (when there is a balance), ``Revoked [address, org, by]``,
+  ``WalletClosed [address, org, swept]``.
 """
 
 from __future__ import annotations
@@ -17,7 +32,8 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from consortia.codec import encode
-from consortia.contracts.permissioned import keys
+from consortia.contracts.native_currency import balance_of, move
+from consortia.contracts.permissioned import keys, monetary
 from consortia.contracts.permissioned.certs import verify_identity_cert
 from consortia.contracts.permissioned.directory import (
     active_identity,
@@ -27,22 +43,37 @@ from consortia.contracts.permissioned.directory import (
     require_admin,
 )
 from consortia.contracts.permissioned.errors import (
+    AccountFrozen,
     AlreadyEnrolled,
     AlreadyRevoked,
+    AssetFrozen,
     CertificateRejected,
+    LimitExceeded,
+    NotAWallet,
+    NotOperatorBank,
     NotOrgAdmin,
     UnknownIdentity,
+    WalletNotOpen,
 )
-from consortia.contracts.permissioned.limits import MAX_KYC_TIER, PII_SALT_MIN
+from consortia.contracts.permissioned.limits import (
+    MAX_KYC_TIER,
+    MAX_WALLET_TIER,
+    MIN_WALLET_TIER,
+    PII_SALT_MIN,
+)
 from consortia.contracts.permissioned.org_registry import ensure_account
+from consortia.contracts.permissioned.policy import NATIVE
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     ADMIN,
+    BANK,
     IDENTITY_ROLES,
     REVOKED,
+    WALLET,
     Identity,
 )
-from consortia.contracts.permissioned.store import decode_args, write
+from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
+from consortia.contracts.permissioned.store import StateGet, decode_args, write
 from consortia.crypto.hashing import hash_for_suite
 from consortia.errors import InvalidCall
 from consortia.execution.context import CallContext
@@ -50,6 +81,10 @@ from consortia.execution.context import CallContext
 NAME = "identity"
 ENROLL = "enroll"
 REVOKE = "revoke"
+OPEN_WALLET = "open_wallet"
+SET_TIER = "set_tier"
+CLOSE_WALLET = "close_wallet"
+METHODS = (ENROLL, REVOKE, OPEN_WALLET, SET_TIER, CLOSE_WALLET)
 
 
 def pii_commitment(salt: bytes, personal_data: bytes, suite: str = "ed25519") -> bytes:
@@ -69,6 +104,18 @@ def encode_revoke_args(address: bytes) -> bytes:
     return encode([address])
 
 
+def encode_open_wallet_args(address: bytes, tier: int, commitment: bytes) -> bytes:
+    return encode([address, tier, commitment])
+
+
+def encode_set_tier_args(address: bytes, tier: int) -> bytes:
+    return encode([address, tier])
+
+
+def encode_close_wallet_args(address: bytes) -> bytes:
+    return encode([address])
+
+
 class IdentityContract:
     name = NAME
 
@@ -83,8 +130,19 @@ class IdentityContract:
         elif method == REVOKE:
             (address,) = decode_args(args, tuple[bytes], "[address]")
             revoke(ctx, address)
+        elif method == OPEN_WALLET:
+            address, tier, commitment = decode_args(
+                args, tuple[bytes, int, bytes], "[address: bytes20, tier: int, commitment: bytes32]"
+            )
+            open_wallet(ctx, address, tier, commitment)
+        elif method == SET_TIER:
+            address, tier = decode_args(args, tuple[bytes, int], "[address: bytes20, tier: int]")
+            set_tier(ctx, address, tier)
+        elif method == CLOSE_WALLET:
+            (address,) = decode_args(args, tuple[bytes], "[address: bytes20]")
+            close_wallet(ctx, address)
         else:
-            raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: {[ENROLL, REVOKE]}")
+            raise InvalidCall(f"contract {NAME!r} has no method {method!r}; methods: {list(METHODS)}")
 
 
 def _check_enroll_fields(address: bytes, role: str, tier: int, pii_hash: bytes) -> None:
@@ -98,17 +156,24 @@ def _check_enroll_fields(address: bytes, role: str, tier: int, pii_hash: bytes) 
         raise InvalidCall(f"pii_hash must be a 32-byte hash of salt || personal data, got {len(pii_hash)}")
 
 
-def enroll(ctx: CallContext, address: bytes, role: str, tier: int, pii_hash: bytes, cert: bytes) -> None:
-    _check_enroll_fields(address, role, tier, pii_hash)
-    state = ctx.state
-    _, owner = require_admin(state.get, ctx.sender)
-    existing = identity(state.get, address)
+def _check_new(state_get: StateGet, address: bytes) -> None:
+    existing = identity(state_get, address)
     if existing is not None:
         raise AlreadyEnrolled(
             f"0x{address.hex()} is already enrolled ({existing.status}, org {existing.org!r}); "
             "a revoked key cannot be enrolled again — generate a new key",
             address=address,
         )
+    reserve_of = monetary.reserve_owner(state_get, address)
+    if reserve_of is not None:
+        raise InvalidCall(f"0x{address.hex()} is the reserve account of {reserve_of!r}, not a key's address")
+
+
+def enroll(ctx: CallContext, address: bytes, role: str, tier: int, pii_hash: bytes, cert: bytes) -> None:
+    _check_enroll_fields(address, role, tier, pii_hash)
+    state = ctx.state
+    _, owner = require_admin(state.get, ctx.sender)
+    _check_new(state.get, address)
     cert_hash = b""
     if owner.ca_pem:
         if not cert:
@@ -144,3 +209,104 @@ def revoke(ctx: CallContext, address: bytes) -> None:
     revoked = replace(target, status=REVOKED, revoked_height=ctx.block.height, revoked_by=ctx.sender)
     write(state, keys.identity(address), revoked)
     ctx.emit(NAME, "Revoked", encode([address, target.org, ctx.sender]))
+
+
+# --- wallets --------------------------------------------------------------------------------------
+
+
+def _check_wallet_tier(tier: int) -> None:
+    if not MIN_WALLET_TIER <= tier <= MAX_WALLET_TIER:
+        raise InvalidCall(f"wallet tier must be between {MIN_WALLET_TIER} and {MAX_WALLET_TIER}, got {tier}")
+
+
+def open_wallet(ctx: CallContext, address: bytes, tier: int, commitment: bytes) -> None:
+    if len(address) != 20:
+        raise InvalidCall(f"address must be 20 bytes, got {len(address)}")
+    _check_wallet_tier(tier)
+    if len(commitment) != 32:
+        raise InvalidCall(
+            f"commitment must be the 32-byte hash of salt || personal data, got {len(commitment)} bytes"
+        )
+    state = ctx.state
+    _, owner = require_admin(state.get, ctx.sender)
+    if owner.role != BANK:
+        raise NotOperatorBank(
+            f"open_wallet: caller 0x{ctx.sender.hex()} is an admin of {owner.name!r} (role "
+            f"{owner.role!r}); only admins of a {BANK!r} organisation open wallets",
+            org=owner.name,
+            role=owner.role,
+        )
+    _check_new(state.get, address)
+    height = ctx.block.height
+    record = Identity(address, owner.name, WALLET, tier, commitment, b"", ACTIVE, height, ctx.sender)
+    write(state, keys.identity(address), record)
+    ensure_account(state, address)
+    ctx.emit(NAME, "WalletOpened", encode([address, owner.name, tier]))
+
+
+def _own_wallet(ctx: CallContext, address: bytes, method: str) -> Identity:
+    """The active wallet at ``address`` whose organisation the caller is an active admin of."""
+    if len(address) != 20:
+        raise InvalidCall(f"address must be 20 bytes, got {len(address)}")
+    state_get = ctx.state.get
+    _, owner = require_admin(state_get, ctx.sender)
+    wallet = identity(state_get, address)
+    if wallet is None:
+        raise UnknownIdentity(f"{method}: 0x{address.hex()} has no identity", address=address)
+    if wallet.org != owner.name:
+        raise NotOrgAdmin(
+            f"{method}: 0x{address.hex()} belongs to {wallet.org!r}; caller 0x{ctx.sender.hex()} "
+            f"is an admin of {owner.name!r}",
+            org=wallet.org,
+        )
+    if wallet.role != WALLET:
+        raise NotAWallet(
+            f"{method}: 0x{address.hex()} is a {wallet.role} of {wallet.org!r}, not a wallet", address=address
+        )
+    if wallet.status != ACTIVE:
+        raise WalletNotOpen(
+            f"{method}: wallet 0x{address.hex()} was closed at height {wallet.revoked_height}",
+            address=address,
+        )
+    return wallet
+
+
+def set_tier(ctx: CallContext, address: bytes, tier: int) -> None:
+    _check_wallet_tier(tier)
+    wallet = _own_wallet(ctx, address, SET_TIER)
+    cap = limits(ctx.state.get, tier).balance
+    held = balance_of(ctx.state.get, address)
+    if cap is not None and held > cap:
+        raise LimitExceeded(
+            f"set_tier: wallet 0x{address.hex()} holds {held}, above the tier {tier} balance limit {cap}",
+            limit="balance",
+            tier=tier,
+            cap=cap,
+        )
+    write(ctx.state, keys.identity(address), replace(wallet, kyc_tier=tier))
+    ctx.emit(NAME, "TierChanged", encode([address, wallet.org, wallet.kyc_tier, tier]))
+
+
+def close_wallet(ctx: CallContext, address: bytes) -> None:
+    wallet = _own_wallet(ctx, address, CLOSE_WALLET)
+    state_get = ctx.state.get
+    if is_frozen(state_get, address):
+        raise AccountFrozen(
+            f"close_wallet: wallet 0x{address.hex()} is frozen by the regulator", address=address
+        )
+    swept = balance_of(state_get, address)
+    if swept > 0:
+        reserve = monetary.reserve_address(wallet.org)
+        if is_frozen(state_get, reserve):
+            raise AccountFrozen(
+                f"close_wallet: the reserve of {wallet.org!r} (0x{reserve.hex()}) is frozen by the "
+                f"regulator and cannot receive the wallet's {swept}",
+                address=reserve,
+            )
+        if is_asset_frozen(state_get, NATIVE):
+            raise AssetFrozen(f"asset {NATIVE!r} is frozen by the regulator", asset=NATIVE)
+        move(ctx, address, reserve, swept)
+    closed = replace(wallet, status=REVOKED, revoked_height=ctx.block.height, revoked_by=ctx.sender)
+    write(ctx.state, keys.identity(address), closed)
+    ctx.emit(NAME, "Revoked", encode([address, wallet.org, ctx.sender]))
+    ctx.emit(NAME, "WalletClosed", encode([address, wallet.org, swept]))

@@ -25,6 +25,10 @@ key                            value (canonical MessagePack)
 ``perm/code/<name>``           :class:`~.records.CodeApproval`
 ``perm/vset/count``            int: number of validator epochs written
 ``perm/vset/<index u32>``      :class:`~.records.ValidatorEpoch`
+``perm/reserve/<address>``     str: the organisation whose reserve account this address is
+``perm/supply``                :class:`~.records.SupplyTotals` (the whole chain)
+``perm/supply/<org>``          :class:`~.records.SupplyTotals` (issued to / redeemed by ``org``)
+``perm/supply-orgs``           :class:`~.records.OrgIndex` (names with a supply record, sorted)
 =============================  ================================================================
 
 Addresses are the raw 20 bytes; names are UTF-8; integers big-endian fixed width.
@@ -41,6 +45,8 @@ ALERT_NEXT = P + b"alert/next"
 PROPOSAL_NEXT = P + b"prop/next"
 RULES = P + b"rules"
 VSET_COUNT = P + b"vset/count"
+SUPPLY = P + b"supply"
+SUPPLY_ORGS = P + b"supply-orgs"
 
 
 def org(name: str) -> bytes:
@@ -93,3 +99,11 @@ def code(name: str) -> bytes:
 
 def validator_epoch(index: int) -> bytes:
     return EPOCH_KEY_PREFIX + index.to_bytes(4, "big")
+
+
+def reserve(address: bytes) -> bytes:
+    return P + b"reserve/" + address
+
+
+def supply(org_name: str) -> bytes:
+    return P + b"supply/" + org_name.encode()

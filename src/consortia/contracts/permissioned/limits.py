@@ -36,3 +36,12 @@ DAY_MS = 86_400_000
 MIN_VALIDATOR_DELAY = 2
 """A validator-set change decided at height h applies from h + 2 at the earliest, so the set for
 height H is fixed by state committed at height H - 2 (pipelined consensus never lacks it)."""
+
+MIN_WALLET_TIER = 1
+"""Wallet tiers run from 1 (full KYC, unlimited) ..."""
+
+MAX_WALLET_TIER = 4
+"""... to 4 (anonymous, phone number only): each tier's limits are ``perm/limits/<tier>``."""
+
+MAX_SUPPLY = 2**64 - 1
+"""Cumulative issuance (and redemption) of the chain and of each organisation, at most."""

@@ -7,7 +7,7 @@ import re
 from msgspec.structs import replace
 
 from consortia.codec import encode
-from consortia.contracts.permissioned import keys
+from consortia.contracts.permissioned import keys, monetary
 from consortia.contracts.permissioned.certs import check_ca_pem
 from consortia.contracts.permissioned.directory import identity, org, org_names
 from consortia.contracts.permissioned.errors import CertificateRejected, InvalidProposal
@@ -64,10 +64,15 @@ def ensure_account(state: TxState, address: bytes) -> None:
 
 
 def add_org(state: TxState, spec: OrgSpec, height: int, by: bytes, *, accounts: bool) -> Org:
-    """Write a validated organisation, its index entry and its admins' identities."""
+    """Write a validated organisation, its index entry, its admins' identities and its reserve
+    (the reverse record ``perm/reserve/<address>``; with ``accounts`` also the account records
+    of the admins and of the reserve — at genesis :func:`~.genesis.required_accounts` lists them)."""
     record = Org(spec.name, spec.role, list(spec.admins), spec.ca_pem, ACTIVE, height)
     write(state, keys.org(spec.name), record)
     write(state, keys.ORG_INDEX, OrgIndex(sorted([*org_names(state.get), spec.name])))
+    reserve = monetary.open_reserve(state, spec.name)
+    if accounts:
+        ensure_account(state, reserve)
     for admin in spec.admins:
         write(
             state,

@@ -11,8 +11,12 @@ from consortia.types.validator_epoch import ValidatorEpoch  # noqa: F401 (re-exp
 
 ORG_ROLES = ("central-bank", "bank", "enterprise", "hospital", "grid", "regulator")
 REGULATOR = "regulator"
-IDENTITY_ROLES = ("admin", "validator", "member", "auditor")
+IDENTITY_ROLES = ("admin", "validator", "member", "auditor", "wallet")
 ADMIN = "admin"
+WALLET = "wallet"
+"""A bank customer's wallet: opened by ``identity.open_wallet``, no certificate, no name."""
+CENTRAL_BANK = "central-bank"
+BANK = "bank"
 AUDITOR = "auditor"
 ACTIVE = "active"
 REVOKED = "revoked"
@@ -181,3 +185,14 @@ class Alert(msgspec.Struct, array_like=True, frozen=True):
     timestamp_ms: int
     tx_hash: bytes
     detail: str
+
+
+# --- monetary base ------------------------------------------------------------------------------
+
+
+class SupplyTotals(msgspec.Struct, array_like=True, frozen=True):
+    """Cumulative issuance and redemption: of the whole chain (``perm/supply``) or of one
+    organisation (``perm/supply/<org>``). In circulation = issued - redeemed."""
+
+    issued: int = 0
+    redeemed: int = 0
