@@ -11,7 +11,9 @@ Integration API (see each module for details; ``state_get`` is any ``key -> byte
 * consensus: :func:`validator_set_at`, :func:`pending_changes`;
 * parameters and code: :func:`read_params`, :func:`read_gov`, :func:`is_approved_code`;
 * queries: :func:`org`, :func:`orgs`, :func:`identity_record`, :func:`proposal`, :func:`proposals`,
-  :func:`proposal_status`, :func:`alerts`, :func:`is_frozen`, :func:`limits`, :func:`audit`.
+  :func:`proposal_status`, :func:`alerts`, :func:`is_frozen`, :func:`limits`, :func:`audit`;
+* monetary base (:mod:`.monetary`): :func:`reserve_address`, :func:`reserve_owner`,
+  :func:`is_reserve`, :func:`supply` (:class:`Supply`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ from consortia.contracts.permissioned.governance import (
     proposals,
 )
 from consortia.contracts.permissioned.identity import IdentityContract, pii_commitment
+from consortia.contracts.permissioned.monetary import (
+    Supply,
+    is_reserve,
+    reserve_address,
+    reserve_owner,
+    supply,
+)
 from consortia.contracts.permissioned.params import is_approved_code, param_records, read_gov, read_params
 from consortia.contracts.permissioned.policy import (
     SENDER_REFUSING_EVENTS,
@@ -68,6 +77,7 @@ __all__ = [
     "IdentitySpec",
     "OrgSpec",
     "RegulatorContract",
+    "Supply",
     "alerts",
     "audit",
     "check_call",
@@ -78,6 +88,7 @@ __all__ = [
     "is_approved_code",
     "is_asset_frozen",
     "is_frozen",
+    "is_reserve",
     "limits",
     "observe_transfer",
     "org",
@@ -93,6 +104,9 @@ __all__ = [
     "read_gov",
     "read_params",
     "required_accounts",
+    "reserve_address",
+    "reserve_owner",
+    "supply",
     "system_contracts",
     "validator_set_at",
 ]
