@@ -169,6 +169,13 @@ def test_open_wallet_refusals(net: Consortium) -> None:
     assert identity_record(net.harness.get, address) is None
 
 
+def test_enroll_refuses_the_wallet_role(net: Consortium) -> None:
+    args = encode_enroll_args(seeded_key("wallet:e").address, "wallet", 4, commitment("e"))
+    out = refused(net, admin(net, "bank-a"), "invalid_call",
+                  lambda: net.harness.call(admin(net, "bank-a"), "identity", "enroll", args))
+    assert "open_wallet" in out.message
+
+
 def test_enroll_refuses_a_reserve_address(net: Consortium) -> None:
     args = encode_enroll_args(reserve_address("bank-a"), "member", 1, commitment("r"))
     out = refused(net, admin(net, "bank-a"), "invalid_call",

@@ -7,7 +7,8 @@ Methods (arguments are one canonical MessagePack list):
   organisation has a CA, ``certificate_pem`` must be issued by it to the Ed25519 key of
   ``address`` (valid at the block timestamp); in public-key mode it must be empty. ``pii_hash``
   is ``H(salt || personal data)`` (see :func:`pii_commitment`); the data stays with the org.
-  Creates an empty account record for ``address`` if it has none (so it has a nonce).
+  Creates an empty account record for ``address`` if it has none (so it has a nonce). Role
+  ``wallet`` is refused here (wallets are opened with ``open_wallet``), as is a reserve address.
 * ``revoke [address: bytes20]`` — by an admin of the identity's organisation or by regulator
   staff. Permanent: the key can never be enrolled again.
 
@@ -150,6 +151,8 @@ def _check_enroll_fields(address: bytes, role: str, tier: int, pii_hash: bytes) 
         raise InvalidCall(f"address must be 20 bytes, got {len(address)}")
     if role not in IDENTITY_ROLES:
         raise InvalidCall(f"role {role!r} is not one of {list(IDENTITY_ROLES)}")
+    if role == WALLET:
+        raise InvalidCall("wallets are opened by a bank with open_wallet, not enrolled")
     if not 0 <= tier <= MAX_KYC_TIER:
         raise InvalidCall(f"kyc_tier must be between 0 and {MAX_KYC_TIER}, got {tier}")
     if len(pii_hash) != 32:
