@@ -5,6 +5,11 @@
 
 Who may deploy is a hook, ``may_deploy(ctx, name, code_hash) -> bool`` (and ``may_upgrade``): a dev chain
 allows everyone; governance plugs its approval check in here.
+
+A contract owned by :data:`CONSORTIUM` (``bytes(20)``: deployed at genesis, e.g. the apps of
+``consortia.apps``) has no owner key: anyone may submit its upgrade, and the upgrade happens
+only when an explicit ``may_upgrade`` hook (governance: that exact code approved) allows it.
+Under the allow-everyone default nobody can upgrade it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from consortia.execution.context import CallContext
 from consortia.execution.state_view import StateReader
 
 NAME = "contracts"
+CONSORTIUM = bytes(20)
+"""The owner of a contract deployed at genesis for the whole consortium: upgradable by anyone
+submitting governance-approved code, never by a key of its own."""
 DeployHook = Callable[[CallContext, str, bytes], bool]
 """``(ctx, contract name, sha256 of the source) -> allowed``."""
 
@@ -91,6 +99,8 @@ class ContractRegistry:
         self.host = host
         self.may_deploy = may_deploy
         self.may_upgrade = may_upgrade or may_deploy
+        self.governed_upgrades = self.may_upgrade is not allow_everyone
+        """Whether upgrades meet a real approval check (consortium-owned contracts need one)."""
         self.reserved_names = reserved_names
 
     def call(self, ctx: CallContext, method: str, args: bytes) -> None:
@@ -146,7 +156,13 @@ class ContractRegistry:
         if raw is None:
             raise NoSuchContract(f"no contract named {name!r}")
         meta = decode_meta(raw)
-        if ctx.sender != meta.owner:
+        if meta.owner == CONSORTIUM:
+            if not self.governed_upgrades:
+                raise DeployDenied(
+                    f"{name!r} belongs to the consortium: it is upgraded only to code governance "
+                    "approved, and this chain has no approval check"
+                )
+        elif ctx.sender != meta.owner:
             raise NotContractOwner(f"only the owner of {name!r} may upgrade it")
         if not self.may_upgrade(ctx, name, code_hash_of(source)):
             raise DeployDenied(f"upgrading {name!r} to this code needs approval on this chain")

@@ -1,0 +1,54 @@
+"""Deploying the applications at genesis: the state records of every app contract at height 0.
+
+Each contract is written exactly as the ``contracts`` registry's deploy writes it
+(:meth:`ContractRegistry.store`: code, meta, version and address records), owned by
+:data:`CONSORTIUM` (``bytes(20)``: no key; the consortium as a whole), with a governance code
+approval (``perm/code/<name>`` = ``CodeApproval(name, code_hash, 1, 0, 0)``). So no one deploys
+another contract under these names, and an upgrade needs a new approval: governance passes
+``upgrade-contract`` with the new code's hash, then anyone submits ``contracts.upgrade`` with
+exactly that code.
+"""
+
+from __future__ import annotations
+
+from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
+from consortia.apps.cbdc.contracts import source as cbdc_source
+from consortia.contracts.permissioned import keys
+from consortia.contracts.permissioned.records import CodeApproval
+from consortia.contracts.permissioned.store import write
+from consortia.contracts.python.host import PythonContractHost
+from consortia.contracts.python.layout import ContractMeta
+from consortia.contracts.python.registry import CONSORTIUM, ContractRegistry
+from consortia.contracts.python.source_hash import code_hash_of
+from consortia.crypto.suites import get_suite
+from consortia.execution.context import BlockContext, CallContext, TxState
+from consortia.invariant import invariant
+
+GENESIS_HEIGHT = 0
+
+
+class _Empty:
+    def get(self, key: bytes) -> bytes | None:
+        return None
+
+
+def app_sources() -> dict[str, str]:
+    """Every application contract deployed at genesis: name -> source."""
+    return {name: cbdc_source(name) for name in CBDC_CONTRACTS}
+
+
+def app_records(suite: str) -> dict[bytes, bytes]:
+    """The state records deploying every app contract at height 0 (merge them into the
+    genesis state of a permissioned chain; they need the governance records' layout)."""
+    get_suite(suite)  # an unknown suite fails here, as the rest of genesis would
+    ctx = CallContext(
+        sender=CONSORTIUM, tx_hash=b"", block=BlockContext("genesis", GENESIS_HEIGHT, 0, 0),
+        state=TxState(_Empty()),
+    )
+    host = PythonContractHost()
+    for name, source in app_sources().items():
+        code_hash = host.compile(source).code_hash  # refuses code the chain would not run
+        invariant(code_hash == code_hash_of(source), "a contract's code hash is the hash of its source")
+        ContractRegistry.store(ctx, name, source, ContractMeta(code_hash, 1, CONSORTIUM, GENESIS_HEIGHT))
+        write(ctx.state, keys.code(name), CodeApproval(name, code_hash, 1, 0, GENESIS_HEIGHT))
+    return {key: value for key, value in ctx.state.writes.items() if value is not None}
