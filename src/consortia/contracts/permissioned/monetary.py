@@ -11,7 +11,7 @@ MessagePack list, encoders below):
   organisation's reserve. Event ``currency.Redeemed [bank, amount, by]``.
 * ``fund [address: bytes20, amount: int]`` — an active admin of a ``bank`` or ``central-bank``
   moves ``amount`` from its organisation's reserve to ``address`` (the recipient rules of a
-  payment apply, see :func:`check_funding`). Events ``currency.Transfer [reserve, address,
+  payment apply, see :func:`~.policy.check_transfer`). Events ``currency.Transfer [reserve, address,
   amount]`` and ``currency.Funded [bank, address, amount]``.
 
 Each organisation has a **reserve account** at :func:`reserve_address` (nobody holds its key:
@@ -31,19 +31,16 @@ import msgspec
 from consortia.codec import encode
 from consortia.contracts.native_currency import NAME, balance_of, credit, debit, move
 from consortia.contracts.permissioned import keys
-from consortia.contracts.permissioned.directory import active_identity, org, require_admin
+from consortia.contracts.permissioned.directory import org, require_admin
 from consortia.contracts.permissioned.errors import (
     AccountFrozen,
-    AssetFrozen,
-    LimitExceeded,
     NotIssuer,
     NotOperatorBank,
-    OrganisationRemoved,
     SupplyOverflow,
     UnknownBank,
 )
 from consortia.contracts.permissioned.limits import MAX_NAME, MAX_SUPPLY
-from consortia.contracts.permissioned.policy import NATIVE, observe_transfer
+from consortia.contracts.permissioned.policy import check_transfer, observe_transfer
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     BANK,
@@ -52,7 +49,7 @@ from consortia.contracts.permissioned.records import (
     OrgIndex,
     SupplyTotals,
 )
-from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
+from consortia.contracts.permissioned.regulator import is_frozen
 from consortia.contracts.permissioned.store import StateGet, decode_args, read, write
 from consortia.errors import InsufficientBalance, InvalidCall
 from consortia.execution.accounts import MAX_AMOUNT
@@ -236,52 +233,11 @@ def fund(ctx: CallContext, address: bytes, amount: int) -> None:
     state_get = ctx.state.get
     bank = _operator(state_get, ctx.sender, FUND, (BANK, CENTRAL_BANK))
     reserve = _unfrozen_reserve(state_get, bank.name, "send")
-    check_funding(ctx, reserve, address, amount)
+    check_transfer(ctx, reserve, address, amount)
     _covered(state_get, bank.name, reserve, amount, FUND)
     move(ctx, reserve, address, amount)
     observe_transfer(ctx, reserve, address, amount)
     ctx.emit(NAME, "Funded", encode([bank.name, address, amount]))
-
-
-def check_funding(ctx: CallContext, reserve: bytes, to: bytes, amount: int, asset: str = NATIVE) -> None:
-    """:func:`~.policy.check_transfer` for a payer that is a reserve: the payer is not an
-    identity (no sender tier limits, no daily total), so only its freeze is checked (by the
-    caller); the asset must not be frozen; the recipient must be an active, unfrozen identity of
-    an active organisation — or the reserve of an active organisation — and stay within its
-    tier's balance cap (reserves have none)."""
-    state_get = ctx.state.get
-    if is_asset_frozen(state_get, asset):
-        raise AssetFrozen(f"asset {asset!r} is frozen by the regulator", asset=asset)
-    cap, tier = recipient_cap(state_get, to)
-    held = balance_of(state_get, to)
-    if cap is not None and held + amount > cap:
-        raise LimitExceeded(
-            f"recipient's balance would be {held + amount}, above the tier {tier} balance limit {cap}",
-            limit="balance",
-            tier=tier,
-            cap=cap,
-        )
-
-
-def recipient_cap(state_get: StateGet, to: bytes) -> tuple[int | None, int | None]:
-    """Whether ``to`` may receive (typed refusal otherwise) and its (balance cap, tier):
-    an active, unfrozen identity of an active organisation, or an active organisation's reserve."""
-    owner_name = reserve_owner(state_get, to)
-    if owner_name is not None:
-        owner = org(state_get, owner_name)
-        if owner is None or owner.status != ACTIVE:
-            raise OrganisationRemoved(
-                f"recipient 0x{to.hex()} is the reserve of {owner_name!r}, which was removed",
-                address=to,
-                org=owner_name,
-            )
-        cap_tier: tuple[int | None, int | None] = (None, None)
-    else:
-        payee, _ = active_identity(state_get, to, "recipient")
-        cap_tier = (limits(state_get, payee.kyc_tier).balance, payee.kyc_tier)
-    if is_frozen(state_get, to):
-        raise AccountFrozen(f"recipient 0x{to.hex()} is frozen by the regulator", address=to)
-    return cap_tier
 
 
 # --- supply ---------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@
   velocity); alerts are written and emitted with the transaction.
 
 Parties: a payment may only go to (or come from) an enrolled, active, unfrozen identity, or the
-account of a deployed contract that is not frozen (decisions/0011) — every account is a real
-identity's or a contract's. A contract account has no tier: no tier limits apply to it.
+account of an organisation's reserve or of a deployed contract that is not frozen
+(decisions/0011). Those accounts have no tier: no tier limits apply to them.
 Tier limits: ``per_payment`` and ``daily`` are those of the sender's tier; ``balance`` is the
 recipient's tier limit on its balance after the payment. The day is the
 UTC day of the *block timestamp* (``timestamp_ms // 86_400_000``).
@@ -23,14 +23,16 @@ from __future__ import annotations
 from consortia.contracts.permissioned import alerting, keys
 from consortia.contracts.permissioned.directory import active_identity, in_regulator_org
 from consortia.contracts.permissioned.directory import identity as identity_record
+from consortia.contracts.permissioned.directory import org as org_record
 from consortia.contracts.permissioned.errors import (
     AccountFrozen,
     AssetFrozen,
     LimitExceeded,
+    OrganisationRemoved,
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import DailyTotal, Identity
+from consortia.contracts.permissioned.records import ACTIVE, DailyTotal, Identity
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
 from consortia.contracts.python.host import FunctionReader
@@ -68,13 +70,24 @@ def check_sender_identity(state_get: StateGet, sender: bytes, height: int) -> No
 
 def _party(state_get: StateGet, address: bytes, who: str) -> Identity | None:
     """The identity behind ``address`` (active and not frozen, or the typed refusal), or None
-    for an account that is no one's identity but may hold money — a deployed contract's —
-    checked not frozen."""
-    if identity_record(state_get, address) is None and contract_at(FunctionReader(state_get), address):
-        if is_frozen(state_get, address):
-            raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
-        return None
-    return _active_unfrozen(state_get, address, who)
+    for an account that is no one's identity but may hold money — an organisation's reserve
+    (the organisation active) or a deployed contract's — checked not frozen."""
+    if identity_record(state_get, address) is not None:
+        return _active_unfrozen(state_get, address, who)
+    reserve_of = read(state_get, keys.reserve(address), str)
+    if reserve_of is not None:
+        owner = org_record(state_get, reserve_of)
+        if owner is None or owner.status != ACTIVE:
+            raise OrganisationRemoved(
+                f"{who} 0x{address.hex()} is the reserve of {reserve_of!r}, which was removed",
+                address=address,
+                org=reserve_of,
+            )
+    elif contract_at(FunctionReader(state_get), address) is None:
+        return _active_unfrozen(state_get, address, who)  # nobody: the typed refusal
+    if is_frozen(state_get, address):
+        raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
+    return None
 
 
 def _active_unfrozen(state_get: StateGet, address: bytes, who: str) -> Identity:
