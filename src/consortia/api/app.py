@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from consortia import __version__
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
+from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
 from consortia.api.errors import RequestRefused
 from consortia.api.openapi import openapi_spec
@@ -327,7 +328,7 @@ def create_app(node: Node) -> Starlette:
         Route("/metrics", metrics),
         Route("/openapi.json", spec),
     ]
-    routes += contract_routes(node) + perm_routes(node)
+    routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error

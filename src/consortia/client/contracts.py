@@ -24,7 +24,8 @@ from consortia.client.wallet import Wallet
 from consortia.codec import encode
 from consortia.contracts.python import errors as contract_errors
 from consortia.contracts.python.json_data import from_json, to_json
-from consortia.errors import ConsortiaError, RemoteError
+from consortia.errors import ConsortiaError, InvalidCall, RemoteError
+from consortia.execution.accounts import MAX_AMOUNT
 from consortia.invariant import invariant
 from consortia.types.transaction import Call
 
@@ -104,10 +105,13 @@ def _subclasses(cls: type[ConsortiaError]) -> list[type[ConsortiaError]]:
 
 
 def send(wallet: Wallet, contract: str, method: str, args: list[Any], timeout: float = 30.0,
-         check: bool = True) -> ContractReceipt:
+         check: bool = True, value: int = 0) -> ContractReceipt:
     """Sign and send one contract call, wait for finality; raise its typed error if it failed
-    (unless ``check`` is false)."""
-    tx_hash = wallet.send(Call(contract, method, encode(list(args))), wait=False)
+    (unless ``check`` is false). ``value`` native units go with the call (the contract's
+    ``self.value``), moved to the contract's account before it runs."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
+        raise InvalidCall(f"attached value must be an integer from 0 to {MAX_AMOUNT}, got {value!r}")
+    tx_hash = wallet.send(Call(contract, method, encode(list(args)), value), wait=False)
     invariant(isinstance(tx_hash, bytes), "a send without waiting returns the hash")
     assert isinstance(tx_hash, bytes)  # for the type checker
     receipt = receipt_from_json(tx_hash, wallet.client.wait(tx_hash, timeout))
@@ -117,9 +121,10 @@ def send(wallet: Wallet, contract: str, method: str, args: list[Any], timeout: f
 
 
 def call(wallet: Wallet, contract: str, method: str, *args: Any, timeout: float = 30.0,
-         check: bool = True) -> ContractReceipt:
-    """Call ``contract.method(*args)`` in a transaction and wait until it is final."""
-    return send(wallet, contract, method, list(args), timeout, check)
+         check: bool = True, value: int = 0) -> ContractReceipt:
+    """Call ``contract.method(*args)`` in a transaction and wait until it is final, attaching
+    ``value`` native units."""
+    return send(wallet, contract, method, list(args), timeout, check, value)
 
 
 def deploy(wallet: Wallet, name: str, source: str, init_args: list[Any] | None = None,
