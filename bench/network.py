@@ -8,6 +8,13 @@ ceiling that gives when every validator verifies every transaction once.
 
     python bench/network.py [--validators 4] [--rates 500,1000,1500,2000,3000] [--seconds 8]
     python bench/network.py --down 1     # then again with one validator killed: the ratio
+    python bench/network.py --wallets    # then wallet payments on a permissioned network
+
+``--wallets``: after the plain sweep (open chain), a second 4-validator network with
+organisations (central bank, two operator banks, regulator), the e-CNY tier table, and tier-2
+wallets of both banks paying each other through the guarded currency with every check on —
+identity, freeze, tier limits per payment / per day / balance, large-amount, structuring and
+velocity alert rules — over the same rates; prints both sustained figures and their ratio.
 """
 
 from __future__ import annotations
@@ -29,11 +36,17 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+from consortia.client.client import Client
+from consortia.client.permissioned import PermWallet, raise_for_result
+from consortia.client.wallet import Wallet
 from consortia.codec import encode
+from consortia.contracts.permissioned.identity import pii_commitment
 from consortia.crypto.hashing import sha256
+from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.ratebench import raw_ed25519_verify_rate_parallel
 from consortia.node.network_setup import NETWORK_CHAIN_ID, init_network
 from consortia.types.genesis import ChainParams
+from consortia.types.org_specs import IdentitySpec
 from transfers import make_keys, percentile, sign_all
 
 
@@ -196,6 +209,53 @@ def run(validators: int, rates: list[int], seconds: float, accounts: int, down: 
     return {"runs": results}
 
 
+WALLET_ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
+WALLET_TIER = 2
+WALLET_FUNDS = 10**7
+"""Each wallet's genesis balance (fen): within the tier-2 balance cap of 50,000,000."""
+
+
+def set_alert_rules(root: Path, url: str) -> None:
+    """The regulator turns every alert rule on (one transaction each), before the sweep."""
+    regulator = PermWallet(Wallet(load_key_file(root / "orgs" / "reg" / "admin.key", None), Client(url)))
+    for rule, params in [("large_amount", [1_000_000]), ("structuring", [1_000_000, 1_000, 3, 100]),
+                         ("velocity", [10_000, 10**9, 100])]:
+        raise_for_result(regulator.set_rule(rule, params))
+
+
+def run_wallets(validators: int, rates: list[int], seconds: float, accounts: int) -> dict:
+    """The wallet-payment sweep on a permissioned network (see the module docs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="consortia-wallet-bench-"))
+    keys = make_keys(accounts)
+    wallets = [IdentitySpec(k.address, ("bank-a", "bank-b")[i % 2], "wallet", WALLET_TIER,
+                            pii_commitment(b"bench-salt-%08d" % i, b"phone:%d" % i))
+               for i, k in enumerate(keys)]
+    params = ChainParams(max_block_txs=5000, mempool_max_txs=10**6, block_interval_ms=100)
+    homes = init_network(tmp / "net", validators, base_port=free_base_port(),
+                         extra_allocations=[(k.address, WALLET_FUNDS) for k in keys], params=params,
+                         orgs=WALLET_ORGS, extra_identities=wallets)
+    total_needed = int(sum(rates) * seconds) + 10
+    print(f"signing {total_needed} wallet payments from {accounts} tier-{WALLET_TIER} wallets ...",
+          flush=True)
+    all_txs = sign_all(keys, total_needed, NETWORK_CHAIN_ID)
+    procs = start_nodes([h.home for h in homes])
+    urls = [h.api_url for h in homes]
+    try:
+        time.sleep(2)
+        set_alert_rules(tmp / "net", urls[0])
+        rows = sweep(urls, all_txs, rates, seconds, "wallets")
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"runs": rows}
+
+
 def best_sustained(rows: list[dict]) -> dict | None:
     """The highest committed rate that kept up with the offer within the latency goals."""
     good = [r for r in rows
@@ -214,13 +274,17 @@ def main() -> None:
                         help="after the all-up sweep, kill this many validators and sweep again")
     parser.add_argument("--warmup", type=float, default=20,
                         help="seconds of light load after the kill, before measuring")
+    parser.add_argument("--wallets", action="store_true",
+                        help="also sweep wallet payments on a permissioned network (all checks on)")
     args = parser.parse_args()
     raw = raw_ed25519_verify_rate_parallel(20000)
     print(f"raw Ed25519 verify on {os.cpu_count()} cores: {raw:.0f}/s; with {args.validators} "
           f"validators each verifying every transaction once, the ceiling is "
           f"{raw / args.validators:.0f} TPS", flush=True)
-    out = run(args.validators, [int(r) for r in args.rates.split(",")], args.seconds, args.accounts,
-              args.down, args.warmup)
+    rates = [int(r) for r in args.rates.split(",")]
+    out = run(args.validators, rates, args.seconds, args.accounts, args.down, args.warmup)
+    if args.wallets:
+        out["runs"] += run_wallets(args.validators, rates, args.seconds, args.accounts)["runs"]
     figures = {}
     for phase in dict.fromkeys(r["phase"] for r in out["runs"]):
         best = best_sustained([r for r in out["runs"] if r["phase"] == phase])
@@ -240,6 +304,14 @@ def main() -> None:
         print(f"with {args.down} of {args.validators} validators down: peak committed {down} vs {up} TPS "
               f"= {ratio} of the all-up figure (same run); sustained {figures.get(label, 0)} vs "
               f"{figures.get('all up', 0)} TPS")
+    if args.wallets:
+        plain = figures.get("all up", 0)
+        wallet = figures.get("wallets", 0)
+        peak_of = {phase: max((r["committed_tps"] for r in out["runs"] if r["phase"] == phase), default=0)
+                   for phase in ("all up", "wallets")}
+        ratio = f"{wallet / plain:.0%}" if plain else "n/a"
+        print(f"wallet payments (all checks on) sustained {wallet} TPS vs plain transfers {plain} TPS "
+              f"= {ratio} (same run); peaks {peak_of['wallets']} vs {peak_of['all up']} TPS")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the bench process: {peak:.0f} MB")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consortia.apps.genesis import app_records
 from consortia.contracts.permissioned import genesis_records, param_records, required_accounts
 from consortia.errors import ConfigError
 from consortia.execution.accounts import Account, account_key, encode_account
@@ -11,7 +12,8 @@ from consortia.types.genesis import Genesis
 def genesis_writes(genesis: Genesis) -> dict[bytes, bytes | None]:
     """Allocations; on a permissioned chain also the organisations (with their reserve
     accounts), identities, tier limits, governance settings, validator epoch 0, the supply
-    records (allocations count as issuance) and every chain parameter (so that state owns them)."""
+    records (allocations count as issuance), every chain parameter (so that state owns them)
+    and the applications of ``consortia.apps`` (deployed at height 0)."""
     writes: dict[bytes, bytes | None] = {}
     for alloc in genesis.allocations:
         key = account_key(alloc.address)
@@ -33,6 +35,7 @@ def genesis_writes(genesis: Genesis) -> dict[bytes, bytes | None]:
             )
         )
         writes.update(param_records(genesis.params))
+        writes.update(app_records(genesis.suite))  # the applications, governance-upgradable
         for address in required_accounts(genesis.orgs, genesis.identities):
             writes.setdefault(account_key(address), encode_account(Account(0, 0)))
     return writes

@@ -121,12 +121,15 @@ def init_network(
     orgs: str | list[tuple[str, str]] | None = None,
     gov: GovParams | None = None,
     standby: int = 0,
+    extra_identities: list[IdentitySpec] | None = None,
 ) -> list[NodeHome]:
     """Write the homes of a local network; ``orgs`` (``"name:role,..."`` or pairs) makes it
     permissioned (see the module docs); without it the chain is open, as before.
 
     ``standby`` nodes get complete homes (key, certificate, peers) but are not in the genesis
-    set: they follow the chain until governance adds their key as a validator."""
+    set: they follow the chain until governance adds their key as a validator.
+    ``extra_identities`` (with ``orgs``) are enrolled at genesis besides the dev members (a
+    benchmark's wallets)."""
     if validators < 1:
         raise ConfigError("a network needs at least one validator")
     if (root / GENESIS_FILE).exists():
@@ -146,6 +149,7 @@ def init_network(
     if org_list:
         org_homes = create_orgs(root, org_list, validators, suite)
         identities = dev_identities(root, org_homes, [acct for acct, _ in accounts], suite)
+        identities += list(extra_identities or [])
         genesis = permission_genesis(genesis, org_homes, identities, gov)
     genesis_json = genesis_to_json(genesis)
     write_text_atomic(root / GENESIS_FILE, genesis_json)
