@@ -437,3 +437,30 @@ def test_the_expiry_index_stays_within_a_multiple_of_the_pool(test_chain: ChainF
     assert len(chain.mempool._expiries) <= 2 * len(chain.mempool) + 1024
     produce_block(chain, test_chain.validator, now_ms())
     assert len(chain.mempool) == 0
+
+
+def test_tier_limits_refuse_a_payment_at_admission(tmp_path: Path) -> None:
+    """Issue 9: tier limits hold at admission as in the executor, with the figures named; an
+    attached value to a contract meets the same rules; nothing is pooled."""
+    from consortia.contracts.permissioned.regulator import encode_limits_args
+
+    chain, validator, admins, members = permissioned_chain(tmp_path / "data")
+    pool = chain.mempool
+    ann, bob = members["ann"], members["bob"]
+    limits = sign_tx(admins["reg"], CHAIN_ID, 0, 100, Call("regulator", "set_limits",
+                                                           encode_limits_args(2, 500, 800, 10_400)))
+    assert pool.admit(pool.prepare([limits]), 1)[0].error is None
+    assert produce_block(chain, validator, now_ms()).receipts[0].status == "ok"
+    over = sign_tx(ann, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([bob.address, 501])))
+    cap = sign_tx(ann, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([bob.address, 401])))
+    day = sign_tx(ann, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([bob.address, 900])))
+    to_contract = sign_tx(ann, CHAIN_ID, 0, 100, Call("escrow", "create", encode([]), 600))
+    results = pool.admit(pool.prepare([over, cap, day, to_contract]), 2)
+    errors = [r.error for r in results]
+    assert [e.code if e else None for e in errors] == ["limit_exceeded"] * 4
+    assert "501" in errors[0].message and "500" in errors[0].message  # type: ignore[union-attr]
+    assert "10401" in errors[1].message and "10400" in errors[1].message  # type: ignore[union-attr]
+    assert len(pool) == 0
+    ok = sign_tx(ann, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([bob.address, 400])))
+    assert pool.admit(pool.prepare([ok]), 2)[0].error is None
+    chain.store.close()

@@ -8,16 +8,22 @@ there is nothing to check.
 
 from __future__ import annotations
 
+from consortia.contracts.native_currency import decode_call
 from consortia.contracts.permissioned import (
     SENDER_REFUSING_EVENTS,
     check_call,
     check_sender_identity,
+    check_transfer,
     identity_record,
     permissioned,
 )
+from consortia.contracts.python.api import address_of
+from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import StateReader
 from consortia.types.receipt import Receipt
 from consortia.types.transaction import Call
+
+SYSTEM_CONTRACT_NAMES = frozenset({"currency", "identity", "governance", "regulator", "contracts"})
 
 
 class TxPolicy:
@@ -29,6 +35,21 @@ class TxPolicy:
         """Raise the typed refusal (unknown or revoked identity, frozen account, role) or pass."""
         check_sender_identity(state.get, sender, height)
         check_call(state.get, sender, call.contract, call.method)
+
+    def check_payment(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
+        """At admission: refuse a payment the regulator's rules refuse on the committed state —
+        a native transfer, or value attached to a contract call: recipient active and not
+        frozen, asset not frozen, the sender's per-payment limit, the recipient's balance cap
+        and this one payment against the daily limit. (The running daily total depends on the
+        block's day; the executor checks it in full.)"""
+        if call.contract == "currency" and call.method == "transfer":
+            to, amount = decode_call(call.method, call.args)
+        elif call.value and call.contract not in SYSTEM_CONTRACT_NAMES:
+            to, amount = address_of(call.contract), call.value
+        else:
+            return
+        ctx = CallContext(sender, b"", BlockContext("", height, 0, 0), TxState(state))
+        check_transfer(ctx, sender, to, amount)
 
     def org_of(self, state: StateReader, sender: bytes) -> str | None:
         """The organisation ``sender``'s identity belongs to (None: no identity)."""

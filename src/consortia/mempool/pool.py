@@ -175,6 +175,7 @@ class Mempool:
                     org = None
                     if policy is not None:
                         policy.check(state, item.sender, item.body.call, next_height)
+                        policy.check_payment(state, item.sender, item.body.call, next_height)
                         org = policy.org_of(state, item.sender)
                     self._admit_one(state, item, next_height, org)
                 except ConsortiaError as exc:
