@@ -4,6 +4,7 @@ whose rules of money and identity apply to every movement."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +25,17 @@ from consortia.contracts.permissioned.records import ContractCode
 from consortia.contracts.permissioned.regulator import encode_address_args
 from consortia.contracts.python.api import address_of
 from consortia.contracts.python.host import PythonContractHost
+from consortia.contracts.python.limits import MAX_SCHEDULE_AHEAD
 from consortia.contracts.python.registry import CONSORTIUM, ContractRegistry, contract_info
 from consortia.contracts.python.source_hash import code_hash_of
 from consortia.crypto.keys import KeyPair
-from consortia.crypto.sealed import CannotDecrypt, matches_commitment, open_identity, resolve_keypair
+from consortia.crypto.sealed import (
+    SEAL_OVERHEAD,
+    CannotDecrypt,
+    matches_commitment,
+    open_identity,
+    resolve_keypair,
+)
 from consortia.errors import DecodeError
 from consortia.execution.accounts import account_key, decode_account
 
@@ -420,3 +428,46 @@ def test_the_sdk_builds_calls_and_rejects_bad_shapes() -> None:
         sdk.earmark_create(payee, [payee] * 33, 10, 1)
     with pytest.raises(DecodeError, match="no payer"):
         sdk.escrow_from_view({"id": 1})
+
+
+def _contract_constants(name: str) -> dict[str, Any]:
+    tree = ast.parse(source(name))
+    return {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body if isinstance(node, ast.Assign)
+        for target in node.targets if isinstance(target, ast.Name)
+    }
+
+
+def _refusal_codes(name: str) -> set[str]:
+    """The literal codes of every ``require(cond, message, code)`` / ``fail(message, code)``."""
+    arity = {"require": 3, "fail": 2}
+    codes = set()
+    for node in ast.walk(ast.parse(source(name))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        if len(node.args) == arity.get(node.func.id) and isinstance(node.args[-1], ast.Constant):
+            codes.add(node.args[-1].value)
+    return codes
+
+
+def test_the_sdk_agrees_with_the_contract_sources() -> None:
+    assert _contract_constants("earmark")["MAX_PAYEES"] == sdk.MAX_PAYEES
+    assert _contract_constants("payments")["MAX_INSTALMENTS"] == sdk.MAX_INSTALMENTS
+    assert _contract_constants("resolve")["MAX_REASON"] == sdk.MAX_REASON
+    assert _contract_constants("resolve")["MAX_ANSWER"] == sdk.MAX_ANSWER
+    assert _contract_constants("resolve")["SEALED_OVERHEAD"] == SEAL_OVERHEAD
+    for name in ("escrow", "earmark", "payments"):  # the runtime's bound on scheduling ahead
+        assert _contract_constants(name)["MAX_AHEAD"] == MAX_SCHEDULE_AHEAD
+    for name in CONTRACTS:
+        assert _refusal_codes(name) == set(sdk.ERROR_CODES[name]), name
+
+
+def test_the_largest_payment_schedule_and_payee_list_fit_the_step_budget(app: App) -> None:
+    payer, payee = addr(app, "alice"), addr(app, "bob")
+    out = app.ok(payer, sdk.payment_create(payee, 1, app.h.height + 1, sdk.MAX_INSTALMENTS, 1))
+    payment_id = sdk.created_id(out.events, sdk.PAYMENTS)
+    app.h.next_block(sdk.MAX_INSTALMENTS + 1)
+    assert sdk.payment_from_view(app.view(sdk.payment_get(payment_id))).status == "completed"
+    payees = [seeded_key(f"payee-{i}").address for i in range(sdk.MAX_PAYEES)]
+    app.ok(payer, sdk.earmark_create(payee, payees, app.h.height + 5, 10))
