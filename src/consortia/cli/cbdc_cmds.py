@@ -222,6 +222,9 @@ def cbdc_schedule(
 ) -> None:  # fmt: skip
     """Lock amount x count now; the chain pays each instalment at its height."""
     payee = cbdc.check_address(to, "payee")
+    cbdc.check_amount(amount)
+    cbdc.check_height(first_height, "first height")
+    cbdc.check_amount(amount * count, "amount x count")
     _created(key, node, timeout, as_json, "scheduled payment",
              lambda w: w.schedule_payments(payee, amount, first_height, count, interval),
              payee=format_address(payee), amount=amount, count=count)

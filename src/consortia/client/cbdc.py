@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import consortia.contracts.permissioned.errors  # noqa: F401 (error_from_dict learns the codes)
+from consortia.apps.cbdc import sdk as apps
 from consortia.client import contracts as sdk
 from consortia.client.client import Client
 from consortia.client.permissioned import raise_for_result
@@ -37,7 +38,7 @@ from consortia.client.tx_builder import transfer_call
 from consortia.client.wallet import TxResult, Wallet
 from consortia.contracts.permissioned import identity, monetary
 from consortia.contracts.permissioned.limits import MAX_NAME, MAX_WALLET_TIER, MIN_WALLET_TIER
-from consortia.contracts.python.json_data import from_json
+from consortia.contracts.python.json_data import from_json, to_json
 from consortia.crypto import sealed
 from consortia.crypto.address import BadAddress, format_address, parse_address
 from consortia.crypto.keyfile import save_key_file
@@ -69,12 +70,12 @@ __all__ = [
 MAX_AMOUNT = 2**64 - 1
 """Largest amount of one action (the chain's 64-bit balances)."""
 MAX_HEIGHT = 2**63 - 1
-MAX_REASON = 512
-MAX_PAYEES = 32
+MAX_REASON = apps.MAX_REASON
+MAX_PAYEES = apps.MAX_PAYEES
 MAX_PERSONAL_FIELD = 256
 SALT_BYTES = 32
 PII_SUFFIX = ".pii.json"
-ESCROW, EARMARK, PAYMENTS, RESOLVE = "escrow", "earmark", "payments", "resolve"
+ESCROW, EARMARK, PAYMENTS, RESOLVE = apps.ESCROW, apps.EARMARK, apps.PAYMENTS, apps.RESOLVE
 
 
 # --- typed errors ---------------------------------------------------------------------------------
@@ -348,18 +349,21 @@ class CbdcWallet:
         assert isinstance(result, TxResult)
         return raise_for_result(result)
 
-    def _app(self, contract: str, method: str, *args: Any, value: int = 0) -> sdk.ContractReceipt:
-        receipt = sdk.call(self.wallet, contract, method, *args, timeout=self.timeout, check=False,
-                           value=value)
+    def _app(self, call: apps.AppCall) -> sdk.ContractReceipt:
+        receipt = sdk.send(self.wallet, call.contract, call.method, call.args, timeout=self.timeout,
+                           check=False, value=call.value)
         if not receipt.ok:
             raise app_refusal(receipt)
         return receipt
 
-    def _created(self, receipt: sdk.ContractReceipt, contract: str, event: str) -> Created:
+    def _create(self, call: apps.AppCall) -> Created:
+        """Send a create/request call; the new id from its creation event."""
+        receipt = self._app(call)
+        event = apps.CREATED_EVENTS[call.contract]
         for e in receipt.events:
-            if e.contract == contract and e.name == event and _is_int(e.fields.get("id")):
+            if e.contract == call.contract and e.name == event and _is_int(e.fields.get("id")):
                 return Created(int(e.fields["id"]), receipt, e.fields)
-        raise ConfigError(f"{contract} call 0x{receipt.tx_hash.hex()} emitted no {event} event "
+        raise ConfigError(f"{call.contract} call 0x{receipt.tx_hash.hex()} emitted no {event} event "
                           "(is the application deployed?)")
 
     # the monetary base
@@ -418,29 +422,27 @@ class CbdcWallet:
                       amount: int) -> Created:  # fmt: skip
         """Lock ``amount`` for ``payee``; ``releaser`` releases it up to ``deadline_height``,
         after which it returns to this key."""
-        args = (check_address(payee, "payee"), check_address(releaser, "releaser"),
-                check_height(deadline_height, "deadline height"))
-        receipt = self._app(ESCROW, "create", *args, value=check_amount(amount))
-        return self._created(receipt, ESCROW, "EscrowCreated")
+        return self._create(apps.escrow_create(
+            check_address(payee, "payee"), check_address(releaser, "releaser"),
+            check_height(deadline_height, "deadline height"), check_amount(amount)))
 
     def escrow_release(self, escrow_id: int) -> sdk.ContractReceipt:
-        return self._app(ESCROW, "release", check_id(escrow_id, "escrow id"))
+        return self._app(apps.escrow_release(check_id(escrow_id, "escrow id")))
 
     def escrow_refund(self, escrow_id: int) -> sdk.ContractReceipt:
-        return self._app(ESCROW, "refund", check_id(escrow_id, "escrow id"))
+        return self._app(apps.escrow_refund(check_id(escrow_id, "escrow id")))
 
     # earmarked funds
     def earmark_create(self, recipient: bytes | str, payees: list[bytes] | list[str], expires_height: int,
                        amount: int) -> Created:  # fmt: skip
         """Lock ``amount`` for ``recipient``, spendable only at ``payees`` before ``expires_height``."""
-        listed = check_payees(payees)
-        args = (check_address(recipient, "recipient"), listed, check_height(expires_height, "expiry height"))
-        receipt = self._app(EARMARK, "create", *args, value=check_amount(amount))
-        return self._created(receipt, EARMARK, "EarmarkCreated")
+        return self._create(apps.earmark_create(
+            check_address(recipient, "recipient"), check_payees(payees),
+            check_height(expires_height, "expiry height"), check_amount(amount)))
 
     def earmark_spend(self, earmark_id: int, payee: bytes | str, amount: int) -> sdk.ContractReceipt:
-        args = (check_id(earmark_id, "earmark id"), check_address(payee, "payee"), check_amount(amount))
-        return self._app(EARMARK, "spend", *args)
+        return self._app(apps.earmark_spend(
+            check_id(earmark_id, "earmark id"), check_address(payee, "payee"), check_amount(amount)))
 
     # scheduled payments
     def schedule_payments(self, payee: bytes | str, amount: int, first_height: int, count: int = 1,
@@ -448,28 +450,26 @@ class CbdcWallet:
         """Lock ``amount * count``; the chain pays ``amount`` at ``first_height``, then every
         ``interval`` blocks, ``count`` times."""
         amount = check_amount(amount)
-        if not _is_int(count) or not 1 <= count <= 100:
-            raise InvalidArgument(f"count must be 1 to 100 instalments, got {count!r:.40}")
+        if not _is_int(count) or not 1 <= count <= apps.MAX_INSTALMENTS:
+            raise InvalidArgument(f"count must be 1 to {apps.MAX_INSTALMENTS} instalments, got {count!r:.40}")
         if not _is_int(interval) or not 0 <= interval <= MAX_HEIGHT or (count > 1 and interval == 0):
             raise InvalidArgument(
                 f"interval must be at least 1 block between instalments, got {interval!r:.40}")
-        total = check_amount(amount * count, "amount x count")
-        args = (check_address(payee, "payee"), amount, check_height(first_height, "first height"), count,
-                interval)
-        receipt = self._app(PAYMENTS, "create", *args, value=total)
-        return self._created(receipt, PAYMENTS, "PaymentCreated")
+        check_amount(amount * count, "amount x count")
+        to, first = check_address(payee, "payee"), check_height(first_height, "first height")
+        return self._create(apps.payment_create(to, amount, first, count, interval))
 
     def cancel_payments(self, payment_id: int) -> sdk.ContractReceipt:
-        return self._app(PAYMENTS, "cancel", check_id(payment_id, "payment id"))
+        return self._app(apps.payment_cancel(check_id(payment_id, "payment id")))
 
     # identity resolution
     def resolve_request(self, wallet: bytes | str, reason: str,
                         regulator_key: KeyPair | None = None) -> Created:  # fmt: skip
         """Regulator staff: ask the wallet's bank who holds it; the answer is sealed to the X25519
         key derived from ``regulator_key`` (default: this wallet's own signing key)."""
-        args = (check_address(wallet, "wallet"), check_text(reason, "the reason", MAX_REASON),
-                sealed.resolve_public_key(regulator_key or self.wallet.key))
-        return self._created(self._app(RESOLVE, "request", *args), RESOLVE, "ResolveRequested")
+        return self._create(apps.resolve_request(
+            check_address(wallet, "wallet"), check_text(reason, "the reason", MAX_REASON),
+            sealed.resolve_public_key(regulator_key or self.wallet.key)))
 
     def resolve_answer(self, request_id: int, record: WalletRecord) -> sdk.ContractReceipt:
         """Bank admin: seal the saved record's salt and personal data to the key the request
@@ -480,8 +480,7 @@ class CbdcWallet:
             raise RecordMismatch(f"request {request_id} is about wallet {request['wallet']}; the record "
                                  f"is of {format_address(record.address)}")
         regulator_key = bytes.fromhex(str(request["regulator_key"]).removeprefix("0x"))
-        ciphertext = sealed.seal_identity(regulator_key, record.salt, record.data)
-        return self._app(RESOLVE, "answer", request_id, ciphertext)
+        return self._app(apps.resolve_answer_sealed(request_id, regulator_key, record.salt, record.data))
 
 
 def check_payees(payees: object) -> list[bytes]:
@@ -520,8 +519,6 @@ class CbdcQueries:
         return dict(self.client.get(f"/v1/earmarks/{check_id(earmark_id, 'earmark id')}")["earmark"])
 
     def payment(self, payment_id: int) -> dict[str, Any]:
-        from consortia.contracts.python.json_data import to_json
-
         return dict(to_json(sdk.view(self.client, PAYMENTS, "get", check_id(payment_id, "payment id"))))
 
     def resolve_request(self, request_id: int) -> dict[str, Any]:
