@@ -108,6 +108,10 @@ def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
     def human() -> None:
         table = Table(title=title, show_header=False, box=None)
         for key, value in data.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = ", ".join(map(str, value)) or "-"
             table.add_row(f"[bold]{key}[/]", "-" if value is None else str(value))
         console.print(table)
 
@@ -301,6 +305,12 @@ def wallet_pay(address: str = typer.Argument(..., help="0x address of the payee.
          lambda w: w.pay(target, amount), to=format_address(target), amount=amount)
 
 
+def _status(wallet: dict[str, Any]) -> str:
+    closed = wallet["status"] != "active"
+    text = f"closed at height {wallet['closed_height']}" if closed and wallet["wallet"] else wallet["status"]
+    return text + (" (frozen)" if wallet["frozen"] else "")
+
+
 @wallet_app.command("show")
 @handles_errors
 def wallet_show(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
@@ -316,7 +326,7 @@ def wallet_show(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) 
 
         table = Table(title=f"wallet {data['address']}", show_header=False, box=None)
         rows = [("bank", data["org"]), ("role", data["role"]), ("tier", data["tier"]),
-                ("status", data["status"] + (" (frozen)" if data["frozen"] else "")),
+                ("status", _status(data)),
                 ("balance", f"{data['balance']} (cap {cap(limits['balance'])})"),
                 ("per payment", cap(limits["per_payment"])),
                 ("paid today", f"{data['spent_today']} of {cap(limits['daily'])}"),

@@ -56,6 +56,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidTier",
     "NewWallet",
+    "NotAnswered",
     "RecordMismatch",
     "WalletRecord",
     "check_address",
@@ -103,6 +104,12 @@ class RecordMismatch(ConsortiaError):
     """A bank's saved wallet record that does not belong to the wallet a request is about."""
 
     code = "record_mismatch"
+
+
+class NotAnswered(ConsortiaError):
+    """A resolution request whose bank has not answered yet."""
+
+    code = "resolve_not_answered"
 
 
 class ContractRefused(ConsortiaError):
@@ -530,8 +537,8 @@ class CbdcQueries:
         and check it against the wallet's on-chain commitment."""
         request = self.resolve_request(request_id)
         if request["status"] != "answered":
-            raise InvalidArgument(f"request {request_id} is {request['status']}: the bank has not "
-                                  "answered yet", status=request["status"])
+            raise NotAnswered(f"request {request_id} is {request['status']}: the bank of {request['wallet']} "
+                              f"({request['org']}) has not answered yet", status=request["status"])
         ciphertext = from_json(request["ciphertext"])
         salt, data = sealed.open_identity(sealed.resolve_keypair(regulator_key), ciphertext)
         wallet = self.client.get(f"/v1/identities/{request['wallet']}")
