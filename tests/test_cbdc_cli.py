@@ -224,6 +224,13 @@ def test_currency_story_on_four_validators(tmp_path: Path) -> None:
         record = json.loads(Path(opened["pii_file"]).read_text())
         assert record["personal_data"] == {"phone": "13800000000"} and record["address"] == wallet
 
+        # only a bank opens wallets; a refused opening leaves no key behind
+        stray = tmp_path / "stray.key"
+        no = run("wallet", "open", "--org-key", cb, "--tier", "4", "--phone", "1", "--out", str(stray),
+                 "--no-password")
+        assert no["_rc"] == 1 and no["error"]["code"] == "not_operator_bank", no
+        assert not stray.exists() and not (tmp_path / "stray.key.pii.json").exists()
+
         # fund it from the reserve, pay twice, then the third payment breaks the daily limit
         assert run("wallet", "fund", wallet, "--amount", "900000", "--key", bank_a)["ok"]
         assert run("wallet", "pay", alice, "--amount", "200000", "--key", str(wallet_key))["ok"]
@@ -259,10 +266,11 @@ def test_currency_story_on_four_validators(tmp_path: Path) -> None:
         found = run("reg", "resolution", "1", "--key", reg)
         assert found["matches_commitment"] and found["personal_data"] == {"phone": "13800000000"}, found
 
-        # supply: +10,000,000 issued; served by another node too
+        # supply: +10,000,000 issued, 1,000 redeemed; served by another node too
+        assert run("cbdc", "redeem", "--amount", "1000", "--key", bank_a)["ok"]
         supply = run("cbdc", "supply")
-        assert supply["issued"] == before["issued"] + 10_000_000
+        assert supply["issued"] == before["issued"] + 10_000_000 and supply["redeemed"] == 1000
         assert supply["by_org"]["bank-a"]["issued"] == before["by_org"]["bank-a"]["issued"] + 10_000_000
         wait_for(lambda: nodes[3].height() >= supply["height"], 20, "node3 caught up")
         reserve = httpx.get(f"{nodes[3].url}/v1/reserves/bank-a", timeout=5).json()
-        assert reserve["balance"] == 10_000_000 - 900_000
+        assert reserve["balance"] == 10_000_000 - 900_000 - 1000
