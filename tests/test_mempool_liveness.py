@@ -464,3 +464,41 @@ def test_tier_limits_refuse_a_payment_at_admission(tmp_path: Path) -> None:
     ok = sign_tx(ann, CHAIN_ID, 0, 100, Call(CURRENCY, "transfer", encode([bob.address, 400])))
     assert pool.admit(pool.prepare([ok]), 2)[0].error is None
     chain.store.close()
+
+
+def test_a_block_with_scheduled_calls_commits_and_reopens(tmp_path: Path) -> None:
+    """Issue 9 regression: a block that runs scheduled contract calls has more receipts than
+    transactions; committing it must not halt the node (it did: 'block parts disagree'), the
+    scheduled receipts are stored after the transactions' and survive a restart."""
+    from consortia.apps.cbdc import sdk
+    from consortia.contracts.native_currency import balance_of
+    from consortia.contracts.python.api import address_of
+    from consortia.ledger.chain_store import ChainStore as Store
+
+    chain, validator, _, members = permissioned_chain(tmp_path / "data")
+    pool = chain.mempool
+    ann, bob = members["ann"], members["bob"]
+    create = sdk.escrow_create(bob.address, bob.address, 3, 700)
+    tx = sign_tx(ann, CHAIN_ID, 0, 100, Call(create.contract, create.method, sdk.encode_args(create),
+                                               create.value))
+    assert pool.admit(pool.prepare([tx]), 1)[0].error is None
+    first = produce_block(chain, validator, now_ms())
+    assert first.receipts[0].status == "ok", first.receipts[0].error
+    heights = []
+    for _ in range(4):  # the automatic refund is scheduled at deadline + 1 = 4
+        block = produce_block(chain, validator, now_ms())
+        heights.append((block.block.header.height, len(block.txs), len(block.receipts)))
+    scheduled = [h for h, txs, receipts in heights if receipts > txs]
+    assert scheduled == [4], heights
+    stored = chain.store.receipts(4)
+    assert len(stored) == 1 and stored[0].status == "ok"
+    assert [e.name for e in stored[0].events][-1] == "EscrowRefunded"
+    assert balance_of(chain.store.state_get, address_of("escrow")) == 0
+    assert balance_of(chain.store.state_get, ann.address) == 10_000
+    root = chain.store.head().state_root  # type: ignore[union-attr]
+    genesis = chain.genesis
+    chain.store.close()
+    reopened = Chain(Store(tmp_path / "data"), genesis)
+    assert reopened.store.head().state_root == root  # type: ignore[union-attr]
+    assert len(reopened.store.receipts(4)) == 1
+    reopened.store.close()
