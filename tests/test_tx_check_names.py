@@ -30,6 +30,8 @@ def _with_nonce(tx: CheckedTx, nonce: int) -> CheckedTx:
 def test_no_two_modules_define_the_same_check() -> None:
     where: dict[str, list[str]] = {}
     for path in sorted(SRC.rglob("*.py")):
+        if path.parent.name == "contracts" and path.parent.parent.parent.name == "apps":
+            continue  # contract sources: each is one self-contained module (no shared imports)
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("check"):
                 where.setdefault(node.name, []).append(path.relative_to(SRC).as_posix())

@@ -182,7 +182,7 @@ def cbdc_earmark(
     key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Earmark funds for a recipient, spendable only at the listed payees before expiry."""
-    recipient, amount = cbdc.check_address(to, "recipient"), cbdc.check_amount(amount)
+    recipient, amount = cbdc.check_address_arg(to, "recipient"), cbdc.check_amount(amount)
     listed, expires = _addresses(payees), cbdc.check_height(expires_height, "expiry height")
     _created(key, node, timeout, as_json, "earmark",
              lambda w: w.earmark_create(recipient, listed, expires, amount),
@@ -199,7 +199,7 @@ def cbdc_spend(
 ) -> None:  # fmt: skip
     """Recipient: spend earmarked funds at an allowed payee."""
     earmark_id, amount = cbdc.check_id(earmark_id, "earmark id"), cbdc.check_amount(amount)
-    target = cbdc.check_address(payee, "payee")
+    target = cbdc.check_address_arg(payee, "payee")
     _app_act(key, node, timeout, as_json, f"spent {amount} of earmark {earmark_id}",
              lambda w: w.earmark_spend(earmark_id, target, amount),
              id=earmark_id, payee=format_address(target), amount=amount)
@@ -225,7 +225,7 @@ def cbdc_schedule(
     key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Lock amount x count now; the chain pays each instalment at its height."""
-    payee = cbdc.check_address(to, "payee")
+    payee = cbdc.check_address_arg(to, "payee")
     cbdc.check_amount(amount)
     cbdc.check_height(first_height, "first height")
     cbdc.check_amount(amount * count, "amount x count")
@@ -289,7 +289,7 @@ def wallet_open(
 def wallet_fund(address: str = ADDRESS, amount: int = AMOUNT, key: Path = KEY, node: str = NODE,
                 timeout: float = TIMEOUT, as_json: bool = JSON) -> None:  # fmt: skip
     """Bank: move currency from your organisation's reserve to a wallet."""
-    target, amount = cbdc.check_address(address), cbdc.check_amount(amount)
+    target, amount = cbdc.check_address_arg(address), cbdc.check_amount(amount)
     _act(key, node, timeout, as_json, f"funded {format_address(target)} with {amount}",
          lambda w: w.fund(target, amount), address=format_address(target), amount=amount)
 
@@ -300,7 +300,7 @@ def wallet_pay(address: str = typer.Argument(..., help="0x address of the payee.
                key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT,
                as_json: bool = JSON) -> None:  # fmt: skip
     """Pay from your wallet (your tier's per-payment, daily and the payee's balance limits apply)."""
-    target, amount = cbdc.check_address(address, "payee"), cbdc.check_amount(amount)
+    target, amount = cbdc.check_address_arg(address, "payee"), cbdc.check_amount(amount)
     _act(key, node, timeout, as_json, f"paid {amount} to {format_address(target)}",
          lambda w: w.pay(target, amount), to=format_address(target), amount=amount)
 
@@ -315,7 +315,7 @@ def _status(wallet: dict[str, Any]) -> str:
 @handles_errors
 def wallet_show(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
     """A wallet: bank, tier, status, balance, the tier's limits and what it paid today."""
-    target = cbdc.check_address(address)
+    target = cbdc.check_address_arg(address)
     with Client(node) as client:
         data = cbdc.CbdcQueries(client).wallet(target)
     limits = data["limits"]
@@ -344,7 +344,7 @@ def wallet_upgrade(address: str = ADDRESS, tier: int = typer.Option(..., "--tier
                    org_key: Path = ORG_KEY, node: str = NODE, timeout: float = TIMEOUT,
                    as_json: bool = JSON) -> None:  # fmt: skip
     """Bank: change a wallet's tier (refused if its balance is over the new tier's cap)."""
-    target, tier = cbdc.check_address(address), cbdc.check_tier(tier)
+    target, tier = cbdc.check_address_arg(address), cbdc.check_tier(tier)
     _act(org_key, node, timeout, as_json, f"{format_address(target)} now tier {tier}",
          lambda w: w.upgrade(target, tier), address=format_address(target), tier=tier)
 
@@ -354,7 +354,7 @@ def wallet_upgrade(address: str = ADDRESS, tier: int = typer.Option(..., "--tier
 def wallet_close(address: str = ADDRESS, org_key: Path = ORG_KEY, node: str = NODE,
                  timeout: float = TIMEOUT, as_json: bool = JSON) -> None:  # fmt: skip
     """Bank: close a wallet for good; its balance goes back to the bank's reserve."""
-    target = cbdc.check_address(address)
+    target = cbdc.check_address_arg(address)
     _act(org_key, node, timeout, as_json, f"closed {format_address(target)}",
          lambda w: w.close_wallet(target), address=format_address(target))
 
@@ -387,7 +387,7 @@ def escrow_create(
     amount: int = AMOUNT, key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Lock currency in escrow for a payee until the releaser releases it (or the deadline passes)."""
-    to, by = cbdc.check_address(payee, "payee"), cbdc.check_address(releaser, "releaser")
+    to, by = cbdc.check_address_arg(payee, "payee"), cbdc.check_address_arg(releaser, "releaser")
     deadline, amount = cbdc.check_height(deadline_height, "deadline height"), cbdc.check_amount(amount)
     _created(key, node, timeout, as_json, "escrow", lambda w: w.escrow_create(to, by, deadline, amount),
              payee=format_address(to), releaser=format_address(by), amount=amount, deadline_height=deadline)
@@ -432,7 +432,7 @@ def reg_resolve(
     key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Ask a wallet's bank who holds it; the answer is sealed to a key derived from yours."""
-    target = cbdc.check_address(address, "wallet")
+    target = cbdc.check_address_arg(address, "wallet")
     reason = cbdc.check_text(reason, "the reason", cbdc.MAX_REASON)
     _created(key, node, timeout, as_json, "resolution request",
              lambda w: w.resolve_request(target, reason), wallet=format_address(target), reason=reason)

@@ -59,7 +59,7 @@ __all__ = [
     "NotAnswered",
     "RecordMismatch",
     "WalletRecord",
-    "check_address",
+    "check_address_arg",
     "check_amount",
     "check_height",
     "check_id",
@@ -141,7 +141,7 @@ def check_amount(value: object, what: str = "amount") -> int:
     return value
 
 
-def check_address(value: object, what: str = "address") -> bytes:
+def check_address_arg(value: object, what: str = "address") -> bytes:
     """A 20-byte address from bytes or ``"0x…"`` text, or :class:`BadAddress`."""
     if isinstance(value, bytes | bytearray):
         if len(value) != 20:
@@ -386,12 +386,12 @@ class CbdcWallet:
 
     def fund(self, address: bytes | str, amount: int) -> TxResult:
         """Bank admin: move ``amount`` from the own reserve to a wallet."""
-        args = monetary.encode_fund_args(check_address(address), check_amount(amount))
+        args = monetary.encode_fund_args(check_address_arg(address), check_amount(amount))
         return self._system(Call(monetary.NAME, monetary.FUND, args))
 
     def pay(self, to: bytes | str, amount: int) -> TxResult:
         """Pay ``amount`` from this key's balance (the tier limits apply)."""
-        return self._system(transfer_call(check_address(to, "recipient"), check_amount(amount)))
+        return self._system(transfer_call(check_address_arg(to, "recipient"), check_amount(amount)))
 
     # wallets (bank admins)
     def prepare_wallet(self, tier: int, name: str | None = None, phone: str | None = None) -> NewWallet:
@@ -416,12 +416,12 @@ class CbdcWallet:
 
     def upgrade(self, address: bytes | str, tier: int) -> TxResult:
         """Change a wallet's tier (up or down; refused when its balance is over the new cap)."""
-        args = identity.encode_set_tier_args(check_address(address), check_tier(tier))
+        args = identity.encode_set_tier_args(check_address_arg(address), check_tier(tier))
         return self._system(Call(identity.NAME, identity.SET_TIER, args))
 
     def close_wallet(self, address: bytes | str) -> TxResult:
         """Sweep a wallet's balance back to the bank's reserve and close it for good."""
-        args = identity.encode_close_wallet_args(check_address(address))
+        args = identity.encode_close_wallet_args(check_address_arg(address))
         return self._system(Call(identity.NAME, identity.CLOSE_WALLET, args))
 
     # escrow
@@ -430,7 +430,7 @@ class CbdcWallet:
         """Lock ``amount`` for ``payee``; ``releaser`` releases it up to ``deadline_height``,
         after which it returns to this key."""
         return self._create(apps.escrow_create(
-            check_address(payee, "payee"), check_address(releaser, "releaser"),
+            check_address_arg(payee, "payee"), check_address_arg(releaser, "releaser"),
             check_height(deadline_height, "deadline height"), check_amount(amount)))
 
     def escrow_release(self, escrow_id: int) -> sdk.ContractReceipt:
@@ -444,12 +444,12 @@ class CbdcWallet:
                        amount: int) -> Created:  # fmt: skip
         """Lock ``amount`` for ``recipient``, spendable only at ``payees`` before ``expires_height``."""
         return self._create(apps.earmark_create(
-            check_address(recipient, "recipient"), check_payees(payees),
+            check_address_arg(recipient, "recipient"), check_payees(payees),
             check_height(expires_height, "expiry height"), check_amount(amount)))
 
     def earmark_spend(self, earmark_id: int, payee: bytes | str, amount: int) -> sdk.ContractReceipt:
         return self._app(apps.earmark_spend(
-            check_id(earmark_id, "earmark id"), check_address(payee, "payee"), check_amount(amount)))
+            check_id(earmark_id, "earmark id"), check_address_arg(payee, "payee"), check_amount(amount)))
 
     # scheduled payments
     def schedule_payments(self, payee: bytes | str, amount: int, first_height: int, count: int = 1,
@@ -463,7 +463,7 @@ class CbdcWallet:
             raise InvalidArgument(
                 f"interval must be at least 1 block between instalments, got {interval!r:.40}")
         check_amount(amount * count, "amount x count")
-        to, first = check_address(payee, "payee"), check_height(first_height, "first height")
+        to, first = check_address_arg(payee, "payee"), check_height(first_height, "first height")
         return self._create(apps.payment_create(to, amount, first, count, interval))
 
     def cancel_payments(self, payment_id: int) -> sdk.ContractReceipt:
@@ -475,7 +475,7 @@ class CbdcWallet:
         """Regulator staff: ask the wallet's bank who holds it; the answer is sealed to the X25519
         key derived from ``regulator_key`` (default: this wallet's own signing key)."""
         return self._create(apps.resolve_request(
-            check_address(wallet, "wallet"), check_text(reason, "the reason", MAX_REASON),
+            check_address_arg(wallet, "wallet"), check_text(reason, "the reason", MAX_REASON),
             sealed.resolve_public_key(regulator_key or self.wallet.key)))
 
     def resolve_answer(self, request_id: int, record: WalletRecord) -> sdk.ContractReceipt:
@@ -493,7 +493,7 @@ class CbdcWallet:
 def check_payees(payees: object) -> list[bytes]:
     if not isinstance(payees, list | tuple) or not 1 <= len(payees) <= MAX_PAYEES:
         raise InvalidArgument(f"list 1 to {MAX_PAYEES} payees, got {payees!r:.80}")
-    return [check_address(p, "each payee") for p in payees]
+    return [check_address_arg(p, "each payee") for p in payees]
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -511,7 +511,7 @@ class CbdcQueries:
 
     def wallet(self, address: bytes | str) -> dict[str, Any]:
         """Identity, tier, balance, tier limits and today's payments of a wallet."""
-        return self.client.get(f"/v1/wallets/{format_address(check_address(address))}")  # type: ignore[no-any-return]
+        return self.client.get(f"/v1/wallets/{format_address(check_address_arg(address))}")  # type: ignore[no-any-return]
 
     def reserve(self, org: str) -> dict[str, Any]:
         return self.client.get(f"/v1/reserves/{check_org(org)}")  # type: ignore[no-any-return]

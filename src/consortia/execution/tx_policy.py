@@ -11,8 +11,7 @@ from __future__ import annotations
 from consortia.contracts.native_currency import decode_call
 from consortia.contracts.permissioned import (
     SENDER_REFUSING_EVENTS,
-    check_call,
-    check_sender_identity,
+    check_sender_and_call,
     check_transfer,
     identity_record,
     permissioned,
@@ -33,8 +32,7 @@ class TxPolicy:
 
     def check(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
         """Raise the typed refusal (unknown or revoked identity, frozen account, role) or pass."""
-        check_sender_identity(state.get, sender, height)
-        check_call(state.get, sender, call.contract, call.method)
+        check_sender_and_call(state.get, sender, call.contract, call.method, height)
 
     def check_payment(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
         """At admission: refuse a payment the regulator's rules refuse on the committed state —

@@ -42,6 +42,7 @@ from consortia.contracts.permissioned.params import is_approved_code, param_reco
 from consortia.contracts.permissioned.policy import (
     SENDER_REFUSING_EVENTS,
     check_call,
+    check_sender_and_call,
     check_sender_identity,
     check_transfer,
     observe_transfer,
@@ -81,6 +82,7 @@ __all__ = [
     "alerts",
     "audit",
     "check_call",
+    "check_sender_and_call",
     "check_sender_identity",
     "check_transfer",
     "genesis_records",

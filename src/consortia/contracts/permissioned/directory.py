@@ -61,6 +61,11 @@ def identity(state_get: StateGet, address: bytes) -> Identity | None:
 def active_identity(state_get: StateGet, address: bytes, who: str = "sender") -> tuple[Identity, Org]:
     """The identity at ``address`` and its organisation, both active; typed errors otherwise."""
     ident = identity(state_get, address)
+    return check_active(ident, org(state_get, ident.org) if ident is not None else None, address, who)
+
+
+def check_active(ident: Identity | None, owner: Org | None, address: bytes, who: str) -> tuple[Identity, Org]:
+    """:func:`active_identity` on records already read (``owner``: the identity's organisation)."""
     if ident is None:
         raise UnknownIdentity(
             f"{who} 0x{address.hex()} has no enrolled identity; an organisation admin must enrol it",
@@ -72,7 +77,6 @@ def active_identity(state_get: StateGet, address: bytes, who: str = "sender") ->
             address=address,
             revoked_height=ident.revoked_height,
         )
-    owner = org(state_get, ident.org)
     if owner is None or owner.status != ACTIVE:
         raise OrganisationRemoved(
             f"{who} 0x{address.hex()} belongs to organisation {ident.org!r}, which was removed",

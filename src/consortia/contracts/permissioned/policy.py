@@ -21,7 +21,7 @@ UTC day of the *block timestamp* (``timestamp_ms // 86_400_000``).
 from __future__ import annotations
 
 from consortia.contracts.permissioned import alerting, keys
-from consortia.contracts.permissioned.directory import active_identity, in_regulator_org
+from consortia.contracts.permissioned.directory import check_active
 from consortia.contracts.permissioned.directory import identity as identity_record
 from consortia.contracts.permissioned.directory import org as org_record
 from consortia.contracts.permissioned.errors import (
@@ -32,7 +32,7 @@ from consortia.contracts.permissioned.errors import (
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import ACTIVE, DailyTotal, Identity
+from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, DailyTotal, Identity, Org
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
 from consortia.contracts.python.host import FunctionReader
@@ -68,33 +68,64 @@ def check_sender_identity(state_get: StateGet, sender: bytes, height: int) -> No
     _active_unfrozen(state_get, sender, "sender")
 
 
-def _party(state_get: StateGet, address: bytes, who: str) -> Identity | None:
+def check_sender_and_call(
+    state_get: StateGet, sender: bytes, contract: str, method: str, height: int
+) -> None:
+    """:func:`check_call` and :func:`check_sender_identity` together, each record read once
+    (what every transaction meets at admission, proposal and execution)."""
+    ident, owner = _records(state_get, sender)
+    _refuse_regulator(owner, sender, contract, method, MONEY_METHODS)
+    _active_unfrozen(state_get, sender, "sender", (ident, owner))
+
+
+Records = tuple[Identity | None, Org | None]
+
+
+def _records(state_get: StateGet, address: bytes) -> Records:
+    """The identity at ``address`` and its organisation (None where there is none)."""
+    ident = identity_record(state_get, address)
+    return ident, (org_record(state_get, ident.org) if ident is not None else None)
+
+
+def _party(state_get: StateGet, address: bytes, who: str, known: Records | None = None) -> Identity | None:
     """The identity behind ``address`` (active and not frozen, or the typed refusal), or None
     for an account that is no one's identity but may hold money — an organisation's reserve
-    (the organisation active) or a deployed contract's — checked not frozen."""
-    if identity_record(state_get, address) is not None:
-        return _active_unfrozen(state_get, address, who)
+    (the organisation active) or a deployed contract's — checked not frozen. ``known``: the
+    address's records when the caller has read them already."""
+    ident, owner = known if known is not None else _records(state_get, address)
+    if ident is not None:
+        return _active_unfrozen(state_get, address, who, (ident, owner))
     reserve_of = read(state_get, keys.reserve(address), str)
     if reserve_of is not None:
-        owner = org_record(state_get, reserve_of)
-        if owner is None or owner.status != ACTIVE:
+        reserve_org = org_record(state_get, reserve_of)
+        if reserve_org is None or reserve_org.status != ACTIVE:
             raise OrganisationRemoved(
                 f"{who} 0x{address.hex()} is the reserve of {reserve_of!r}, which was removed",
                 address=address,
                 org=reserve_of,
             )
     elif contract_at(FunctionReader(state_get), address) is None:
-        return _active_unfrozen(state_get, address, who)  # nobody: the typed refusal
+        return _active_unfrozen(state_get, address, who, (None, None))  # nobody: the typed refusal
     if is_frozen(state_get, address):
         raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
     return None
 
 
-def _active_unfrozen(state_get: StateGet, address: bytes, who: str) -> Identity:
-    ident, _ = active_identity(state_get, address, who)
+def _active_unfrozen(state_get: StateGet, address: bytes, who: str, known: Records | None = None) -> Identity:
+    ident, owner = known if known is not None else _records(state_get, address)
+    checked, _ = check_active(ident, owner, address, who)
     if is_frozen(state_get, address):
         raise AccountFrozen(f"{who} 0x{address.hex()} is frozen by the regulator", address=address)
-    return ident
+    return checked
+
+
+def _refuse_regulator(
+    owner: Org | None, sender: bytes, contract: str, method: str, money_methods: frozenset[tuple[str, str]]
+) -> None:
+    if owner is not None and owner.role == REGULATOR and (contract, method) in money_methods:
+        raise RegulatorCannotTransfer(
+            f"0x{sender.hex()} belongs to the regulator, which cannot move money ({contract}.{method})"
+        )
 
 
 def check_call(
@@ -105,10 +136,8 @@ def check_call(
     money_methods: frozenset[tuple[str, str]] = MONEY_METHODS,
 ) -> None:
     """Role rules outside any contract: regulator identities cannot move money."""
-    if (contract, method) in money_methods and in_regulator_org(state_get, sender):
-        raise RegulatorCannotTransfer(
-            f"0x{sender.hex()} belongs to the regulator, which cannot move money ({contract}.{method})"
-        )
+    if (contract, method) in money_methods:
+        _refuse_regulator(_records(state_get, sender)[1], sender, contract, method, money_methods)
 
 
 def check_transfer(
@@ -126,8 +155,9 @@ def check_transfer(
     balance limit is checked only when it is given.
     """
     state_get = ctx.state.get
-    check_call(state_get, sender, "currency", "transfer")
-    payer = _party(state_get, sender, "sender")
+    sender_records = _records(state_get, sender)
+    _refuse_regulator(sender_records[1], sender, "currency", "transfer", MONEY_METHODS)
+    payer = _party(state_get, sender, "sender", sender_records)
     if is_asset_frozen(state_get, asset):
         raise AssetFrozen(f"asset {asset!r} is frozen by the regulator", asset=asset)
     payee = _party(state_get, to, "recipient")

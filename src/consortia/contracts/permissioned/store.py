@@ -15,9 +15,25 @@ StateGet = Callable[[bytes], bytes | None]
 T = TypeVar("T")
 
 
+_decoded: dict[tuple[object, bytes], Any] = {}
+_DECODED_LIMIT = 50_000
+
+
 def read(state_get: StateGet, key: bytes, typ: type[T]) -> T | None:
+    """The record at ``key`` decoded as ``typ`` (None if absent). Records are immutable and the
+    same bytes always decode to the same value, so decoded records are remembered by their
+    bytes: organisations, limits, rules and identities are read on every payment."""
     raw = state_get(key)
-    return None if raw is None else decode(raw, typ)
+    if raw is None:
+        return None
+    cache_key = (typ, raw)
+    value = _decoded.get(cache_key)
+    if value is None:
+        value = decode(raw, typ)
+        if len(_decoded) >= _DECODED_LIMIT:
+            _decoded.clear()
+        _decoded[cache_key] = value
+    return value  # type: ignore[no-any-return]
 
 
 def read_int(state_get: StateGet, key: bytes, default: int = 0) -> int:
