@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from consortia.apps.cbdc import sdk
+from consortia.apps.genesis import app_records
 from consortia.codec import decode, encode
 from consortia.contracts.native_currency import balance_of
 from consortia.contracts.permissioned import genesis_records, identity_record, keys, limits
@@ -38,6 +40,7 @@ from consortia.contracts.permissioned.monetary import (
     supply,
 )
 from consortia.contracts.permissioned.records import OrgSpec, SupplyTotals, TierLimits
+from consortia.contracts.python.api import address_of
 from consortia.errors import ConfigError, InvalidCall
 from consortia.execution.accounts import MAX_AMOUNT, Account, account_key, decode_account
 from consortia.node.genesis import load_genesis
@@ -444,12 +447,16 @@ BANKS = ("bank-a", "bank-b")
 
 
 class MonetaryMachine(RuleBasedStateMachine):
-    """Random issue / fund / pay / redeem / open / close sequences; after every step the supply
-    records equal the sum of every balance the test knows (reserves and wallets included)."""
+    """Random issue / fund / pay / escrow / redeem / open / close sequences; after every step the
+    supply records equal the sum of every balance the test knows (reserves, wallets and the
+    escrow contract's account included) — escrows refunded by the chain's scheduled calls too."""
 
     @initialize()
     def setup(self) -> None:
         self.net = consortium()
+        self.net.harness.state.data.update(app_records("ed25519"))  # the applications, as genesis
+        self.net.harness.enable_contracts()
+        self.escrows = 0
         for tier, per_payment, balance in ((3, 1_500, 6_000), (4, 800, 3_000)):
             assert reg(self.net, "set_limits", tier, per_payment, None, balance).ok
         self.wallets: dict[bytes, str] = {}  # every wallet ever opened -> its bank
@@ -458,7 +465,8 @@ class MonetaryMachine(RuleBasedStateMachine):
 
     def _known(self) -> list[bytes]:
         admins = [k.address for k in self.net.admins.values()]
-        return [*self.wallets, *(reserve_address(n) for n, _ in DEFAULT_ORGS), *admins]
+        apps = [address_of(name) for name in ("escrow", "earmark", "payments", "resolve")]
+        return [*self.wallets, *(reserve_address(n) for n, _ in DEFAULT_ORGS), *admins, *apps]
 
     @rule(bank=st.sampled_from(BANKS), amount=st.integers(1, 5_000))
     def issue(self, bank: str, amount: int) -> None:
@@ -500,6 +508,22 @@ class MonetaryMachine(RuleBasedStateMachine):
         frm, to = data.draw(st.lists(st.sampled_from(self.open), min_size=2, max_size=2, unique=True))
         out = self.net.harness.transfer(frm, to, amount)
         assert out.code in ("ok", "insufficient_balance", "limit_exceeded"), out.message
+
+    @rule(data=st.data(), amount=st.integers(1, 2_000), blocks=st.integers(1, 3))
+    def escrow(self, data: st.DataObject, amount: int, blocks: int) -> None:
+        """A wallet puts money in escrow for another; released now or left to the deadline."""
+        if len(self.open) < 2:
+            return
+        frm, to = data.draw(st.lists(st.sampled_from(self.open), min_size=2, max_size=2, unique=True))
+        h = self.net.harness
+        call = sdk.escrow_create(to, frm, h.height + blocks, amount)
+        out = h.call(frm, call.contract, call.method, sdk.encode_args(call), value=call.value)
+        assert out.code in ("ok", "insufficient_balance", "limit_exceeded"), out.message
+        if out.ok and data.draw(st.booleans()):
+            escrow_id = sdk.created_id(out.events, "escrow")
+            release = sdk.escrow_release(escrow_id)
+            done = h.call(frm, release.contract, release.method, sdk.encode_args(release))
+            assert done.code in ("ok", "limit_exceeded"), done.message  # the payee's cap
 
     @rule(data=st.data())
     def close_wallet(self, data: st.DataObject) -> None:

@@ -12,12 +12,11 @@ from consortia.contracts.native_currency import decode_call
 from consortia.contracts.permissioned import (
     SENDER_REFUSING_EVENTS,
     check_sender_and_call,
-    check_transfer,
     identity_record,
     permissioned,
 )
+from consortia.contracts.permissioned.policy import check_payment_admission
 from consortia.contracts.python.api import address_of
-from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import StateReader
 from consortia.types.receipt import Receipt
 from consortia.types.transaction import Call
@@ -46,8 +45,7 @@ class TxPolicy:
             to, amount = address_of(call.contract), call.value
         else:
             return
-        ctx = CallContext(sender, b"", BlockContext("", height, 0, 0), TxState(state))
-        check_transfer(ctx, sender, to, amount)
+        check_payment_admission(state.get, sender, to, amount)
 
     def org_of(self, state: StateReader, sender: bytes) -> str | None:
         """The organisation ``sender``'s identity belongs to (None: no identity)."""

@@ -47,7 +47,7 @@ from consortia.errors import (
 )
 from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.executor import check_expiry
-from consortia.execution.state_view import StateReader
+from consortia.execution.state_view import MemoReader, StateReader
 from consortia.execution.tx_decode import CheckedTx, decode_tx, verify_signatures
 from consortia.execution.tx_policy import TxPolicy
 from consortia.limits import item_bytes
@@ -166,7 +166,8 @@ class Mempool:
         """Phase 2 (node thread): stateful checks; accepted transactions join the pool."""
         results: list[Admitted] = []
         with self._snapshot() as state:
-            policy = self._policy if self._policy is not None and self._policy.applies(state) else None
+            memo = MemoReader(state)  # one committed state for the whole batch: read records once
+            policy = self._policy if self._policy is not None and self._policy.applies(memo) else None
             for item in prepared:
                 if isinstance(item, ConsortiaError):
                     results.append(Admitted(None, item))
@@ -174,9 +175,9 @@ class Mempool:
                 try:
                     org = None
                     if policy is not None:
-                        policy.check(state, item.sender, item.body.call, next_height)
-                        policy.check_payment(state, item.sender, item.body.call, next_height)
-                        org = policy.org_of(state, item.sender)
+                        policy.check(memo, item.sender, item.body.call, next_height)
+                        policy.check_payment(memo, item.sender, item.body.call, next_height)
+                        org = policy.org_of(memo, item.sender)
                     self._admit_one(state, item, next_height, org)
                 except ConsortiaError as exc:
                     results.append(Admitted(item.hash, exc))

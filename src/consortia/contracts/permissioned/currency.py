@@ -27,6 +27,9 @@ def _unknown(method: str) -> InvalidCall:
 
 class GuardedCurrency:
     name = NAME
+    sender_checked = frozenset({TRANSFER})
+    """``transfer`` checks its sender (identity, freeze, the regulator's role) in
+    :func:`~.policy.check_transfer`: the executor need not check it first."""
 
     @staticmethod
     def precheck(method: str, args: bytes) -> int:

@@ -32,7 +32,7 @@ from consortia.contracts.permissioned.errors import (
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, DailyTotal, Identity, Org
+from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, DailyTotal, Identity, Org, TierLimits
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
 from consortia.contracts.python.host import FunctionReader
@@ -158,18 +158,49 @@ def check_transfer(
     sender_records = _records(state_get, sender)
     _refuse_regulator(sender_records[1], sender, "currency", "transfer", MONEY_METHODS)
     payer = _party(state_get, sender, "sender", sender_records)
+    payee = _recipient(state_get, to, asset)
+    if payer is not None:
+        tier = _check_per_payment(state_get, payer, amount)
+        _check_daily(ctx, payer, tier, amount)
+    _check_balance_cap(state_get, payee, to, amount, asset, recipient_balance)
+
+
+def check_payment_admission(state_get: StateGet, sender: bytes, to: bytes, amount: int) -> None:
+    """:func:`check_transfer` as admission can tell on the committed state, for a sender that
+    :func:`check_sender_and_call` has just accepted: freezes, the recipient, the per-payment
+    limit, this one payment against the daily limit (the running total depends on the block's
+    day: the executor checks it) and the recipient's balance cap. Writes nothing."""
+    payer, _ = _records(state_get, sender)
+    payee = _recipient(state_get, to, NATIVE)
+    if payer is not None:
+        tier = _check_per_payment(state_get, payer, amount)
+        _refuse_over_daily(payer, tier, amount, 0)
+    _check_balance_cap(state_get, payee, to, amount, NATIVE, None)
+
+
+def _recipient(state_get: StateGet, to: bytes, asset: str) -> Identity | None:
     if is_asset_frozen(state_get, asset):
         raise AssetFrozen(f"asset {asset!r} is frozen by the regulator", asset=asset)
-    payee = _party(state_get, to, "recipient")
-    if payer is not None:
-        _check_sender_limits(ctx, payer, amount)
-    if payee is None:  # an account of no identity (a contract's) has no tier balance limit
+    return _party(state_get, to, "recipient")
+
+
+def _check_balance_cap(
+    state_get: StateGet,
+    payee: Identity | None,
+    to: bytes,
+    amount: int,
+    asset: str,
+    recipient_balance: int | None,
+) -> None:
+    if payee is None:  # an account of no identity (a reserve's, a contract's) has no tier
+        return
+    balance_cap = limits(state_get, payee.kyc_tier).balance
+    if balance_cap is None:
         return
     if recipient_balance is None and asset == NATIVE:
         raw = state_get(account_key(to))
         recipient_balance = decode_account(raw).balance if raw is not None else 0
-    balance_cap = limits(state_get, payee.kyc_tier).balance
-    if recipient_balance is not None and balance_cap is not None and recipient_balance + amount > balance_cap:
+    if recipient_balance is not None and recipient_balance + amount > balance_cap:
         raise LimitExceeded(
             f"recipient's balance would be {recipient_balance + amount}, above the tier "
             f"{payee.kyc_tier} balance limit {balance_cap}",
@@ -179,8 +210,8 @@ def check_transfer(
         )
 
 
-def _check_sender_limits(ctx: CallContext, payer: Identity, amount: int) -> None:
-    tier = limits(ctx.state.get, payer.kyc_tier)
+def _check_per_payment(state_get: StateGet, payer: Identity, amount: int) -> TierLimits:
+    tier = limits(state_get, payer.kyc_tier)
     if tier.per_payment is not None and amount > tier.per_payment:
         raise LimitExceeded(
             f"payment of {amount} is above the tier {payer.kyc_tier} per-payment limit {tier.per_payment}",
@@ -188,11 +219,10 @@ def _check_sender_limits(ctx: CallContext, payer: Identity, amount: int) -> None
             tier=payer.kyc_tier,
             cap=tier.per_payment,
         )
-    day = ctx.block.timestamp_ms // DAY_MS
-    key = keys.daily(payer.address)
-    current = read(ctx.state.get, key, DailyTotal)
-    spent = current.total if current is not None and current.day == day else 0
-    count = current.count if current is not None and current.day == day else 0
+    return tier
+
+
+def _refuse_over_daily(payer: Identity, tier: TierLimits, amount: int, spent: int) -> None:
     if tier.daily is not None and spent + amount > tier.daily:
         raise LimitExceeded(
             f"payments today would total {spent + amount}, above the tier {payer.kyc_tier} "
@@ -201,6 +231,15 @@ def _check_sender_limits(ctx: CallContext, payer: Identity, amount: int) -> None
             tier=payer.kyc_tier,
             cap=tier.daily,
         )
+
+
+def _check_daily(ctx: CallContext, payer: Identity, tier: TierLimits, amount: int) -> None:
+    day = ctx.block.timestamp_ms // DAY_MS
+    key = keys.daily(payer.address)
+    current = read(ctx.state.get, key, DailyTotal)
+    spent = current.total if current is not None and current.day == day else 0
+    count = current.count if current is not None and current.day == day else 0
+    _refuse_over_daily(payer, tier, amount, spent)
     write(ctx.state, key, DailyTotal(day, spent + amount, count + 1))
 
 
