@@ -223,7 +223,8 @@ def set_alert_rules(root: Path, url: str) -> None:
         raise_for_result(regulator.set_rule(rule, params))
 
 
-def run_wallets(validators: int, rates: list[int], seconds: float, accounts: int) -> dict:
+def run_wallets(validators: int, rates: list[int], seconds: float, accounts: int,
+                rules: bool = True) -> dict:
     """The wallet-payment sweep on a permissioned network (see the module docs)."""
     tmp = Path(tempfile.mkdtemp(prefix="consortia-wallet-bench-"))
     keys = make_keys(accounts)
@@ -242,7 +243,8 @@ def run_wallets(validators: int, rates: list[int], seconds: float, accounts: int
     urls = [h.api_url for h in homes]
     try:
         time.sleep(2)
-        set_alert_rules(tmp / "net", urls[0])
+        if rules:
+            set_alert_rules(tmp / "net", urls[0])
         rows = sweep(urls, all_txs, rates, seconds, "wallets")
     finally:
         for proc in procs:
@@ -276,15 +278,22 @@ def main() -> None:
                         help="seconds of light load after the kill, before measuring")
     parser.add_argument("--wallets", action="store_true",
                         help="also sweep wallet payments on a permissioned network (all checks on)")
+    parser.add_argument("--wallets-only", action="store_true",
+                        help="only the wallet sweep (for profiling it; no ratio)")
+    parser.add_argument("--no-rules", action="store_true",
+                        help="wallet sweep without the alert rules (to see what they cost)")
     args = parser.parse_args()
     raw = raw_ed25519_verify_rate_parallel(20000)
     print(f"raw Ed25519 verify on {os.cpu_count()} cores: {raw:.0f}/s; with {args.validators} "
           f"validators each verifying every transaction once, the ceiling is "
           f"{raw / args.validators:.0f} TPS", flush=True)
     rates = [int(r) for r in args.rates.split(",")]
-    out = run(args.validators, rates, args.seconds, args.accounts, args.down, args.warmup)
-    if args.wallets:
-        out["runs"] += run_wallets(args.validators, rates, args.seconds, args.accounts)["runs"]
+    out: dict = {"runs": []}
+    if not args.wallets_only:
+        out = run(args.validators, rates, args.seconds, args.accounts, args.down, args.warmup)
+    if args.wallets or args.wallets_only:
+        out["runs"] += run_wallets(args.validators, rates, args.seconds, args.accounts,
+                                   rules=not args.no_rules)["runs"]
     figures = {}
     for phase in dict.fromkeys(r["phase"] for r in out["runs"]):
         best = best_sustained([r for r in out["runs"] if r["phase"] == phase])

@@ -53,14 +53,15 @@ from consortia.contracts.permissioned.gov_actions import (
 )
 from consortia.contracts.permissioned.limits import MAX_KYC_TIER
 from consortia.contracts.permissioned.records import (
+    Activity,
     Alert,
+    Bucket,
     ContractCode,
     Identity,
     Org,
     OrgSpec,
     ParamChange,
     Proposal,
-    Window,
 )
 from consortia.contracts.permissioned.rules import read_rules
 from consortia.contracts.permissioned.store import StateGet, read, read_int
@@ -162,9 +163,8 @@ def alert_json(record: Alert) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _window_json(state_get: StateGet, key: bytes) -> list[dict[str, int]] | None:
-    window = read(state_get, key, Window)
-    return None if window is None else [to_plain(b) for b in window.buckets]
+def _window_json(buckets: list[Bucket]) -> list[dict[str, int]] | None:
+    return [to_plain(b) for b in buckets] or None
 
 
 def recent_alerts(state_get: StateGet, address: bytes, scan: int = AUDIT_ALERT_SCAN) -> list[dict[str, Any]]:
@@ -176,6 +176,7 @@ def recent_alerts(state_get: StateGet, address: bytes, scan: int = AUDIT_ALERT_S
 
 def audit_json(state_get: StateGet, address: bytes) -> dict[str, Any]:
     view = audit(state_get, address)
+    act = read(state_get, perm_keys.activity(address), Activity) or Activity()
     return {
         "address": format_address(address),
         "identity": identity_json(view.identity, state_get) if view.identity else None,
@@ -186,8 +187,8 @@ def audit_json(state_get: StateGet, address: bytes) -> dict[str, Any]:
         "frozen_height": view.frozen.height if view.frozen else None,
         "limits": to_plain(view.limits) if view.limits else None,
         "daily": to_plain(view.daily) if view.daily else None,
-        "structuring_window": _window_json(state_get, perm_keys.structuring_window(address)),
-        "velocity_window": _window_json(state_get, perm_keys.velocity_window(address)),
+        "structuring_window": _window_json(act.structuring),
+        "velocity_window": _window_json(act.velocity),
         "alerts": recent_alerts(state_get, address),
     }  # fmt: skip
 

@@ -1,16 +1,19 @@
 """Alerts: rules evaluated on each successful transfer, written append-only and emitted.
 
 Windows count blocks (``window_blocks``: the current block and the ones before it), one bucket
-per block, so the tracked record per sender is bounded and exact. When a structuring or velocity
-rule fires, that sender's window for the rule starts again empty: a burst gives one alert, and
-a further burst gives another.
+per block, so the tracked record per sender is bounded and exact; both windows live in the
+sender's :class:`~.records.Activity` record with its daily total (one key per payment). When a
+structuring or velocity rule fires, that sender's window for the rule starts again empty: a
+burst gives one alert, and a further burst gives another.
 """
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from consortia.codec import encode
 from consortia.contracts.permissioned import keys
-from consortia.contracts.permissioned.records import Alert, Bucket, StructuringRule, VelocityRule, Window
+from consortia.contracts.permissioned.records import Activity, Alert, Bucket, StructuringRule, VelocityRule
 from consortia.contracts.permissioned.rules import LARGE_AMOUNT, STRUCTURING, VELOCITY, read_rules
 from consortia.contracts.permissioned.store import StateGet, next_id, read, read_int, write
 from consortia.execution.context import CallContext
@@ -29,54 +32,50 @@ def raise_alert(ctx: CallContext, rule: str, address: bytes, amount: int, detail
     return record
 
 
-def _window(ctx: CallContext, key: bytes, window_blocks: int, amount: int) -> Window:
-    """The sender's window with this payment added and buckets older than the window dropped."""
-    height = ctx.block.height
-    record = read(ctx.state.get, key, Window) or Window([])
-    buckets = [b for b in record.buckets if b.height > height - window_blocks]
-    if buckets and buckets[-1].height == height:
-        last = buckets[-1]
-        buckets[-1] = Bucket(height, last.count + 1, last.value + amount)
+def _window(buckets: list[Bucket], height: int, window_blocks: int, amount: int) -> list[Bucket]:
+    """A window's buckets with this payment added and buckets older than the window dropped."""
+    kept = [b for b in buckets if b.height > height - window_blocks]
+    if kept and kept[-1].height == height:
+        last = kept[-1]
+        kept[-1] = Bucket(height, last.count + 1, last.value + amount)
     else:
-        buckets.append(Bucket(height, 1, amount))
-    return Window(buckets)
+        kept.append(Bucket(height, 1, amount))
+    return kept
 
 
 def _just_under(rule: StructuringRule, amount: int) -> bool:
     return amount < rule.threshold and amount * 10_000 >= rule.threshold * (10_000 - rule.margin_bps)
 
 
-def _structuring(ctx: CallContext, rule: StructuringRule, sender: bytes, amount: int) -> None:
+def _structuring(
+    ctx: CallContext, rule: StructuringRule, sender: bytes, amount: int, act: Activity
+) -> Activity:
     if not _just_under(rule, amount):
-        return
-    key = keys.structuring_window(sender)
-    window = _window(ctx, key, rule.window_blocks, amount)
-    count = sum(b.count for b in window.buckets)
-    if count >= rule.min_count:
-        ctx.state.set(key, None)
-        raise_alert(
-            ctx, STRUCTURING, sender, amount,
-            f"{count} payments just under {rule.threshold} within {rule.window_blocks} blocks",
-        )  # fmt: skip
-    else:
-        write(ctx.state, key, window)
+        return act
+    buckets = _window(act.structuring, ctx.block.height, rule.window_blocks, amount)
+    count = sum(b.count for b in buckets)
+    if count < rule.min_count:
+        return replace(act, structuring=buckets)
+    raise_alert(
+        ctx, STRUCTURING, sender, amount,
+        f"{count} payments just under {rule.threshold} within {rule.window_blocks} blocks",
+    )  # fmt: skip
+    return replace(act, structuring=[])
 
 
-def _velocity(ctx: CallContext, rule: VelocityRule, sender: bytes, amount: int) -> None:
-    key = keys.velocity_window(sender)
-    window = _window(ctx, key, rule.window_blocks, amount)
-    count = sum(b.count for b in window.buckets)
-    value = sum(b.value for b in window.buckets)
+def _velocity(ctx: CallContext, rule: VelocityRule, sender: bytes, amount: int, act: Activity) -> Activity:
+    buckets = _window(act.velocity, ctx.block.height, rule.window_blocks, amount)
+    count = sum(b.count for b in buckets)
+    value = sum(b.value for b in buckets)
     too_many = rule.max_count > 0 and count > rule.max_count
     too_much = rule.max_value > 0 and value > rule.max_value
-    if too_many or too_much:
-        ctx.state.set(key, None)
-        raise_alert(
-            ctx, VELOCITY, sender, amount,
-            f"{count} payments totalling {value} within {rule.window_blocks} blocks",
-        )  # fmt: skip
-    else:
-        write(ctx.state, key, window)
+    if not (too_many or too_much):
+        return replace(act, velocity=buckets)
+    raise_alert(
+        ctx, VELOCITY, sender, amount,
+        f"{count} payments totalling {value} within {rule.window_blocks} blocks",
+    )  # fmt: skip
+    return replace(act, velocity=[])
 
 
 def observe(ctx: CallContext, sender: bytes, amount: int) -> None:
@@ -84,10 +83,17 @@ def observe(ctx: CallContext, sender: bytes, amount: int) -> None:
     rules = read_rules(ctx.state.get)
     if rules.large_amount is not None and amount >= rules.large_amount.threshold:
         raise_alert(ctx, LARGE_AMOUNT, sender, amount, f"payment of at least {rules.large_amount.threshold}")
+    if rules.structuring is None and rules.velocity is None:
+        return
+    key = keys.activity(sender)
+    act = read(ctx.state.get, key, Activity) or Activity()
+    updated = act
     if rules.structuring is not None:
-        _structuring(ctx, rules.structuring, sender, amount)
+        updated = _structuring(ctx, rules.structuring, sender, amount, updated)
     if rules.velocity is not None:
-        _velocity(ctx, rules.velocity, sender, amount)
+        updated = _velocity(ctx, rules.velocity, sender, amount, updated)
+    if updated is not act:
+        write(ctx.state, key, updated)
 
 
 # --- queries --------------------------------------------------------------------------------------

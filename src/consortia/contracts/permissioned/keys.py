@@ -14,9 +14,8 @@ key                            value (canonical MessagePack)
 ``perm/afrozen/<asset>``       :class:`~.records.Freeze`
 ``perm/limits/<tier u16>``     :class:`~.records.TierLimits`
 ``perm/rules``                 :class:`~.records.AlertRules`
-``perm/day/<address>``         :class:`~.records.DailyTotal` (per-day outgoing total)
-``perm/win/s/<address>``       :class:`~.records.Window` (structuring buckets)
-``perm/win/v/<address>``       :class:`~.records.Window` (velocity buckets)
+``perm/act/<address>``         :class:`~.records.Activity` (the day's outgoing total, the
+                               structuring and velocity windows)
 ``perm/alert/next``            int: the next alert id (ids start at 1)
 ``perm/alert/<id u64>``        :class:`~.records.Alert`
 ``perm/prop/next``             int: the next proposal id (ids start at 1)
@@ -69,16 +68,8 @@ def limits(tier: int) -> bytes:
     return P + b"limits/" + tier.to_bytes(2, "big")
 
 
-def daily(address: bytes) -> bytes:
-    return P + b"day/" + address
-
-
-def structuring_window(address: bytes) -> bytes:
-    return P + b"win/s/" + address
-
-
-def velocity_window(address: bytes) -> bytes:
-    return P + b"win/v/" + address
+def activity(address: bytes) -> bytes:
+    return P + b"act/" + address
 
 
 def alert(alert_id: int) -> bytes:

@@ -20,6 +20,8 @@ UTC day of the *block timestamp* (``timestamp_ms // 86_400_000``).
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from consortia.contracts.permissioned import alerting, keys
 from consortia.contracts.permissioned.directory import check_active
 from consortia.contracts.permissioned.directory import identity as identity_record
@@ -32,7 +34,7 @@ from consortia.contracts.permissioned.errors import (
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, DailyTotal, Identity, Org, TierLimits
+from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, Activity, Identity, Org, TierLimits
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read, write
 from consortia.contracts.python.host import FunctionReader
@@ -235,12 +237,11 @@ def _refuse_over_daily(payer: Identity, tier: TierLimits, amount: int, spent: in
 
 def _check_daily(ctx: CallContext, payer: Identity, tier: TierLimits, amount: int) -> None:
     day = ctx.block.timestamp_ms // DAY_MS
-    key = keys.daily(payer.address)
-    current = read(ctx.state.get, key, DailyTotal)
-    spent = current.total if current is not None and current.day == day else 0
-    count = current.count if current is not None and current.day == day else 0
+    key = keys.activity(payer.address)
+    act = read(ctx.state.get, key, Activity) or Activity()
+    spent, count = (act.total, act.count) if act.day == day else (0, 0)
     _refuse_over_daily(payer, tier, amount, spent)
-    write(ctx.state, key, DailyTotal(day, spent + amount, count + 1))
+    write(ctx.state, key, replace(act, day=day, total=spent + amount, count=count + 1))
 
 
 def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) -> None:
@@ -250,5 +251,5 @@ def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) ->
 
 def daily_total(state_get: StateGet, address: bytes, timestamp_ms: int) -> int:
     """What ``address`` has paid out on the UTC day of ``timestamp_ms``."""
-    current = read(state_get, keys.daily(address), DailyTotal)
-    return current.total if current is not None and current.day == timestamp_ms // DAY_MS else 0
+    act = read(state_get, keys.activity(address), Activity)
+    return act.total if act is not None and act.day == timestamp_ms // DAY_MS else 0

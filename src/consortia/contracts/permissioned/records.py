@@ -176,6 +176,18 @@ class Window(msgspec.Struct, array_like=True, frozen=True):
     buckets: list[Bucket]
 
 
+class Activity(msgspec.Struct, array_like=True, frozen=True):
+    """One account's recent payments in one record (one read and one write per payment): the
+    UTC day's total and count for the tier limits, and the per-block buckets of the
+    structuring and velocity rules' windows, oldest first."""
+
+    day: int = 0
+    total: int = 0
+    count: int = 0
+    structuring: list[Bucket] = msgspec.field(default_factory=list)
+    velocity: list[Bucket] = msgspec.field(default_factory=list)
+
+
 class Alert(msgspec.Struct, array_like=True, frozen=True):
     id: int
     rule: str
