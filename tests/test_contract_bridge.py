@@ -239,3 +239,15 @@ def test_contracts_refuse_with_their_own_error_codes() -> None:
     with pytest.raises(ContractFailed, match="an error code is") as info:
         coded.call("bad_code", sender=alice)
     assert info.value.code == "contract_error"
+
+
+def test_the_regulator_cannot_move_money_by_attaching_it_leader_and_validators_agree() -> None:
+    """A regulator identity attaching value to a contract call is refused the same way by the
+    leader (which checked the sender when proposing) and by the validators."""
+    net, payer, _ = _net()
+    h = net.harness
+    reg = net.admins["reg"].address
+    net.fund(reg, 1_000)
+    out = h.call(reg, "vault", "deposit", encode([]), value=10)  # propose and execute must agree
+    assert out.code == "regulator_cannot_transfer"
+    assert net.balance(reg) == 1_000

@@ -48,6 +48,9 @@ class CallContext:
     steps: int = 0
     value: int = 0
     """Native units the transaction attaches to a deployed contract's call."""
+    sender_checked: bool = False
+    """The identity and regulator rules on the sender already passed on this very view (a
+    leader's proposal checks them to leave refused senders out); a contract may skip them."""
 
     def emit(self, contract: str, name: str, data: bytes) -> None:
         self.events.append(Event(contract, name, data))

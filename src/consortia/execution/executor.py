@@ -189,7 +189,7 @@ class Executor:
                 continue
             writes[account_key(tx.sender)] = encode_account(Account(account.nonce + 1, account.balance))
             # the policy passed just above, on this very view (a nonce bump does not change it)
-            receipts.append(self._run(view, writes, block, tx, None))
+            receipts.append(self._run(view, writes, block, tx, None, sender_checked=policy is not None))
             included.append(tx)
         if self.end_block is not None:
             receipts.extend(self.end_block(view, writes, block))
@@ -202,10 +202,12 @@ class Executor:
         block: BlockContext,
         tx: CheckedTx,
         policy: TxPolicy | None,
+        sender_checked: bool = False,
     ) -> Receipt:
         call = tx.body.call
         ctx = CallContext(
-            sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view), value=call.value
+            sender=tx.sender, tx_hash=tx.hash, block=block, state=TxState(view), value=call.value,
+            sender_checked=sender_checked,
         )
         contract = self.contracts.get(call.contract)
         try:

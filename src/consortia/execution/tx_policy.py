@@ -12,10 +12,9 @@ from consortia.contracts.native_currency import decode_call
 from consortia.contracts.permissioned import (
     SENDER_REFUSING_EVENTS,
     check_sender_and_call,
-    identity_record,
     permissioned,
 )
-from consortia.contracts.permissioned.policy import check_payment_admission
+from consortia.contracts.permissioned.policy import admission_checks
 from consortia.contracts.python.api import address_of
 from consortia.execution.state_view import StateReader
 from consortia.types.receipt import Receipt
@@ -33,24 +32,20 @@ class TxPolicy:
         """Raise the typed refusal (unknown or revoked identity, frozen account, role) or pass."""
         check_sender_and_call(state.get, sender, call.contract, call.method, height)
 
-    def check_payment(self, state: StateReader, sender: bytes, call: Call, height: int) -> None:
-        """At admission: refuse a payment the regulator's rules refuse on the committed state —
-        a native transfer, or value attached to a contract call: recipient active and not
-        frozen, asset not frozen, the sender's per-payment limit, the recipient's balance cap
-        and this one payment against the daily limit. (The running daily total depends on the
-        block's day; the executor checks it in full.)"""
+    def admit(self, state: StateReader, sender: bytes, call: Call, height: int) -> str:
+        """At admission: :meth:`check`, then refuse a payment the regulator's rules refuse on
+        the committed state — a native transfer, or value attached to a contract call
+        (recipient active and not frozen, asset not frozen, the sender's per-payment limit, the
+        recipient's balance cap and this one payment against the daily limit; the running
+        daily total depends on the block's day, the executor checks it in full). The sender's
+        organisation (for the pool's per-organisation bound)."""
         if call.contract == "currency" and call.method == "transfer":
-            to, amount = decode_call(call.method, call.args)
+            payment: tuple[bytes, int] | None = decode_call(call.method, call.args)
         elif call.value and call.contract not in SYSTEM_CONTRACT_NAMES:
-            to, amount = address_of(call.contract), call.value
+            payment = address_of(call.contract), call.value
         else:
-            return
-        check_payment_admission(state.get, sender, to, amount)
-
-    def org_of(self, state: StateReader, sender: bytes) -> str | None:
-        """The organisation ``sender``'s identity belongs to (None: no identity)."""
-        ident = identity_record(state.get, sender)
-        return ident.org if ident is not None else None
+            payment = None
+        return admission_checks(state.get, sender, call.contract, call.method, payment)
 
     def may_refuse_senders(self, receipts: list[Receipt]) -> bool:
         """Whether a block with these receipts may have made pooled senders unacceptable

@@ -175,9 +175,7 @@ class Mempool:
                 try:
                     org = None
                     if policy is not None:
-                        policy.check(memo, item.sender, item.body.call, next_height)
-                        policy.check_payment(memo, item.sender, item.body.call, next_height)
-                        org = policy.org_of(memo, item.sender)
+                        org = policy.admit(memo, item.sender, item.body.call, next_height)
                     self._admit_one(state, item, next_height, org)
                 except ConsortiaError as exc:
                     results.append(Admitted(item.hash, exc))

@@ -159,7 +159,10 @@ def check_transfer(
     state_get = ctx.state.get
     sender_records = _records(state_get, sender)
     _refuse_regulator(sender_records[1], sender, "currency", "transfer", MONEY_METHODS)
-    payer = _party(state_get, sender, "sender", sender_records)
+    if ctx.sender_checked and sender == ctx.sender:
+        payer = sender_records[0]  # active and not frozen: the executor checked it on this view
+    else:
+        payer = _party(state_get, sender, "sender", sender_records)
     payee = _recipient(state_get, to, asset)
     if payer is not None:
         tier = _check_per_payment(state_get, payer, amount)
@@ -167,17 +170,26 @@ def check_transfer(
     _check_balance_cap(state_get, payee, to, amount, asset, recipient_balance)
 
 
-def check_payment_admission(state_get: StateGet, sender: bytes, to: bytes, amount: int) -> None:
-    """:func:`check_transfer` as admission can tell on the committed state, for a sender that
-    :func:`check_sender_and_call` has just accepted: freezes, the recipient, the per-payment
-    limit, this one payment against the daily limit (the running total depends on the block's
-    day: the executor checks it) and the recipient's balance cap. Writes nothing."""
-    payer, _ = _records(state_get, sender)
-    payee = _recipient(state_get, to, NATIVE)
-    if payer is not None:
+def admission_checks(
+    state_get: StateGet, sender: bytes, contract: str, method: str, payment: tuple[bytes, int] | None
+) -> str:
+    """What admission can tell on the committed state, each record read once: the sender
+    (:func:`check_sender_and_call`), and for a ``payment`` (recipient, amount) what
+    :func:`check_transfer` would refuse — the regulator's staff, freezes, the recipient, the
+    per-payment limit, this one payment against the daily limit (the running total depends on
+    the block's day: the executor checks it) and the recipient's balance cap. Writes nothing;
+    returns the sender's organisation."""
+    ident, owner = _records(state_get, sender)
+    _refuse_regulator(owner, sender, contract, method, MONEY_METHODS)
+    payer = _active_unfrozen(state_get, sender, "sender", (ident, owner))
+    if payment is not None:
+        to, amount = payment
+        _refuse_regulator(owner, sender, "currency", "transfer", MONEY_METHODS)
+        payee = _recipient(state_get, to, NATIVE)
         tier = _check_per_payment(state_get, payer, amount)
         _refuse_over_daily(payer, tier, amount, 0)
-    _check_balance_cap(state_get, payee, to, amount, NATIVE, None)
+        _check_balance_cap(state_get, payee, to, amount, NATIVE, None)
+    return payer.org
 
 
 def _recipient(state_get: StateGet, to: bytes, asset: str) -> Identity | None:
