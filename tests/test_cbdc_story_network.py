@@ -266,11 +266,16 @@ def test_currency_story_through_the_sdk(tmp_path: Path) -> None:
 
             def stable(node: NetNode = node, view: CbdcQueries = views[index],
                        snapshot: dict[str, Any] = snapshot) -> bool:
-                """Supply and balances read at one height (read again if a block came between)."""
+                """Supply and balances that hold still while they are read: the same figures
+                before and after, the same balances twice (empty blocks may come between: no
+                transaction and no scheduled call moves money any more by now)."""
                 first = view.supply()
                 balances = {name: _balance(node, a) for name, a in accounts.items()}
-                snapshot.update(supply=first, balances=balances)
-                return int(first["height"]) == node.height()
+                again = {name: _balance(node, a) for name, a in accounts.items()}
+                last = view.supply()
+                snapshot.update(supply=last, balances=balances)
+                figures = [{k: v for k, v in s.items() if k != "height"} for s in (first, last)]
+                return figures[0] == figures[1] and balances == again
 
             wait_for(stable, TIMEOUT, f"a quiet read of node {index}")
             total = sum(snapshot["balances"].values())
