@@ -244,10 +244,48 @@ def test_contracts_refuse_with_their_own_error_codes() -> None:
 def test_the_regulator_cannot_move_money_by_attaching_it_leader_and_validators_agree() -> None:
     """A regulator identity attaching value to a contract call is refused the same way by the
     leader (which checked the sender when proposing) and by the validators."""
-    net, payer, _ = _net()
+    net, _, _ = _net()
     h = net.harness
     reg = net.admins["reg"].address
     net.fund(reg, 1_000)
     out = h.call(reg, "vault", "deposit", encode([]), value=10)  # propose and execute must agree
     assert out.code == "regulator_cannot_transfer"
     assert net.balance(reg) == 1_000
+
+
+FUNDER = '''
+from consortia_contract import Contract, public
+
+class Funder(Contract):
+    @public
+    def fund_vault(self, amount: int) -> int:
+        return self.call("vault", "deposit", value=amount)
+
+    @public
+    def try_fund(self, amount: int):
+        return self.try_call("vault", "deposit", value=amount)
+
+    @public
+    def into_view(self, amount: int):
+        return self.call("vault", "held", value=amount)
+'''
+
+
+def test_a_contract_attaches_its_own_money_to_a_call() -> None:
+    """Applications use each other's programmable payments: value on a nested call comes out of
+    the calling contract's own account; a failed try_call returns it."""
+    chain = LocalChain()
+    alice = chain.account("alice")
+    vault = chain.deploy("vault", VAULT, sender=alice)
+    funder = chain.deploy("funder", FUNDER, sender=alice)
+    chain.fund(funder.address, 500)
+    funder.call("fund_vault", 200, sender=alice)
+    assert chain.balance(funder.address) == 300 and vault.view("held") == 200
+    assert vault.view("balance_at", funder.address) == 300
+    funder.call("try_fund", 301, sender=alice)  # the callee's failure is caught: nothing moved
+    assert chain.balance(funder.address) == 300 and vault.view("held") == 200
+    with pytest.raises(BadArguments, match="view"):
+        funder.call("into_view", 5, sender=alice)
+    with pytest.raises(InsufficientBalance):
+        funder.call("fund_vault", 301, sender=alice)
+    assert chain.balance(funder.address) == 300 and vault.view("held") == 200

@@ -191,16 +191,18 @@ class Contract(metaclass=UserMeta):
         frame = self._rt
         frame.host.emit(frame, name, fields)
 
-    def call(self, contract: str, method: str, *args: Any) -> Any:
-        """Call another contract; if it fails, this call fails too."""
+    def call(self, contract: str, method: str, *args: Any, value: int = 0) -> Any:
+        """Call another contract; if it fails, this call fails too. ``value``: native units
+        this contract pays out of its own account into the callee's (its ``self.value``)."""
         frame = self._rt
-        return frame.host.call_from(frame, contract, method, list(args))
+        return frame.host.call_from(frame, contract, method, list(args), value)
 
-    def try_call(self, contract: str, method: str, *args: Any) -> tuple[bool, Any]:
+    def try_call(self, contract: str, method: str, *args: Any, value: int = 0) -> tuple[bool, Any]:
         """Call another contract; ``(True, result)``, or ``(False, message)`` with the callee's
-        writes and events rolled back. Running out of steps is never caught."""
+        writes and events (and any value paid) rolled back. Running out of steps is never
+        caught."""
         frame = self._rt
-        return frame.host.try_call_from(frame, contract, method, list(args))
+        return frame.host.try_call_from(frame, contract, method, list(args), value)
 
 
 def api_namespace(charge: Callable[[int], None]) -> dict[str, Any]:

@@ -287,7 +287,7 @@ class PythonContractHost:
         except Exception as exc:
             raise ContractFailed(failure_message(exc)) from None
 
-    def call_from(self, parent: Frame, contract: Any, method: Any, args: list[Any]) -> Any:
+    def call_from(self, parent: Frame, contract: Any, method: Any, args: list[Any], value: Any = 0) -> Any:
         if not isinstance(contract, str) or not isinstance(method, str):
             raise ContractFailed("call() takes a contract name and a method name")
         if parent.depth + 1 > MAX_CONTRACT_CALL_DEPTH:
@@ -296,16 +296,39 @@ class PythonContractHost:
         values = copy_plain(args, "call arguments", MAX_STORED_VALUE_BYTES)
         loaded = self.loaded(parent.state, contract)
         frame = parent.child(contract, self.address_of(contract), read_only=False)
+        if value:
+            self.attach_nested_value(parent, frame, loaded, method, value)
         result = self.run(frame, loaded, method, values)
         return copy_plain(result, "call result", MAX_STORED_VALUE_BYTES)
 
-    def try_call_from(self, parent: Frame, contract: Any, method: Any, args: list[Any]) -> tuple[bool, Any]:
+    def attach_nested_value(
+        self, parent: Frame, frame: Frame, loaded: LoadedContract, method: str, value: Any
+    ) -> None:
+        """``call(..., value=N)``: the calling contract pays N out of its own account into the
+        callee's (under the chain's rules), which sees it as ``self.value``."""
+        parent.check_writable("attach value to a call")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_AMOUNT:
+            raise BadArguments(f"call() takes a value between 1 and {MAX_AMOUNT}, got {value!r:.40}")
+        spec = loaded.methods.get(method)
+        if spec is not None and spec.kind == "view":
+            raise BadArguments(f"{frame.contract}.{method} is a view: it cannot take attached value")
+        self.meter.charge(COST_PAY)
+        ctx = CallContext(
+            sender=parent.address, tx_hash=parent.tx_hash, block=parent.block_context,
+            state=parent.state, events=parent.events,
+        )
+        self.bridge.pay(ctx, parent.address, frame.address, value)
+        frame.value = value
+
+    def try_call_from(
+        self, parent: Frame, contract: Any, method: Any, args: list[Any], value: Any = 0
+    ) -> tuple[bool, Any]:
         state, events, meter = parent.state, parent.events, self.meter
         writes = dict(state.writes)
         event_count = len(events)
         depth = meter.depth
         try:
-            return True, self.call_from(parent, contract, method, args)
+            return True, self.call_from(parent, contract, method, args, value)
         except (OutOfSteps, ReadOnlyViolation):
             raise
         except ConsortiaError as exc:
