@@ -29,6 +29,7 @@ from consortia.api.errors import RequestRefused
 from consortia.api.openapi import openapi_spec
 from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
 from consortia.api.perm_routes import perm_routes
+from consortia.api.tx_view import receipt_view, tx_view
 from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
@@ -150,8 +151,9 @@ def create_app(node: Node) -> Starlette:
             "height": committed.block.header.height,
             "index": index,
             "block_id": "0x" + committed.qc.block_id.hex(),
-            "receipt": to_plain(receipt),
+            "receipt": receipt_view(receipt),
             "tx": "0x" + committed.block.txs[index].hex(),
+            "decoded": tx_view(committed.block.txs[index], chain.suite),
         }
 
     def dropped_json(tx_hash: bytes) -> dict[str, Any] | None:
@@ -212,7 +214,19 @@ def create_app(node: Node) -> Starlette:
             "header": to_plain(committed.block.header),
             "qc": to_plain(committed.qc),
             "txs": ["0x" + chain.hash(raw).hex() for raw in committed.block.txs],
+            "transactions": block_transactions(height, committed.block.txs),
         }
+
+    def block_transactions(height: int, txs: list[bytes]) -> list[dict[str, Any]]:
+        """Each transaction of a block decoded, with its receipt's status and decoded events."""
+        receipts = chain.store.receipts(height) if txs else []
+        out = []
+        for i, raw in enumerate(txs):
+            view = tx_view(raw, chain.suite)
+            if i < len(receipts):
+                view["receipt"] = receipt_view(receipts[i])
+            out.append(view)
+        return out
 
     def get_block(request: Request) -> Response:
         ref = request.path_params["ref"]

@@ -75,11 +75,14 @@ def openapi_spec() -> dict[str, Any]:
                               **_errors(400, 408, 413)}}},
             "/v1/tx/{tx_hash}": _get("A transaction: pending, committed with its receipt, or dropped "
                                      "(status dropped, with the reason it can never commit)",
-                                     [tx_hash], "transaction", 400, 404),
+                                     [tx_hash], "transaction: wire hex (tx), receipt with each "
+                                     "event's decoded fields, and decoded (sender, nonce, expiry, "
+                                     "contract, method, value, named args, raw)", 400, 404),
             "/v1/tx/{tx_hash}/wait": _get(
                 "Wait until a pending transaction commits (or the pool drops it)",
                 [tx_hash, _query("timeout", "seconds to wait (max 60)", "number")],
-                "the committed transaction and receipt, or status dropped with the reason",
+                "the committed transaction (with decoded) and receipt, or status dropped with "
+                "the reason",
                 400, 404, 504),
             "/v1/tx/{tx_hash}/proof": _get(
                 "Receipt with inclusion proofs and the certified block header",
@@ -89,7 +92,9 @@ def openapi_spec() -> dict[str, Any]:
                                "block summaries", 400),
             "/v1/blocks/{ref}": _get("A block by height, id, or 'latest'",
                                      [_path("ref", "height, 0x block id, or latest")],
-                                     "header, certificate and transaction hashes", 400, 404),
+                                     "header, certificate, transaction hashes (txs) and each "
+                                     "transaction decoded with its receipt (transactions)",
+                                     400, 404),
             "/v1/accounts/{address}": _get("Balance and nonces of an account",
                                            [_path("address", "0x + 40 hex digits")],
                                            "account", 400),
@@ -100,7 +105,9 @@ def openapi_spec() -> dict[str, Any]:
                                     [_path("key", "hex key")], "state value proof", 400),
             "/v1/events": {"get": {
                 "summary": "Server-sent events: every committed block with its events",
-                "responses": {"200": {"description": "text/event-stream of 'block' events",
+                "responses": {"200": {"description": "text/event-stream of 'block' events: "
+                                                     "the block summary and its events, each with "
+                                                     "raw data and decoded fields",
                                       "content": {"text/event-stream": {}}}}}},
             "/v1/evidence": _get("Validator misbehaviour recorded on chain", [],
                                  "double proposals and double votes, with their proofs"),

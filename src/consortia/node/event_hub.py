@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from consortia.codec.plain import to_plain
+from consortia.api.tx_view import event_view
 from consortia.node.chain import ExecutedBlock
 from consortia.types.block import CommittedBlock
 
@@ -75,7 +75,7 @@ class EventHub:
             return
         summary = block_summary(committed, committed.qc.block_id)
         events = [
-            {"tx_hash": "0x" + r.tx_hash.hex(), "index": i, **to_plain(e)}
+            {"tx_hash": "0x" + r.tx_hash.hex(), "index": i, **event_view(e)}
             for r in receipts
             for i, e in enumerate(r.events)
         ]
