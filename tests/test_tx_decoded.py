@@ -366,3 +366,15 @@ def test_cli_tx_block_and_watch(tmp_path: Path) -> None:
         assert "block" in message and isinstance(message["events"], list)
     finally:
         dev.stop()
+
+
+def test_human_output_survives_odd_text(capsys: pytest.CaptureFixture[str]) -> None:
+    receipt = {"status": "invalid_call", "error": "takes [to, amount] [/x]", "steps": 1,
+               "events": [{"contract": "t", "name": "E", "fields": {"a": "[/b]"}}]}
+    chain_cmds.print_tx({"tx_hash": "0xab", "status": "committed", "height": 3, "index": 0,
+                         "block_id": "0x1", "receipt": receipt,
+                         "decoded": {"contract": "x", "method": "m", "args": None, "args_raw": "0xc1"}})
+    chain_cmds.print_block({"id": "0x1", "header": {"height": 1},
+                            "transactions": [{"hash": "0xaa", "error": "not a transaction"}]})
+    out = capsys.readouterr().out
+    assert "[/x]" in out and "x.m(raw 0xc1)" in out and "undecodable transaction" in out

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import typer
+from rich.markup import escape
 
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client.client import DEFAULT_NODE, Client
@@ -74,8 +75,9 @@ def _print_receipt(receipt: dict[str, Any] | None, indent: str) -> None:
         return
     status = receipt.get("status")
     colour = "green" if status == "ok" else "red"
-    error = f" ({receipt['error']})" if receipt.get("error") else ""
-    console.print(f"{indent}status [bold {colour}]{status}[/]{error}, {receipt.get('steps')} steps",
+    error = f" ({escape(str(receipt['error']))})" if receipt.get("error") else ""
+    console.print(f"{indent}status [bold {colour}]{escape(str(status))}[/]{error}, "
+                  f"{receipt.get('steps')} steps",
                   markup=True, highlight=False)
     for event in receipt.get("events", []):
         console.print(f"{indent}  event {format_event(event)}", markup=False, highlight=False)
@@ -84,9 +86,9 @@ def _print_receipt(receipt: dict[str, Any] | None, indent: str) -> None:
 def print_tx(data: dict[str, Any]) -> None:
     view = data.get("decoded") or {}
     out = console.print
-    out(f"[bold]transaction[/] {data.get('tx_hash')}: {data.get('status')}", highlight=False)
+    out(f"[bold]transaction[/] {data.get('tx_hash')}: {escape(str(data.get('status')))}", highlight=False)
     if data.get("status") == "dropped":
-        out(f"  reason {data.get('reason')}", highlight=False)
+        out(f"  reason {data.get('reason')}", markup=False, highlight=False)
         return
     if "height" in data:
         out(f"  block {data['height']} (index {data.get('index')}, {data.get('block_id')})",
