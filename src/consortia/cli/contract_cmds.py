@@ -23,6 +23,12 @@ import typer
 from consortia.cli.keys import load_key
 from consortia.cli.output import console, emit, err_console, handles_errors
 from consortia.client import contracts as sdk
+from consortia.client.arguments import (
+    InvalidArgument,
+    check_call_args,
+    check_contract_name,
+    check_method_name,
+)
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.json_data import args_from_json, to_json
@@ -46,12 +52,30 @@ def register(app: typer.Typer) -> None:
     app.command("view")(view_command)
 
 
+MAX_TIMEOUT = 86_400.0
+
+
 def parse_args(text: str) -> list[Any]:
+    """A JSON array of plain data (bytes as ``"0x…"``), or a typed error (``malformed``,
+    ``invalid_argument``): never a traceback for a huge number or deep nesting."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"arguments must be a JSON array: {exc}") from None
-    return args_from_json(value)
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+        raise DecodeError(f"arguments must be a JSON array of plain data: {str(exc)[:200]}") from None
+    try:
+        values = args_from_json(value)
+    except RecursionError:
+        raise InvalidArgument("arguments are nested too deeply") from None
+    return check_call_args(values, "arguments")
+
+
+def check_timeout(value: float) -> float:
+    if not 0 < value <= MAX_TIMEOUT:
+        raise InvalidArgument(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                              f"got {value}")
+    return value
 
 
 def source_file(path: Path) -> Path:
@@ -134,8 +158,9 @@ def contract_deploy(
 ) -> None:
     """Deploy a contract and wait for finality; its init() runs with --init-args."""
     file = source_file(path)
-    contract = name or contract_name_for(file.resolve())
+    contract = check_contract_name(name or contract_name_for(file.resolve()))
     values = parse_args(init_args)
+    check_timeout(timeout)
     signer = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
         receipt = sdk.deploy(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
@@ -158,7 +183,8 @@ def contract_upgrade(
 ) -> None:
     """Replace a contract's code, keeping its state (owner only; governance where required)."""
     file = source_file(path)
-    contract = name or contract_name_for(file.resolve())
+    contract = check_contract_name(name or contract_name_for(file.resolve()))
+    check_timeout(timeout)
     signer = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
         receipt = sdk.upgrade(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
@@ -175,6 +201,7 @@ def contract_info(
     as_json: bool = JSON,
 ) -> None:
     """Version, code hash, owner, versions and methods of a deployed contract."""
+    name = check_contract_name(name)
     with Client(node) as client:
         if source:
             text = sdk.source(client, name)
@@ -203,8 +230,11 @@ def call_command(
 ) -> None:
     """Call a contract method in a transaction and wait for finality (non-zero exit if it fails).
 
-    Prints the status, steps used and events; a failure prints the contract's own message."""
+    Prints the status, steps used and events; a failure prints the contract's own message.
+    The names, arguments and timeout are checked before the key is read or anything is signed."""
+    contract, method = check_contract_name(contract), check_method_name(method)
     values = parse_args(json_args)
+    check_timeout(timeout)
     signer = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
         receipt = sdk.send(Wallet(signer, client), contract, method, values, timeout, check=False)
@@ -220,6 +250,7 @@ def view_command(
     as_json: bool = JSON,
 ) -> None:
     """Run a read-only view on the node's committed state and print its result."""
+    contract, method = check_contract_name(contract), check_method_name(method)
     values = parse_args(json_args)
     with Client(node) as client:
         result = sdk.view(client, contract, method, *values)

@@ -13,10 +13,16 @@ from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
 from consortia.cli.output import console, emit, handles_errors
+from consortia.client.arguments import (
+    InvalidArgument,
+    check_address_arg,
+    check_amount,
+    parse_int_text,
+)
 from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
 from consortia.client.wallet import Wallet
 from consortia.codec.plain import to_plain
-from consortia.crypto.address import format_address, parse_address
+from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import read_key_file_address, save_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import DecodeError, KeyFileError, ProofError
@@ -38,6 +44,42 @@ cbdc_cmds.register(app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
+MAX_TIMEOUT = 86_400.0
+MAX_PORT = 65_535
+TX_HASH_SIZE = 32
+
+
+def check_timeout(value: float) -> float:
+    """Seconds to wait: more than 0 and at most a day (``nan`` and ``inf`` refused)."""
+    if not 0 < value <= MAX_TIMEOUT:
+        raise InvalidArgument(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                              f"got {value}")
+    return value
+
+
+def check_port(value: int, what: str) -> int:
+    if not 0 <= value <= MAX_PORT:
+        raise InvalidArgument(f"{what} must be a port from 0 to {MAX_PORT}, got {value}")
+    return value
+
+
+def check_count(value: int, what: str, low: int, high: int = 1000) -> int:
+    if not low <= value <= high:
+        raise InvalidArgument(f"{what} must be from {low} to {high}, got {value}")
+    return value
+
+
+def parse_tx_hash(text: str) -> bytes:
+    """32 bytes as 64 hex digits (``0x`` optional), or ``DecodeError``."""
+    body = text.strip().removeprefix("0x").removeprefix("0X")
+    try:
+        raw = bytes.fromhex(body) if body.isascii() else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != TX_HASH_SIZE:
+        raise DecodeError(f"a transaction hash is {2 * TX_HASH_SIZE} hex digits (optional 0x), "
+                          f"got {text[:80]!r}")
+    return raw
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -96,6 +138,7 @@ def dev(
     from consortia.node.node import Node
     from consortia.node.runner import run_node
 
+    check_port(api_port, "--api-port")
     _setup_logging(verbose)
     created = not (home / GENESIS_FILE).exists()
     if created:
@@ -159,6 +202,9 @@ def network_init(
     as_json: bool = JSON,
 ) -> None:
     """Write complete homes for a local network of validators."""
+    check_count(validators, "--validators", 1)
+    check_count(standby, "--standby", 0)
+    check_port(base_port, "--base-port")
     network_cli.init_command(home, validators, suite, base_port, as_json, orgs, standby)
 
 
@@ -184,6 +230,9 @@ def up(
     as_json: bool = JSON,
 ) -> None:
     """Run a local network (initialising it first if needed) until Ctrl-C."""
+    check_count(validators, "--validators", 1)
+    check_count(standby, "--standby", 0)
+    check_port(base_port, "--base-port")
     network_cli.up_command(home, validators, suite, base_port, as_json, orgs, standby)
 
 
@@ -221,8 +270,9 @@ def balance(
     address: str = typer.Argument(..., help="0x address."), node: str = NODE, as_json: bool = JSON
 ) -> None:
     """An account's balance and nonce."""
+    target = check_address_arg(address)
     with Client(node) as client:
-        data = client.account(parse_address(address))
+        data = client.account(target)
     emit(data, as_json, lambda: console.print(str(data["balance"])))
 
 
@@ -231,16 +281,20 @@ def balance(
 def transfer(
     key: Path = typer.Option(..., "--key", help="Sender's key file."),
     to: str = typer.Option(..., "--to", help="Recipient address."),
-    amount: int = typer.Option(..., "--amount", help="Units to send."),
+    amount: str = typer.Option(..., "--amount", help="Units to send: a whole number from 1 to 2**64 - 1."),
     node: str = NODE,
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for finality."),
     as_json: bool = JSON,
 ) -> None:
-    """Send units and wait until final; exits non-zero on rejection or timeout."""
-    recipient = parse_address(to)
+    """Send units and wait until final; exits non-zero on rejection or timeout.
+
+    The recipient, amount and timeout are checked before the key is read or anything is signed."""
+    recipient = check_address_arg(to, "--to")
+    units = check_amount(parse_int_text(amount, "amount"), "amount")
+    check_timeout(timeout)
     wallet_key = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
-        result = Wallet(wallet_key, client).transfer(recipient, amount, timeout=timeout)
+        result = Wallet(wallet_key, client).transfer(recipient, units, timeout=timeout)
     data = {"ok": result.status == "ok", "tx_hash": "0x" + result.tx_hash.hex(),
             "height": result.height, "status": result.status, "error": result.error}
     emit(data, as_json, lambda: console.print(
@@ -261,10 +315,7 @@ def receipt(
     """A transaction's receipt with its inclusion proofs and the certified block header."""
     import json
 
-    try:
-        raw_hash = bytes.fromhex(tx_hash.removeprefix("0x"))
-    except ValueError:
-        raise DecodeError(f"transaction hash must be hex, got {tx_hash!r}") from None
+    raw_hash = parse_tx_hash(tx_hash)
     with Client(node) as client:
         proof = client.receipt_proof(raw_hash)
     plain = to_plain(proof)

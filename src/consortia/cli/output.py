@@ -10,8 +10,10 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from consortia.client.arguments import InvalidArgument
 from consortia.errors import ConsortiaError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,10 +36,15 @@ def emit(data: dict[str, Any], as_json: bool, human: Callable[[], None] | None =
 
 
 def fail(exc: ConsortiaError, as_json: bool, exit_code: int = 1) -> NoReturn:
+    """One JSON document on stdout (``--json``), or one line ``error (code): message`` on
+    stderr; then exit ``exit_code``."""
     if as_json:
-        sys.stdout.write(json.dumps({"ok": False, "error": exc.to_dict()}) + "\n")
+        sys.stdout.write(json.dumps({"ok": False, "error": exc.to_dict()}, default=str) + "\n")
+        sys.stdout.flush()
     else:
-        err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+        message = " ".join(str(exc.message).split())
+        err_console.print(f"[bold red]error[/] ({escape(str(exc.code))}): {escape(message)}",
+                          soft_wrap=True)
     raise typer.Exit(exit_code)
 
 
@@ -51,5 +58,7 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ConsortiaError as exc:
             fail(exc, bool(kwargs.get("as_json")))
+        except (OverflowError, ValueError, RecursionError) as exc:  # never a traceback for input
+            fail(InvalidArgument(f"{type(exc).__name__}: {exc}"[:500]), bool(kwargs.get("as_json")))
 
     return wrapper  # type: ignore[return-value]

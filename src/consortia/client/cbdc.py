@@ -32,6 +32,18 @@ from typing import Any
 import consortia.contracts.permissioned.errors  # noqa: F401 (error_from_dict learns the codes)
 from consortia.apps.cbdc import sdk as apps
 from consortia.client import contracts as sdk
+from consortia.client.arguments import (  # re-exported: the checks shared with the wallet and CLI
+    MAX_AMOUNT,
+    MAX_HEIGHT,
+    InvalidAmount,
+    InvalidArgument,
+    check_address_arg,
+    check_amount,
+    check_height,
+    check_id,
+    check_text,
+)
+from consortia.client.arguments import is_int as _is_int
 from consortia.client.client import Client
 from consortia.client.permissioned import raise_for_result
 from consortia.client.tx_builder import transfer_call
@@ -68,9 +80,6 @@ __all__ = [
     "prepare_wallet",
 ]
 
-MAX_AMOUNT = 2**64 - 1
-"""Largest amount of one action (the chain's 64-bit balances)."""
-MAX_HEIGHT = 2**63 - 1
 MAX_REASON = apps.MAX_REASON
 MAX_PAYEES = apps.MAX_PAYEES
 MAX_PERSONAL_FIELD = 256
@@ -82,22 +91,10 @@ ESCROW, EARMARK, PAYMENTS, RESOLVE = apps.ESCROW, apps.EARMARK, apps.PAYMENTS, a
 # --- typed errors ---------------------------------------------------------------------------------
 
 
-class InvalidAmount(ConsortiaError):
-    """An amount that is not an integer from 1 to 2**64 - 1 (refused before signing)."""
-
-    code = "invalid_amount"
-
-
 class InvalidTier(ConsortiaError):
     """A wallet tier outside 1..4 (refused before signing)."""
 
     code = "invalid_tier"
-
-
-class InvalidArgument(ConsortiaError):
-    """Any other argument refused before signing (heights, ids, names, lists, personal data)."""
-
-    code = "invalid_argument"
 
 
 class RecordMismatch(ConsortiaError):
@@ -126,35 +123,6 @@ class ContractRefused(ConsortiaError):
 # --- argument checks (before anything is signed) --------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def check_amount(value: object, what: str = "amount") -> int:
-    """An integer from 1 to 2**64 - 1, or :class:`InvalidAmount`."""
-    if not _is_int(value):
-        raise InvalidAmount(f"{what} must be a whole number of units, got {value!r:.60}",
-                            amount=str(value)[:60])
-    assert isinstance(value, int)
-    if not 0 < value <= MAX_AMOUNT:
-        raise InvalidAmount(f"{what} must be from 1 to {MAX_AMOUNT}, got {value}", amount=str(value)[:60])
-    return value
-
-
-def check_address_arg(value: object, what: str = "address") -> bytes:
-    """A 20-byte address from bytes or ``"0x…"`` text, or :class:`BadAddress`."""
-    if isinstance(value, bytes | bytearray):
-        if len(value) != 20:
-            raise BadAddress(f"{what} must be 20 bytes, got {len(value)}")
-        return bytes(value)
-    if isinstance(value, str):
-        try:
-            return parse_address(value.strip())
-        except BadAddress as exc:
-            raise BadAddress(f"{what}: {exc.message}", **exc.details) from None
-    raise BadAddress(f"{what} must be 20 bytes or 0x text, got {type(value).__name__}")
-
-
 def check_tier(value: object) -> int:
     """A wallet tier: 1 (full KYC) .. 4 (anonymous), or :class:`InvalidTier`."""
     if not _is_int(value) or not MIN_WALLET_TIER <= value <= MAX_WALLET_TIER:  # type: ignore[operator]
@@ -164,29 +132,9 @@ def check_tier(value: object) -> int:
     return value
 
 
-def check_height(value: object, what: str = "height") -> int:
-    if not _is_int(value) or not 0 <= value <= MAX_HEIGHT:  # type: ignore[operator]
-        raise InvalidArgument(f"{what} must be a block height from 0 to {MAX_HEIGHT}, got {value!r:.60}")
-    assert isinstance(value, int)
-    return value
-
-
-def check_id(value: object, what: str = "id") -> int:
-    if not _is_int(value) or not 1 <= value <= MAX_HEIGHT:  # type: ignore[operator]
-        raise InvalidArgument(f"{what} must be a whole number from 1 to {MAX_HEIGHT}, got {value!r:.60}")
-    assert isinstance(value, int)
-    return value
-
-
 def check_org(value: object) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_NAME:
         raise InvalidArgument(f"an organisation name is 1 to {MAX_NAME} characters, got {value!r:.80}")
-    return value
-
-
-def check_text(value: object, what: str, maximum: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > maximum:
-        raise InvalidArgument(f"{what} must be text of 1 to {maximum} characters, got {value!r:.80}")
     return value
 
 

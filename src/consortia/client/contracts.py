@@ -9,7 +9,9 @@
 
 A call the contract refuses raises the typed error of its receipt (``ContractFailed`` with the
 contract's own message, ``OutOfSteps``, ``BadArguments``, ...); nothing it wrote is kept.
-Arguments are plain data (None, bool, int, str, bytes, list, dict).
+Arguments are plain data (None, bool, int, str, bytes, list, dict). Everything is checked before
+it is signed: contract and method names and plain arguments (``InvalidArgument``), the attached
+value, 0 .. 2**64 - 1 (``InvalidAmount``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ from typing import Any
 
 import msgspec
 
+from consortia.client.arguments import (
+    InvalidArgument,
+    check_call_args,
+    check_contract_name,
+    check_method_name,
+    check_value,
+)
 from consortia.client.client import Client
-from consortia.client.wallet import Wallet
+from consortia.client.wallet import Wallet, status_error
 from consortia.codec import encode
 from consortia.contracts.python import errors as contract_errors
 from consortia.contracts.python.json_data import from_json, to_json
-from consortia.errors import ConsortiaError, InvalidCall, RemoteError
-from consortia.execution.accounts import MAX_AMOUNT
+from consortia.errors import ConsortiaError
 from consortia.invariant import invariant
 from consortia.types.transaction import Call
 
@@ -81,27 +89,8 @@ def decode_fields(hex_data: str) -> dict[str, Any]:
 
 def receipt_error(receipt: ContractReceipt) -> ConsortiaError:
     """The typed error a failed receipt stands for, with the contract's own message."""
-    details = {"tx_hash": receipt.tx_hash, "height": receipt.height, "steps": receipt.steps}
-    for cls in _subclasses(ConsortiaError):
-        if cls.code == receipt.status:
-            try:
-                err = cls(receipt.error, **details)
-            except TypeError:  # a type whose constructor wants more than a receipt keeps
-                err = cls.__new__(cls)
-                ConsortiaError.__init__(err, receipt.error, **details)
-            break
-    else:
-        err = RemoteError(receipt.error, **details)
-        err.remote_code = receipt.status
-    err.receipt = receipt  # type: ignore[attr-defined]
-    return err
-
-
-def _subclasses(cls: type[ConsortiaError]) -> list[type[ConsortiaError]]:
-    out: list[type[ConsortiaError]] = []
-    for sub in cls.__subclasses__():
-        out += [sub, *_subclasses(sub)]
-    return out
+    return status_error(receipt.status, receipt.error, result=receipt, tx_hash=receipt.tx_hash,
+                        height=receipt.height, steps=receipt.steps)
 
 
 def send(wallet: Wallet, contract: str, method: str, args: list[Any], timeout: float = 30.0,
@@ -109,9 +98,10 @@ def send(wallet: Wallet, contract: str, method: str, args: list[Any], timeout: f
     """Sign and send one contract call, wait for finality; raise its typed error if it failed
     (unless ``check`` is false). ``value`` native units go with the call (the contract's
     ``self.value``), moved to the contract's account before it runs."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
-        raise InvalidCall(f"attached value must be an integer from 0 to {MAX_AMOUNT}, got {value!r}")
-    tx_hash = wallet.send(Call(contract, method, encode(list(args)), value), wait=False)
+    value = check_value(value)
+    contract, method = check_contract_name(contract), check_method_name(method)
+    values = check_call_args(args)
+    tx_hash = wallet.send(Call(contract, method, encode(values), value), wait=False)
     invariant(isinstance(tx_hash, bytes), "a send without waiting returns the hash")
     assert isinstance(tx_hash, bytes)  # for the type checker
     receipt = receipt_from_json(tx_hash, wallet.client.wait(tx_hash, timeout))
@@ -130,17 +120,30 @@ def call(wallet: Wallet, contract: str, method: str, *args: Any, timeout: float 
 def deploy(wallet: Wallet, name: str, source: str, init_args: list[Any] | None = None,
            timeout: float = 30.0, check: bool = True) -> ContractReceipt:
     """Deploy ``source`` as contract ``name``; its ``init(*init_args)`` runs as the wallet."""
-    return send(wallet, REGISTRY, "deploy", [name, source, list(init_args or [])], timeout, check)
+    check_contract_name(name)
+    check_source(source)
+    values = check_call_args([] if init_args is None else init_args, "init arguments")
+    return send(wallet, REGISTRY, "deploy", [name, source, values], timeout, check)
 
 
 def upgrade(wallet: Wallet, name: str, source: str, timeout: float = 30.0,
             check: bool = True) -> ContractReceipt:
     """Replace ``name``'s code, keeping its state (owner only; governance where required)."""
+    check_contract_name(name)
+    check_source(source)
     return send(wallet, REGISTRY, "upgrade", [name, source], timeout, check)
+
+
+def check_source(source: object) -> str:
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidArgument(f"contract source must be non-empty text, got {type(source).__name__}")
+    return source
 
 
 def view(client: Client, contract: str, method: str, *args: Any) -> Any:
     """Run a ``@view`` on the node's committed state; returns plain data (bytes as bytes)."""
+    contract, method = check_contract_name(contract), check_method_name(method)
+    args = tuple(check_call_args(args))
     data = client._request("POST", f"/v1/contracts/{contract}/view/{method}",
                            json={"args": to_json(list(args))})
     return from_json(data["result"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consortia.client.arguments import check_address_arg, check_amount
 from consortia.codec import encode
 from consortia.contracts import native_currency
 from consortia.crypto.keys import KeyPair
@@ -14,15 +15,18 @@ def sign_tx(key: KeyPair, chain_id: str, nonce: int, expiry: int, call: Call) ->
     return encode(SignedTx(body, key.sign(signing_bytes(body))))
 
 
-def transfer_call(to: bytes, amount: int) -> Call:
+def transfer_call(to: bytes | str, amount: int) -> Call:
+    """The native transfer of ``amount`` (1 .. 2**64 - 1) to ``to`` (20 bytes or ``"0x…"``
+    text); a bad argument raises ``InvalidAmount`` or ``BadAddress`` before anything is built."""
+    recipient, units = check_address_arg(to, "recipient"), check_amount(amount)
     return Call(
         native_currency.NAME,
         native_currency.TRANSFER,
-        native_currency.encode_transfer_args(to, amount),
+        native_currency.encode_transfer_args(recipient, units),
     )
 
 
 def sign_transfer(
-    key: KeyPair, chain_id: str, nonce: int, expiry: int, to: bytes, amount: int
+    key: KeyPair, chain_id: str, nonce: int, expiry: int, to: bytes | str, amount: int
 ) -> bytes:
     return sign_tx(key, chain_id, nonce, expiry, transfer_call(to, amount))
