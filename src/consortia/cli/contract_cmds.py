@@ -28,6 +28,7 @@ from consortia.client.arguments import (
     check_call_args,
     check_contract_name,
     check_method_name,
+    check_timeout,
 )
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import Wallet
@@ -52,7 +53,6 @@ def register(app: typer.Typer) -> None:
     app.command("view")(view_command)
 
 
-MAX_TIMEOUT = 86_400.0
 
 
 def parse_args(text: str) -> list[Any]:
@@ -70,12 +70,6 @@ def parse_args(text: str) -> list[Any]:
         raise InvalidArgument("arguments are nested too deeply") from None
     return check_call_args(values, "arguments")
 
-
-def check_timeout(value: float) -> float:
-    if not 0 < value <= MAX_TIMEOUT:
-        raise InvalidArgument(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
-                              f"got {value}")
-    return value
 
 
 def source_file(path: Path) -> Path:

@@ -17,6 +17,7 @@ from consortia.client.arguments import (
     InvalidArgument,
     check_address_arg,
     check_amount,
+    check_timeout,
     parse_int_text,
 )
 from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
@@ -45,17 +46,8 @@ chain_cmds.register(app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-MAX_TIMEOUT = 86_400.0
 MAX_PORT = 65_535
 TX_HASH_SIZE = 32
-
-
-def check_timeout(value: float) -> float:
-    """Seconds to wait: more than 0 and at most a day (``nan`` and ``inf`` refused)."""
-    if not 0 < value <= MAX_TIMEOUT:
-        raise InvalidArgument(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
-                              f"got {value}")
-    return value
 
 
 def check_port(value: int, what: str) -> int:

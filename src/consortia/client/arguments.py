@@ -179,3 +179,15 @@ def parse_int_text(text: object, what: str = "amount") -> int:
         error = InvalidAmount if what == "amount" or what.endswith("amount") else InvalidArgument
         raise error(f"{what} must be a whole number (at most {MAX_INT_TEXT} digits), got {_shown(text)}")
     return int(body)
+
+
+MAX_TIMEOUT = 86_400.0
+"""Longest wait for finality a command accepts (a day)."""
+
+
+def check_timeout(value: float) -> float:
+    """Seconds to wait: more than 0 and at most a day (``nan`` and ``inf`` refused)."""
+    if not 0 < value <= MAX_TIMEOUT:
+        raise InvalidArgument(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                              f"got {value}")
+    return value

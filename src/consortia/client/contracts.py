@@ -121,7 +121,7 @@ def deploy(wallet: Wallet, name: str, source: str, init_args: list[Any] | None =
            timeout: float = 30.0, check: bool = True) -> ContractReceipt:
     """Deploy ``source`` as contract ``name``; its ``init(*init_args)`` runs as the wallet."""
     check_contract_name(name)
-    check_source(source)
+    check_source_text(source)
     values = check_call_args([] if init_args is None else init_args, "init arguments")
     return send(wallet, REGISTRY, "deploy", [name, source, values], timeout, check)
 
@@ -130,11 +130,11 @@ def upgrade(wallet: Wallet, name: str, source: str, timeout: float = 30.0,
             check: bool = True) -> ContractReceipt:
     """Replace ``name``'s code, keeping its state (owner only; governance where required)."""
     check_contract_name(name)
-    check_source(source)
+    check_source_text(source)
     return send(wallet, REGISTRY, "upgrade", [name, source], timeout, check)
 
 
-def check_source(source: object) -> str:
+def check_source_text(source: object) -> str:
     if not isinstance(source, str) or not source.strip():
         raise InvalidArgument(f"contract source must be non-empty text, got {type(source).__name__}")
     return source

@@ -51,7 +51,7 @@ class Wallet:
         return sign_tx(self.key, self.client.chain_id(), nonce, expiry, call)
 
     def send(self, call: Call, wait: bool = True, timeout: float = 30.0) -> TxResult | bytes:
-        check_call(call)
+        check_call_fields(call)
         nonce, expiry = self._nonce_and_expiry()
         raw = sign_tx(self.key, self.client.chain_id(), nonce, expiry, call)
         return self._submit(raw, wait, timeout)
@@ -77,7 +77,7 @@ class Wallet:
         return TxResult(tx_hash, int(data["height"]), receipt["status"], receipt["error"])
 
 
-def check_call(call: object) -> Call:
+def check_call_fields(call: object) -> Call:
     """A well-formed ``Call`` (names are text, arguments bytes, the value 0 .. 2**64 - 1)."""
     if not isinstance(call, Call):
         raise InvalidArgument(f"a transaction carries a Call, got {type(call).__name__}")
