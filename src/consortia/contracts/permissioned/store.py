@@ -45,7 +45,13 @@ def read_int(state_get: StateGet, key: bytes, default: int = 0) -> int:
 
 
 def write(state: TxState, key: bytes, obj: object) -> None:
-    state.set(key, encode(obj))
+    """Write ``obj`` canonically; the next :func:`read` of these bytes returns ``obj`` itself
+    (records are immutable values), with no decoding."""
+    raw = encode(obj)
+    state.set(key, raw)
+    if len(_decoded) >= _DECODED_LIMIT:
+        _decoded.clear()
+    _decoded[(type(obj), raw)] = obj
 
 
 def next_id(state: TxState, key: bytes) -> int:
