@@ -20,8 +20,6 @@ from consortia.execution.state_view import StateReader
 from consortia.types.receipt import Receipt
 from consortia.types.transaction import Call
 
-SYSTEM_CONTRACT_NAMES = frozenset({"currency", "identity", "governance", "regulator", "contracts"})
-
 
 class TxPolicy:
     def applies(self, state: StateReader) -> bool:
@@ -41,7 +39,7 @@ class TxPolicy:
         organisation (for the pool's per-organisation bound)."""
         if call.contract == "currency" and call.method == "transfer":
             payment: tuple[bytes, int] | None = decode_call(call.method, call.args)
-        elif call.value and call.contract not in SYSTEM_CONTRACT_NAMES:
+        elif call.value:  # a deployed contract's call: admission refused value to system ones first
             payment = address_of(call.contract), call.value
         else:
             payment = None

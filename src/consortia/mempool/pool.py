@@ -174,9 +174,10 @@ class Mempool:
                     continue
                 try:
                     org = None
+                    amount = self._spend(item.body.call)  # first: system contracts take no value
                     if policy is not None:
                         org = policy.admit(memo, item.sender, item.body.call, next_height)
-                    self._admit_one(state, item, next_height, org)
+                    self._admit_one(state, item, next_height, org, amount)
                 except ConsortiaError as exc:
                     results.append(Admitted(item.hash, exc))
                     continue
@@ -213,7 +214,10 @@ class Mempool:
                     limit=share,
                 )
 
-    def _admit_one(self, state: StateSnapshot, tx: CheckedTx, next_height: int, org: str | None) -> None:
+    def _admit_one(
+        self, state: StateSnapshot, tx: CheckedTx, next_height: int, org: str | None, amount: int
+    ) -> None:
+        """``amount``: what the transaction spends of its sender's balance (``_spend``)."""
         if tx.hash in self:
             raise DuplicateTx("transaction is already waiting in the pool", tx_hash=tx.hash)
         if state.has_tx(tx.hash):
@@ -241,7 +245,6 @@ class Mempool:
                 nonce=body.nonce,
                 expected=expected,
             )
-        amount = self._spend(body.call)
         pending_out = queue.pending_out if queue else 0
         if amount and account.balance < pending_out + amount:
             raise InsufficientBalance(
