@@ -45,9 +45,9 @@ from consortia.client.arguments import (  # re-exported: the checks shared with 
 )
 from consortia.client.arguments import is_int as _is_int
 from consortia.client.client import Client
-from consortia.client.permissioned import raise_for_result
+from consortia.client.permissioned import PermWallet
 from consortia.client.tx_builder import transfer_call
-from consortia.client.wallet import TxResult, Wallet
+from consortia.client.wallet import TxResult
 from consortia.contracts.permissioned import identity, monetary
 from consortia.contracts.permissioned.limits import MAX_NAME, MAX_WALLET_TIER, MIN_WALLET_TIER
 from consortia.contracts.python.json_data import from_json, to_json
@@ -286,23 +286,13 @@ def app_refusal(receipt: sdk.ContractReceipt) -> ConsortiaError:
     return err
 
 
-class CbdcWallet:
-    """A key's currency actions (central bank, operator bank, wallet holder or regulator); each
-    waits for finality and raises the typed refusal."""
-
-    def __init__(self, wallet: Wallet, timeout: float = 30.0) -> None:
-        self.wallet = wallet
-        self.client = wallet.client
-        self.timeout = timeout
-
-    @property
-    def address(self) -> bytes:
-        return self.wallet.address
+class CbdcWallet(PermWallet):
+    """A key's currency actions (central bank, operator bank, wallet holder or regulator), on
+    top of the permission layer's (:class:`PermWallet`); each waits for finality and raises the
+    typed refusal."""
 
     def _system(self, call: Call) -> TxResult:
-        result = self.wallet.send(call, wait=True, timeout=self.timeout)
-        assert isinstance(result, TxResult)
-        return raise_for_result(result)
+        return self.call(call.contract, call.method, call.args)
 
     def _app(self, call: apps.AppCall) -> sdk.ContractReceipt:
         receipt = sdk.send(self.wallet, call.contract, call.method, call.args, timeout=self.timeout,
