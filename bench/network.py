@@ -81,6 +81,16 @@ def start_nodes(homes: list[Path]) -> list[subprocess.Popen[str]]:
     return procs
 
 
+def stop_nodes(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def follow_commits(url: str, committed_at: dict[bytes, float], stop: threading.Event) -> None:
     try:
         with httpx.Client(base_url=url, timeout=None) as http, http.stream("GET", "/v1/events") as stream:
@@ -198,13 +208,7 @@ def run(validators: int, rates: list[int], seconds: float, accounts: int, down: 
             measure(live, warm, 50, warmup)
             results += sweep(live, all_txs, rates, seconds, f"{down} down")
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_nodes(procs)
         shutil.rmtree(tmp, ignore_errors=True)
     return {"runs": results}
 
@@ -247,13 +251,7 @@ def run_wallets(validators: int, rates: list[int], seconds: float, accounts: int
             set_alert_rules(tmp / "net", urls[0])
         rows = sweep(urls, all_txs, rates, seconds, "wallets")
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_nodes(procs)
         shutil.rmtree(tmp, ignore_errors=True)
     return {"runs": rows}
 

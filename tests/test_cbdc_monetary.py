@@ -29,6 +29,7 @@ from consortia.contracts.permissioned.identity import (
     encode_close_wallet_args,
     encode_open_wallet_args,
 )
+from consortia.contracts.permissioned.limits import DAY_MS
 from consortia.contracts.permissioned.monetary import (
     GENESIS,
     encode_fund_args,
@@ -51,7 +52,7 @@ from consortia.types.genesis import Allocation, Genesis, ValidatorInfo
 from consortia.types.org_specs import ECNY_TIER_LIMITS, IdentitySpec, TierLimitSpec
 
 ORGS = (*DEFAULT_ORGS, ("ent", "enterprise"))
-DAY_MS = 86_400_000
+
 
 
 @pytest.fixture

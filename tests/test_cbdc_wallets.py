@@ -19,7 +19,7 @@ from consortia.contracts.permissioned.identity import (
     encode_set_tier_args,
     pii_commitment,
 )
-from consortia.contracts.permissioned.limits import MAX_WALLET_TIER, MIN_WALLET_TIER
+from consortia.contracts.permissioned.limits import DAY_MS, MAX_WALLET_TIER, MIN_WALLET_TIER
 from consortia.contracts.permissioned.monetary import (
     encode_fund_args,
     encode_issue_args,
@@ -32,7 +32,7 @@ from consortia.execution.accounts import Account, account_key, decode_account
 from consortia.p2p.certs import create_ca
 
 ORGS = (*DEFAULT_ORGS, ("ent", "enterprise"))
-DAY_MS = 86_400_000
+
 
 
 @pytest.fixture
