@@ -71,6 +71,34 @@ def inclusion_proof(items: Sequence[bytes], index: int, h: HashFn) -> InclusionP
     return InclusionProof(index, size, path)
 
 
+def merkle_levels(items: Sequence[bytes], h: HashFn) -> list[list[bytes]]:
+    """Every level of the tree over ``items`` (non-empty), leaves first, the root level last."""
+    if not items:
+        raise ValueError("a tree needs at least one item")
+    levels = [_leaves(items, h)]
+    while len(levels[-1]) > 1:
+        levels.append(_up(levels[-1], h))
+    return levels
+
+
+def inclusion_proofs(items: Sequence[bytes], h: HashFn) -> tuple[bytes, list[InclusionProof]]:
+    """The root and the audit path of every item at once: O(n log n), where calling
+    :func:`inclusion_proof` per item would be O(n^2). Same proofs, item for item."""
+    levels = merkle_levels(items, h)
+    size = len(items)
+    proofs = []
+    for index in range(size):
+        path: list[bytes] = []
+        i = index
+        for level in levels[:-1]:
+            sibling = i ^ 1
+            if sibling < len(level):
+                path.append(level[sibling])
+            i >>= 1
+        proofs.append(InclusionProof(index, size, path))
+    return levels[-1][0], proofs
+
+
 def verify_inclusion(root: bytes, item: bytes, proof: InclusionProof, h: HashFn) -> bool:
     """True iff ``proof`` shows ``item`` at ``proof.index`` of a ``proof.size``-item tree ``root``.
 

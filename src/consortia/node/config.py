@@ -37,6 +37,21 @@ class PeerConfig(msgspec.Struct, frozen=True):
     tls_ca_spki_sha256: bytes = b""
 
 
+class NotaryServiceConfig(msgspec.Struct, frozen=True):
+    """The node's notarisation stamping service (``POST /v1/notary/stamp``; apps/notary). Off
+    unless configured: ``key_file`` (absolute, or relative to the home) is the identity that signs
+    the anchoring transactions; it must be used by nothing else (the service owns its nonces).
+    An encrypted key file is opened with ``CONSORTIA_KEY_PASSWORD``."""
+
+    key_file: str
+    max_request_hashes: int = 10_000
+    """Document hashes one request may carry."""
+    max_pending_documents: int = 1_000_000
+    """Documents accepted and not yet answered, over all clients."""
+    max_pending_requests: int = 10_000
+    """Requests accepted and not yet answered, over all clients."""
+
+
 class NodeConfig(msgspec.Struct, frozen=True):
     name: str
     validator_index: int
@@ -45,6 +60,7 @@ class NodeConfig(msgspec.Struct, frozen=True):
     p2p_host: str = "127.0.0.1"
     p2p_port: int = 26656
     peers: list[PeerConfig] = msgspec.field(default_factory=list)
+    notary: NotaryServiceConfig | None = None
 
 
 CONFIG_FILE = "node.json"
