@@ -40,6 +40,7 @@ from consortia.contracts.permissioned import (
     proposals,
 )
 from consortia.contracts.permissioned import keys as perm_keys
+from consortia.contracts.permissioned.activity import read_activity
 from consortia.contracts.permissioned.alerting import CONTRACT as ALERT_CONTRACT
 from consortia.contracts.permissioned.alerting import EVENT as ALERT_EVENT
 from consortia.contracts.permissioned.gov_actions import (
@@ -53,7 +54,6 @@ from consortia.contracts.permissioned.gov_actions import (
 )
 from consortia.contracts.permissioned.limits import MAX_KYC_TIER
 from consortia.contracts.permissioned.records import (
-    Activity,
     Alert,
     Bucket,
     ContractCode,
@@ -64,7 +64,7 @@ from consortia.contracts.permissioned.records import (
     Proposal,
 )
 from consortia.contracts.permissioned.rules import read_rules
-from consortia.contracts.permissioned.store import StateGet, read, read_int
+from consortia.contracts.permissioned.store import StateGet, read_int
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import DecodeError, NotFound
 from consortia.node.node import Node
@@ -176,7 +176,7 @@ def recent_alerts(state_get: StateGet, address: bytes, scan: int = AUDIT_ALERT_S
 
 def audit_json(state_get: StateGet, address: bytes) -> dict[str, Any]:
     view = audit(state_get, address)
-    act = read(state_get, perm_keys.activity(address), Activity) or Activity()
+    act = read_activity(state_get, address)
     return {
         "address": format_address(address),
         "identity": identity_json(view.identity, state_get) if view.identity else None,

@@ -18,6 +18,7 @@ from consortia.execution.accounts import (
     account_key,
     decode_account,
     encode_account,
+    with_balance,
 )
 from consortia.execution.context import CallContext, TxState
 
@@ -93,7 +94,7 @@ def debit(state: TxState, address: bytes, amount: int) -> None:
             balance=account.balance,
             amount=amount,
         )
-    state.set(key, encode_account(Account(account.nonce, account.balance - amount)))
+    state.set(key, encode_account(with_balance(account, account.balance - amount)))
 
 
 def credit(state: TxState, address: bytes, amount: int) -> None:
@@ -103,7 +104,7 @@ def credit(state: TxState, address: bytes, amount: int) -> None:
     account = decode_account(raw) if raw is not None else Account(0, 0)
     if account.balance + amount > MAX_AMOUNT:
         raise OverflowBalance(f"balance of 0x{address.hex()} would exceed {MAX_AMOUNT}")
-    state.set(key, encode_account(Account(account.nonce, account.balance + amount)))
+    state.set(key, encode_account(with_balance(account, account.balance + amount)))
 
 
 def move(ctx: CallContext, frm: bytes, to: bytes, amount: int) -> None:

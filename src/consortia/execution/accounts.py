@@ -1,4 +1,12 @@
-"""Account records in the world state: one key per address holding its nonce and balance."""
+"""Account records in the world state: one key per address holding its nonce and balance.
+
+On a permissioned chain the record also carries the account's ``activity``: the rules' counters
+(the day's outgoing total, the alert windows) that every payment updates, kept opaque here and
+owned by ``contracts/permissioned/activity.py``. Keeping them in the account record makes a
+payment write one state key per party instead of two (half the tree updates and stored nodes).
+An empty ``activity`` is left out of the encoding, so an account without one is exactly
+``[nonce, balance]``, as on an open chain.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,20 @@ ACCOUNT_PREFIX = b"a"
 MAX_AMOUNT = 2**64 - 1
 
 
-class Account(msgspec.Struct, array_like=True, frozen=True):
+class Account(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     nonce: int
     balance: int
+    activity: bytes = b""
+
+
+def with_balance(account: Account, balance: int) -> Account:
+    """``account`` with a new balance, everything else kept."""
+    return Account(account.nonce, balance, account.activity)
+
+
+def with_nonce(account: Account, nonce: int) -> Account:
+    """``account`` with a new nonce, everything else kept."""
+    return Account(nonce, account.balance, account.activity)
 
 
 def account_key(address: bytes) -> bytes:

@@ -26,7 +26,7 @@ from consortia.errors import (
     TxExpired,
     UnknownSender,
 )
-from consortia.execution.accounts import Account, account_key, decode_account, encode_account
+from consortia.execution.accounts import Account, account_key, decode_account, encode_account, with_nonce
 from consortia.execution.context import BlockContext, CallContext, TxState
 from consortia.execution.state_view import BlockView, StateReader
 from consortia.execution.tx_decode import CheckedTx
@@ -157,9 +157,7 @@ class Executor:
                     tx_hash=tx.hash,
                     reason=exc.code,
                 ) from None
-            writes[account_key(tx.sender)] = encode_account(
-                Account(account.nonce + 1, account.balance)
-            )
+            writes[account_key(tx.sender)] = encode_account(with_nonce(account, account.nonce + 1))
             receipts.append(self._run(view, writes, block, tx, policy))
         if self.end_block is not None:
             receipts.extend(self.end_block(view, writes, block))
@@ -187,7 +185,7 @@ class Executor:
             except ConsortiaError as exc:
                 excluded.append(Excluded(tx, exc, never=True))
                 continue
-            writes[account_key(tx.sender)] = encode_account(Account(account.nonce + 1, account.balance))
+            writes[account_key(tx.sender)] = encode_account(with_nonce(account, account.nonce + 1))
             # the policy passed just above, on this very view (a nonce bump does not change it)
             receipts.append(self._run(view, writes, block, tx, None, sender_checked=policy is not None))
             included.append(tx)

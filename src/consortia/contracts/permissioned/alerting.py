@@ -2,7 +2,8 @@
 
 Windows count blocks (``window_blocks``: the current block and the ones before it), one bucket
 per block, so the tracked record per sender is bounded and exact; both windows live in the
-sender's :class:`~.records.Activity` record with its daily total (one key per payment). When a
+sender's :class:`~.records.Activity` with its daily total, in its account record (one key per
+payment; ``activity.py``). When a
 structuring or velocity rule fires, that sender's window for the rule starts again empty: a
 burst gives one alert, and a further burst gives another.
 """
@@ -13,6 +14,7 @@ from msgspec.structs import replace
 
 from consortia.codec import encode
 from consortia.contracts.permissioned import keys
+from consortia.contracts.permissioned.activity import read_activity, write_activity
 from consortia.contracts.permissioned.records import Activity, Alert, Bucket, StructuringRule, VelocityRule
 from consortia.contracts.permissioned.rules import LARGE_AMOUNT, STRUCTURING, VELOCITY, read_rules
 from consortia.contracts.permissioned.store import StateGet, next_id, read, read_int, write
@@ -85,15 +87,14 @@ def observe(ctx: CallContext, sender: bytes, amount: int) -> None:
         raise_alert(ctx, LARGE_AMOUNT, sender, amount, f"payment of at least {rules.large_amount.threshold}")
     if rules.structuring is None and rules.velocity is None:
         return
-    key = keys.activity(sender)
-    act = read(ctx.state.get, key, Activity) or Activity()
+    act = read_activity(ctx.state.get, sender)
     updated = act
     if rules.structuring is not None:
         updated = _structuring(ctx, rules.structuring, sender, amount, updated)
     if rules.velocity is not None:
         updated = _velocity(ctx, rules.velocity, sender, amount, updated)
     if updated is not act:
-        write(ctx.state, key, updated)
+        write_activity(ctx.state, sender, updated)
 
 
 # --- queries --------------------------------------------------------------------------------------

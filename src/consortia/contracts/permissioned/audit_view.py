@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
-from consortia.contracts.permissioned import keys
+from consortia.contracts.permissioned.activity import read_activity
 from consortia.contracts.permissioned.directory import identity, org
 from consortia.contracts.permissioned.records import Activity, DailyTotal, Freeze, Identity, Org, TierLimits
 from consortia.contracts.permissioned.regulator import freeze_record, limits
-from consortia.contracts.permissioned.store import StateGet, read
+from consortia.contracts.permissioned.store import StateGet
 from consortia.execution.accounts import account_key, decode_account
 
 
@@ -23,9 +23,9 @@ class AuditView(msgspec.Struct, frozen=True):
     balance: int | None
 
 
-def _daily(act: Activity | None) -> DailyTotal | None:
-    """The day's outgoing total from the activity record (None: no payment counted yet)."""
-    return None if act is None or not act.count else DailyTotal(act.day, act.total, act.count)
+def _daily(act: Activity) -> DailyTotal | None:
+    """The day's outgoing total from the account's activity (None: no payment counted yet)."""
+    return None if not act.count else DailyTotal(act.day, act.total, act.count)
 
 
 def audit(state_get: StateGet, address: bytes) -> AuditView:
@@ -39,7 +39,7 @@ def audit(state_get: StateGet, address: bytes) -> AuditView:
         org=org(state_get, ident.org) if ident is not None else None,
         frozen=freeze_record(state_get, address),
         limits=limits(state_get, ident.kyc_tier) if ident is not None else None,
-        daily=_daily(read(state_get, keys.activity(address), Activity)),
+        daily=_daily(read_activity(state_get, address)),
         nonce=account.nonce if account is not None else None,
         balance=account.balance if account is not None else None,
     )

@@ -14,8 +14,6 @@ key                            value (canonical MessagePack)
 ``perm/afrozen/<asset>``       :class:`~.records.Freeze`
 ``perm/limits/<tier u16>``     :class:`~.records.TierLimits`
 ``perm/rules``                 :class:`~.records.AlertRules`
-``perm/act/<address>``         :class:`~.records.Activity` (the day's outgoing total, the
-                               structuring and velocity windows)
 ``perm/alert/next``            int: the next alert id (ids start at 1)
 ``perm/alert/<id u64>``        :class:`~.records.Alert`
 ``perm/prop/next``             int: the next proposal id (ids start at 1)
@@ -66,10 +64,6 @@ def asset_frozen(asset: str) -> bytes:
 
 def limits(tier: int) -> bytes:
     return P + b"limits/" + tier.to_bytes(2, "big")
-
-
-def activity(address: bytes) -> bytes:
-    return P + b"act/" + address
 
 
 def alert(alert_id: int) -> bytes:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from consortia.contracts.permissioned import alerting, keys
+from consortia.contracts.permissioned.activity import read_activity, write_activity
 from consortia.contracts.permissioned.directory import check_active
 from consortia.contracts.permissioned.directory import identity as identity_record
 from consortia.contracts.permissioned.directory import org as org_record
@@ -34,9 +35,9 @@ from consortia.contracts.permissioned.errors import (
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, Activity, Identity, Org, TierLimits
+from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, Identity, Org, TierLimits
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
-from consortia.contracts.permissioned.store import StateGet, read, write
+from consortia.contracts.permissioned.store import StateGet, read
 from consortia.contracts.python.host import FunctionReader
 from consortia.contracts.python.layout import contract_at
 from consortia.execution.accounts import account_key, decode_account
@@ -249,11 +250,10 @@ def _refuse_over_daily(payer: Identity, tier: TierLimits, amount: int, spent: in
 
 def _check_daily(ctx: CallContext, payer: Identity, tier: TierLimits, amount: int) -> None:
     day = ctx.block.timestamp_ms // DAY_MS
-    key = keys.activity(payer.address)
-    act = read(ctx.state.get, key, Activity) or Activity()
+    act = read_activity(ctx.state.get, payer.address)
     spent, count = (act.total, act.count) if act.day == day else (0, 0)
     _refuse_over_daily(payer, tier, amount, spent)
-    write(ctx.state, key, replace(act, day=day, total=spent + amount, count=count + 1))
+    write_activity(ctx.state, payer.address, replace(act, day=day, total=spent + amount, count=count + 1))
 
 
 def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) -> None:
@@ -263,5 +263,5 @@ def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) ->
 
 def daily_total(state_get: StateGet, address: bytes, timestamp_ms: int) -> int:
     """What ``address`` has paid out on the UTC day of ``timestamp_ms``."""
-    act = read(state_get, keys.activity(address), Activity)
-    return act.total if act is not None and act.day == timestamp_ms // DAY_MS else 0
+    act = read_activity(state_get, address)
+    return act.total if act.day == timestamp_ms // DAY_MS else 0

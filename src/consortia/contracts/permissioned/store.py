@@ -24,8 +24,11 @@ def read(state_get: StateGet, key: bytes, typ: type[T]) -> T | None:
     same bytes always decode to the same value, so decoded records are remembered by their
     bytes: organisations, limits, rules and identities are read on every payment."""
     raw = state_get(key)
-    if raw is None:
-        return None
+    return None if raw is None else decoded(raw, typ)
+
+
+def decoded(raw: bytes, typ: type[T]) -> T:
+    """``raw`` (a record's canonical bytes) decoded as ``typ``, remembered by its bytes."""
     cache_key = (typ, raw)
     value = _decoded.get(cache_key)
     if value is None:
@@ -34,6 +37,14 @@ def read(state_get: StateGet, key: bytes, typ: type[T]) -> T | None:
             _decoded.clear()
         _decoded[cache_key] = value
     return value  # type: ignore[no-any-return]
+
+
+def remember(obj: object, raw: bytes) -> None:
+    """Note that ``raw`` is ``obj``'s canonical encoding: a later :func:`decoded` of these bytes
+    returns ``obj`` itself (records are immutable values)."""
+    if len(_decoded) >= _DECODED_LIMIT:
+        _decoded.clear()
+    _decoded[(type(obj), raw)] = obj
 
 
 def read_int(state_get: StateGet, key: bytes, default: int = 0) -> int:
@@ -49,9 +60,7 @@ def write(state: TxState, key: bytes, obj: object) -> None:
     (records are immutable values), with no decoding."""
     raw = encode(obj)
     state.set(key, raw)
-    if len(_decoded) >= _DECODED_LIMIT:
-        _decoded.clear()
-    _decoded[(type(obj), raw)] = obj
+    remember(obj, raw)
 
 
 def next_id(state: TxState, key: bytes) -> int:
