@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
 from consortia.apps.cbdc.contracts import source as cbdc_source
+from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
+from consortia.apps.notary.contracts import source as notary_source
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.records import CodeApproval
 from consortia.contracts.permissioned.store import write
@@ -34,7 +36,9 @@ class _Empty:
 
 def app_sources() -> dict[str, str]:
     """Every application contract deployed at genesis: name -> source."""
-    return {name: cbdc_source(name) for name in CBDC_CONTRACTS}
+    sources = {name: cbdc_source(name) for name in CBDC_CONTRACTS}
+    sources.update({name: notary_source(name) for name in NOTARY_CONTRACTS})
+    return sources
 
 
 def app_records(suite: str) -> dict[bytes, bytes]:

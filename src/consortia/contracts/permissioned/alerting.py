@@ -82,19 +82,25 @@ def _velocity(ctx: CallContext, rule: VelocityRule, sender: bytes, amount: int, 
 
 def observe(ctx: CallContext, sender: bytes, amount: int) -> None:
     """Evaluate every enabled rule on one successful payment by ``sender``."""
+    act = read_activity(ctx.state.get, sender)
+    updated = apply_rules(ctx, sender, amount, act)
+    if updated is not act:
+        write_activity(ctx.state, sender, updated)
+
+
+def apply_rules(ctx: CallContext, sender: bytes, amount: int, act: Activity) -> Activity:
+    """Evaluate every enabled rule on one successful payment by ``sender`` whose activity is
+    ``act``: alerts raised, and the activity with this payment in the rules' windows (``act``
+    itself when no window changed). The caller writes it."""
     rules = read_rules(ctx.state.get)
     if rules.large_amount is not None and amount >= rules.large_amount.threshold:
         raise_alert(ctx, LARGE_AMOUNT, sender, amount, f"payment of at least {rules.large_amount.threshold}")
-    if rules.structuring is None and rules.velocity is None:
-        return
-    act = read_activity(ctx.state.get, sender)
     updated = act
     if rules.structuring is not None:
         updated = _structuring(ctx, rules.structuring, sender, amount, updated)
     if rules.velocity is not None:
         updated = _velocity(ctx, rules.velocity, sender, amount, updated)
-    if updated is not act:
-        write_activity(ctx.state, sender, updated)
+    return updated
 
 
 # --- queries --------------------------------------------------------------------------------------

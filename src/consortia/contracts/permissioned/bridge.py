@@ -2,8 +2,8 @@
 regulator's rules, and contracts see who they deal with.
 
 * :meth:`PermissionedBridge.pay` — every movement through a contract (an attached value in,
-  a payout) meets :func:`~.policy.check_transfer` before it and
-  :func:`~.policy.observe_transfer` after it, exactly as a native transfer does.
+  a payout) goes through :func:`~.policy.pay` — the rules before it, the alert rules after
+  it — exactly as a native transfer does.
 * :meth:`PermissionedBridge.identity` — organisation, its role, the identity's role, KYC tier,
   status and freeze: what an application needs to decide, never personal data.
 * :meth:`PermissionedBridge.check_contract_call` — a regulator asset freeze of a contract's
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from consortia.contracts.native_currency import move
 from consortia.contracts.permissioned.directory import identity, org
 from consortia.contracts.permissioned.errors import AssetFrozen
-from consortia.contracts.permissioned.policy import check_transfer, observe_transfer
+from consortia.contracts.permissioned.policy import pay
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen
 from consortia.contracts.python.bridge import contract_identity
 from consortia.crypto.suites import get_suite
@@ -30,9 +29,7 @@ class PermissionedBridge:
         self.suite = get_suite(suite)
 
     def pay(self, ctx: CallContext, frm: bytes, to: bytes, amount: int) -> None:
-        check_transfer(ctx, frm, to, amount)
-        move(ctx, frm, to, amount)
-        observe_transfer(ctx, frm, to, amount)
+        pay(ctx, frm, to, amount)
 
     def identity(self, state: StateReader, address: bytes) -> dict[str, Any] | None:
         record = identity(state.get, address)

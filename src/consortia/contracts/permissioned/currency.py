@@ -1,9 +1,9 @@
 """The native currency with the permission policy wired in: what the executor should run.
 
 :class:`GuardedCurrency` is a drop-in for :class:`~consortia.contracts.native_currency.NativeCurrency`
-(same name ``currency``, same ``transfer [to, amount]`` arguments): it calls
-:func:`~.policy.check_transfer` before moving value and :func:`~.policy.observe_transfer` after,
-all in the transaction's context, so a refused payment changes nothing and an alert is recorded
+(same name ``currency``, same ``transfer [to, amount]`` arguments): it moves value with
+:func:`~.policy.pay` (the regulator's checks before, the alert rules after), all in the
+transaction's context, so a refused payment changes nothing and an alert is recorded
 with the payment that raised it.
 
 It also carries the monetary base (:mod:`.monetary`): ``issue [bank, amount]``,
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from consortia.contracts.native_currency import NAME, TRANSFER, NativeCurrency, decode_call
 from consortia.contracts.permissioned import monetary
-from consortia.contracts.permissioned.policy import check_transfer, observe_transfer
+from consortia.contracts.permissioned.policy import pay
 from consortia.errors import InvalidCall
 from consortia.execution.context import CallContext
 
@@ -48,6 +48,4 @@ class GuardedCurrency:
         if method != TRANSFER:
             raise _unknown(method)
         to, amount = decode_call(method, args)
-        check_transfer(ctx, ctx.sender, to, amount)
-        NativeCurrency.transfer(ctx, to, amount)
-        observe_transfer(ctx, ctx.sender, to, amount)
+        pay(ctx, ctx.sender, to, amount)

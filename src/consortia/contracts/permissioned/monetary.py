@@ -29,7 +29,7 @@ import hashlib
 import msgspec
 
 from consortia.codec import encode
-from consortia.contracts.native_currency import NAME, balance_of, credit, debit, move
+from consortia.contracts.native_currency import NAME, balance_of, credit, debit
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.directory import org, require_admin
 from consortia.contracts.permissioned.errors import (
@@ -40,7 +40,7 @@ from consortia.contracts.permissioned.errors import (
     UnknownBank,
 )
 from consortia.contracts.permissioned.limits import MAX_NAME, MAX_SUPPLY
-from consortia.contracts.permissioned.policy import check_transfer, observe_transfer
+from consortia.contracts.permissioned.policy import pay
 from consortia.contracts.permissioned.records import (
     ACTIVE,
     BANK,
@@ -233,10 +233,8 @@ def fund(ctx: CallContext, address: bytes, amount: int) -> None:
     state_get = ctx.state.get
     bank = _operator(state_get, ctx.sender, FUND, (BANK, CENTRAL_BANK))
     reserve = _unfrozen_reserve(state_get, bank.name, "send")
-    check_transfer(ctx, reserve, address, amount)
     _covered(state_get, bank.name, reserve, amount, FUND)
-    move(ctx, reserve, address, amount)
-    observe_transfer(ctx, reserve, address, amount)
+    pay(ctx, reserve, address, amount)
     ctx.emit(NAME, "Funded", encode([bank.name, address, amount]))
 
 

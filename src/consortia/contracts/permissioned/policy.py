@@ -9,6 +9,7 @@
   sender's running daily total, so it must run in the same transaction context as the transfer.
 * :func:`observe_transfer` — *after* the value moved: alert rules (large amount, structuring,
   velocity); alerts are written and emitted with the transaction.
+* :func:`pay` — the three around a native move, the payer's activity read and written once.
 
 Parties: a payment may only go to (or come from) an enrolled, active, unfrozen identity, or the
 account of an organisation's reserve or of a deployed contract that is not frozen
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
+from consortia.contracts.native_currency import move
 from consortia.contracts.permissioned import alerting, keys
 from consortia.contracts.permissioned.activity import read_activity, write_activity
 from consortia.contracts.permissioned.directory import check_active
@@ -35,7 +37,7 @@ from consortia.contracts.permissioned.errors import (
     RegulatorCannotTransfer,
 )
 from consortia.contracts.permissioned.limits import DAY_MS
-from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, Identity, Org, TierLimits
+from consortia.contracts.permissioned.records import ACTIVE, REGULATOR, Activity, Identity, Org, TierLimits
 from consortia.contracts.permissioned.regulator import is_asset_frozen, is_frozen, limits
 from consortia.contracts.permissioned.store import StateGet, read
 from consortia.contracts.python.host import FunctionReader
@@ -157,6 +159,30 @@ def check_transfer(
     the native account record when ``asset`` is native and it is not given; for other assets the
     balance limit is checked only when it is given.
     """
+    counted = _checked(ctx, sender, to, amount, asset, recipient_balance)
+    if counted is not None:
+        write_activity(ctx.state, sender, counted)
+
+
+def pay(ctx: CallContext, frm: bytes, to: bytes, amount: int) -> None:
+    """Move native ``amount`` from ``frm`` to ``to`` under every rule of money: what
+    :func:`check_transfer`, :func:`~consortia.contracts.native_currency.move` and
+    :func:`observe_transfer` do one after the other, with the payer's activity (daily total,
+    alert windows) read once and written once. The way the currency, funding and contract
+    payouts move money on a permissioned chain."""
+    counted = _checked(ctx, frm, to, amount, NATIVE, None)
+    move(ctx, frm, to, amount)
+    act = counted if counted is not None else read_activity(ctx.state.get, frm)
+    observed = alerting.apply_rules(ctx, frm, amount, act)
+    if observed is not act or counted is not None:
+        write_activity(ctx.state, frm, observed)
+
+
+def _checked(
+    ctx: CallContext, sender: bytes, to: bytes, amount: int, asset: str, recipient_balance: int | None
+) -> Activity | None:
+    """:func:`check_transfer`'s checks; the sender's activity with this payment counted in its
+    daily total (not yet written), or None for a sender with no tier (a reserve, a contract)."""
     state_get = ctx.state.get
     sender_records = _records(state_get, sender)
     _refuse_regulator(sender_records[1], sender, "currency", "transfer", MONEY_METHODS)
@@ -165,10 +191,12 @@ def check_transfer(
     else:
         payer = _party(state_get, sender, "sender", sender_records)
     payee = _recipient(state_get, to, asset)
+    counted = None
     if payer is not None:
         tier = _check_per_payment(state_get, payer, amount)
-        _check_daily(ctx, payer, tier, amount)
+        counted = _count_daily(ctx, payer, tier, amount)
     _check_balance_cap(state_get, payee, to, amount, asset, recipient_balance)
+    return counted
 
 
 def admission_checks(
@@ -248,12 +276,13 @@ def _refuse_over_daily(payer: Identity, tier: TierLimits, amount: int, spent: in
         )
 
 
-def _check_daily(ctx: CallContext, payer: Identity, tier: TierLimits, amount: int) -> None:
+def _count_daily(ctx: CallContext, payer: Identity, tier: TierLimits, amount: int) -> Activity:
+    """The payer's activity with ``amount`` added to the day's total, or the typed refusal."""
     day = ctx.block.timestamp_ms // DAY_MS
     act = read_activity(ctx.state.get, payer.address)
     spent, count = (act.total, act.count) if act.day == day else (0, 0)
     _refuse_over_daily(payer, tier, amount, spent)
-    write_activity(ctx.state, payer.address, replace(act, day=day, total=spent + amount, count=count + 1))
+    return replace(act, day=day, total=spent + amount, count=count + 1)
 
 
 def observe_transfer(ctx: CallContext, sender: bytes, to: bytes, amount: int) -> None:
