@@ -101,11 +101,11 @@ class ServiceStats:
 class StampService:
     """Owned by one node's API; runs on the node's event loop."""
 
-    def __init__(self, node: Node, key: KeyPair, config: NotaryServiceConfig) -> None:
+    def __init__(self, node: Node, key: KeyPair, config: NotaryServiceConfig, index: DocumentIndex) -> None:
         self.node = node
         self.key = key
         self.config = check_service_config(config)
-        self.index = DocumentIndex(node.home)
+        self.index = index
         self.stats = ServiceStats()
         self._queue: list[_Request] = []
         self._pending_documents = 0
@@ -307,5 +307,4 @@ class StampService:
 
     def close(self) -> None:
         self._index_thread.shutdown(wait=True)
-        self.index.close()
 
