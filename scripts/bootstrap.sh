@@ -18,6 +18,17 @@ if [ ! -f "$stamp" ]; then
   else
     .venv/bin/python -m pip install --quiet -e . 2>&1 | grep -v "^WARNING: Location" || true
   fi
-  .venv/bin/python -c 'import consortia, nacl, lmdb, msgspec, gmalglib, tongsuopy' 
+  .venv/bin/python -c 'import consortia, nacl, lmdb, msgspec, gmalglib, tongsuopy, sqlalchemy, alembic, psycopg' 
   touch "$stamp"
+fi
+# The SQL index's tests run against a real PostgreSQL server (a throwaway cluster each run):
+# Debian's postgresql provides initdb and pg_ctl.
+if [ "${1:-run}" = "test" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is not installed and this user cannot install it: apt-get install postgresql" >&2
+  fi
 fi

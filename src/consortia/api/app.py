@@ -26,6 +26,7 @@ from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
 from consortia.api.errors import RequestRefused
+from consortia.api.index_routes import index_routes
 from consortia.api.notary_routes import notary_routes
 from consortia.api.openapi import openapi_spec
 from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
@@ -343,7 +344,7 @@ def create_app(node: Node) -> Starlette:
         Route("/metrics", metrics),
         Route("/openapi.json", spec),
     ]
-    routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node)
+    routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):

@@ -38,6 +38,42 @@ def _query(name: str, description: str, typ: str = "string") -> dict[str, Any]:
             "schema": {"type": typ}}
 
 
+def _index_paths() -> dict[str, Any]:
+    """The SQL index's routes (api/index_routes.py)."""
+    page = [_query("cursor", "next_cursor of the previous page"),
+            _query("limit", "1 to 1000", "integer"), _query("order", "desc (default) or asc")]
+    heights = [_query("from_height", "lowest height", "integer"),
+               _query("to_height", "highest height", "integer")]
+    return {
+        "/v1/index/status": _get("The SQL index: backend, indexed height, lag", [], "status", 404),
+        "/v1/history/{address}": _get(
+            "An account's history: calls and payments made and received, with counterparties",
+            [_path("address", "0x + 40 hex digits"), _query("role", "call, out or in"), *page],
+            "page of history", 400, 404),
+        "/v1/index/txs": _get(
+            "Transactions by contract, method, status, sender and height range",
+            [_query("contract", "contract name"), _query("method", "method (with contract)"),
+             _query("status", "ok or an error code"), _query("sender", "0x + 40 hex digits"),
+             *heights, *page], "page of transactions", 400, 404),
+        "/v1/index/txs/{tx_hash}": _get("One indexed transaction",
+                                        [_path("tx_hash", "0x + 64 hex digits")], "transaction", 400, 404),
+        "/v1/index/events": _get(
+            "Events by contract and name, or by a party (an address in their fields)",
+            [_query("contract", "contract name"), _query("name", "event name (with contract)"),
+             _query("party", "0x + 40 hex digits"), *heights, *page], "page of events", 400, 404),
+        "/v1/index/alerts": _get("Regulator alerts, by account",
+                                 [_query("address", "0x + 40 hex digits"), *page], "page of alerts",
+                                 400, 404),
+        "/v1/index/proposals": _get("Governance proposals with their votes",
+                                    [_query("status", "open, executed, rejected, failed"), *page],
+                                    "page of proposals", 400, 404),
+        "/v1/index/wallets": _get("Wallets by operator bank",
+                                  [_query("org", "organisation name"), *page], "page of wallets", 400, 404),
+        "/v1/index/check": _get("Compare the index with the chain over a height range",
+                                heights, "check report", 400, 404),
+    }  # fmt: skip
+
+
 def openapi_spec() -> dict[str, Any]:
     tx_hash = _path("tx_hash", "transaction hash, 0x + 64 hex digits")
     submit_body = {
@@ -153,6 +189,7 @@ def openapi_spec() -> dict[str, Any]:
             "/v1/earmarks/{id}": _get("Earmarked funds", [_path("id", "earmark id")], "earmark", 400, 404),
             "/v1/resolve/{id}": _get("An identity-resolution request (the answer stays ciphertext)",
                                      [_path("id", "request id")], "request", 400, 404),
+            **_index_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },

@@ -7,7 +7,7 @@
 | `GET /v1/gov/proposals?since=ID&limit=N`, `/v1/gov/proposals/{id}` | proposals, votes, outcome |
 | `GET /v1/reg/alerts?since=ID&limit=N` | alerts with id > since, in order |
 | `GET /v1/reg/alerts/stream?since=ID` | SSE: stored alerts after `since`, then each new alert |
-| `GET /v1/reg/audit/{address}` | the regulator's view of one account |
+| `GET /v1/reg/audit/{address}` | the regulator's view of one account (with its history from the SQL index) |
 | `GET /v1/reg/rules`, `/v1/reg/limits/{tier}` | alert rules and KYC tier limits in force |
 
 Everything is read from committed state, in one consistent snapshot per request.
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from consortia.api.index_routes import audit_history
 from consortia.api.params import parse_uint, query_uint
 from consortia.codec import decode
 from consortia.codec.plain import to_plain
@@ -291,7 +292,9 @@ def perm_routes(node: Node) -> list[Route]:
 
     def get_audit(request: Request) -> Response:
         address = parse_address(request.path_params["address"])
-        return _response(with_state(lambda sg: audit_json(sg, address)))
+        data = with_state(lambda sg: audit_json(sg, address))
+        data["history"] = audit_history(node, address)  # the SQL index: its payments and calls
+        return _response(data)
 
     def get_rules(request: Request) -> Response:
         return _response(with_state(lambda sg: to_plain(read_rules(sg))))

@@ -47,6 +47,11 @@ notary_cmds.register(app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
+INDEX_DB = typer.Option(
+    "", "--index-db",
+    help="SQL index: empty for SQLite in the home (index.sqlite3), a file path, "
+         "postgresql://user@host/db, or 'off'.",
+)  # fmt: skip
 MAX_PORT = 65_535
 TX_HASH_SIZE = 32
 
@@ -126,6 +131,7 @@ def dev(
     api_port: int = typer.Option(8545, "--api-port", help="Port of the REST API."),
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start only)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    index_db: str = INDEX_DB,
     as_json: bool = JSON,
 ) -> None:
     """Start a one-validator chain; on first start create its genesis and funded dev keys."""
@@ -140,7 +146,7 @@ def dev(
     config = load_config(home)
     if config.api_port != api_port and not created:
         write_config(home, msgspec.structs.replace(config, api_port=api_port))
-    node = Node(home)
+    node = Node(home, index_db=index_db)
     url = f"http://{node.config.api_host}:{node.config.api_port}"
     keys = [
         {"name": p.stem, "file": str(p), "address": format_address(read_key_file_address(p))}
@@ -171,6 +177,7 @@ def dev(
 def node_start(
     home: Path = typer.Option(..., "--home", help="Node home directory."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    index_db: str = INDEX_DB,
     as_json: bool = JSON,
 ) -> None:
     """Run one node from its home directory until stopped."""
@@ -178,7 +185,7 @@ def node_start(
     from consortia.node.runner import run_node
 
     _setup_logging(verbose)
-    node = Node(home)
+    node = Node(home, index_db=index_db)
     url = f"http://{node.config.api_host}:{node.config.api_port}"
     run_node(node, lambda: emit({"home": str(home), "api": url}, as_json,
                                 lambda: console.print(f"node {node.config.name} serving {url}")))

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from consortia.crypto import verify_processes
 from consortia.crypto.keyfile import load_key_file, password_from_env
@@ -31,9 +31,12 @@ from consortia.node.config import (
     load_config,
 )
 from consortia.node.event_hub import EventHub
-from consortia.node.genesis import load_genesis
+from consortia.node.genesis import genesis_hash, load_genesis
 from consortia.node.metrics import NodeMetrics
 from consortia.types.block import CommittedBlock
+
+if TYPE_CHECKING:
+    from consortia.index.follower import IndexFollower
 
 log = logging.getLogger("consortia.node")
 
@@ -85,11 +88,15 @@ class PeerLinks(Protocol):
 class Node:
     def __init__(
         self, home: Path, password: str | None = None, *, clock: Clock | None = None,
-        offload: bool = True,
+        offload: bool = True, index_db: str = "",
     ) -> None:
         """``offload``: verify large batches in worker threads/processes and write the pool
-        from a thread (off: everything inline on the loop, as the simulator needs)."""
+        from a thread (off: everything inline on the loop, as the simulator needs).
+        ``index_db``: the SQL index (``consortia.index``) that :meth:`start_index` opens — empty
+        for SQLite in the home, ``off`` for none, or a database URL."""
         self.home = home
+        self.index_db = index_db
+        self.index: IndexFollower | None = None  # the SQL index, once started
         self.clock: Clock = clock if clock is not None else WallClock()
         self.offload = offload
         self.config: NodeConfig = load_config(home)
@@ -188,8 +195,32 @@ class Node:
         self.metrics.txs_committed.inc(len(executed.txs))
         self.metrics.mempool.set(len(self.chain.mempool))
         self.events.on_commit(executed, committed)
+        if self.index is not None:
+            self.index.notify(executed.header.height)
+
+    # --- the SQL index ------------------------------------------------------------------
+
+    def start_index(self) -> None:
+        """Start following commits into the SQL index in its own thread (see
+        :mod:`consortia.index.follower`); a malformed ``index_db`` is a ConfigError now, an
+        unreachable database only delays the index (retried, shown in its status)."""
+        from consortia.index.database import IndexDatabase, engine_for, resolve_url
+        from consortia.index.follower import IndexFollower
+
+        url = resolve_url(self.index_db, self.home)
+        if url is None or self.index is not None:
+            return
+        engine_for(url).dispose()  # a malformed URL fails the start, with its reason
+        chain_id, ghash = self.genesis.chain_id, genesis_hash(self.genesis)
+        follower = IndexFollower(lambda: IndexDatabase(url, chain_id, ghash), self.store,
+                                 self.chain.suite, self.genesis)  # fmt: skip
+        self.metrics.watch_index(follower, lambda: self.chain.head.height)
+        self.index = follower
+        follower.start()
 
     def close(self) -> None:
+        if self.index is not None:
+            self.index.stop()
         self.store.close()
 
 

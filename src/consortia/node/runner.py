@@ -22,6 +22,7 @@ log = logging.getLogger("consortia.runner")
 
 
 async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+    node.start_index()
     app = create_app(node)
     config = api_server_config(app, node.config.api_host, node.config.api_port)
     server = uvicorn.Server(config)
