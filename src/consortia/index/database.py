@@ -126,7 +126,9 @@ def _alembic(conn: Connection) -> Config:
 class IndexDatabase:
     """One index database: open (migrated to the current schema), write blocks, read."""
 
-    def __init__(self, url: str, chain_id: str, genesis_hash: bytes) -> None:
+    def __init__(self, url: str, chain_id: str, genesis_hash: bytes, *, claim: bool = True) -> None:
+        """``claim``: bind an empty database to this chain and refuse another chain's (off
+        only to :meth:`reset` a database that may hold another chain)."""
         self.url = url
         self.chain_id = chain_id
         self.genesis_hash = genesis_hash
@@ -134,7 +136,8 @@ class IndexDatabase:
         self.backend = self.engine.dialect.name
         try:
             self.migrate()
-            self._claim()
+            if claim:
+                self._claim()
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise IndexDbError(f"cannot open the index database {self.safe_url}: {_short(exc)}") from None
