@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import typer
 
-from consortia.cli import cbdc_cmds, chain_cmds, contract_cmds, index_cmds, notary_cmds, perm_cmds
+from consortia.cli import cbdc_cmds, chain_cmds, contract_cmds, index_cmds, notary_cmds, org_cmds, perm_cmds
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
@@ -45,6 +45,7 @@ cbdc_cmds.register(app)
 chain_cmds.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
+org_cmds.register(app, node_app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")

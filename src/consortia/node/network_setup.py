@@ -254,16 +254,32 @@ def create_orgs(root: Path, orgs: list[tuple[str, str]], validators: int, suite:
     out: list[OrgHome] = []
     for index, (name, role) in enumerate(orgs):
         home = root / ORGS_DIR / name
-        home.mkdir(parents=True, exist_ok=True)
-        ca_cert, ca_key = create_ca(name, home / "ca")
-        admin = KeyPair.generate(suite)
-        save_key_file(home / ADMIN_KEY_FILE, admin, None)
+        ca_cert, ca_key, admin = create_org_material(home, name, suite, None)
         org = OrgHome(
             name, role, home, home / ADMIN_KEY_FILE, admin.address, ca_cert, ca_key, spread[name], index
         )
         write_text_atomic(home / ORG_FILE, json.dumps(org.to_json(), indent=2) + "\n")
         out.append(org)
     return out
+
+
+def create_org_material(
+    home: Path, name: str, suite: str, password: str | None
+) -> tuple[Path, Path, KeyPair]:
+    """One organisation's CA (``home/ca/``) and admin key (``home/admin.key``, encrypted with
+    ``password`` unless it is None): what ``network init --orgs`` makes for every organisation
+    and ``org init`` for one, in its own home."""
+    home.mkdir(parents=True, exist_ok=True)
+    ca_cert, ca_key = create_ca(name, home / "ca")
+    admin = KeyPair.generate(suite)
+    save_key_file(home / ADMIN_KEY_FILE, admin, password)
+    return ca_cert, ca_key, admin
+
+
+def genesis_ca_pem(suite: str, ca_pem: bytes) -> bytes:
+    """What an organisation's genesis record holds of its CA: the certificate on ed25519 (CA
+    mode: identities enrol with certificates), nothing on sm2 (public-key mode)."""
+    return ca_pem if suite == "ed25519" else b""
 
 
 def load_orgs(root: Path) -> list[OrgHome]:
@@ -307,11 +323,18 @@ def permission_genesis(
     """``genesis`` with the organisations (CA mode on ed25519, public-key mode on sm2) and the
     e-CNY wallet tier limits (:data:`~consortia.types.org_specs.ECNY_TIER_LIMITS`; the dev
     members are tier 1, unlimited)."""
-    ca_mode = genesis.suite == "ed25519"
     specs = [
-        OrgSpec(o.name, o.role, [o.admin_address], o.ca_cert.read_bytes() if ca_mode else b"")
+        OrgSpec(o.name, o.role, [o.admin_address], genesis_ca_pem(genesis.suite, o.ca_cert.read_bytes()))
         for o in orgs
     ]
+    return org_genesis(genesis, specs, identities, gov)
+
+
+def org_genesis(
+    genesis: Genesis, specs: list[OrgSpec], identities: list[IdentitySpec], gov: GovParams | None
+) -> Genesis:
+    """``genesis`` made permissioned: organisations ``specs``, genesis ``identities``,
+    governance ``gov`` (defaults if None) and the e-CNY tier limits."""
     return msgspec.structs.replace(
         genesis,
         orgs=specs,

@@ -89,12 +89,17 @@ def issue_node_cert(
     valid_days: int = NODE_VALID_DAYS,
     extra_dns: Iterable[str] = (),
     extra_ips: Iterable[str] = (),
+    key_path: Path | None = None,
 ) -> tuple[Path, Path]:
     """Issue a TLS certificate for validator ``validator_index``, signed by the given CA.
 
     Subject ``CN=validator-<index>, O=<CA organisation>, OU=<node_name>``; SAN: the validator URI,
     DNS ``localhost`` and IP ``127.0.0.1`` (plus ``extra_dns`` / ``extra_ips``). Usable as TLS
     server and client. Writes ``<node_name>.crt`` and ``<node_name>.key`` (mode 0600).
+
+    ``key_path``: certify this existing private key (PEM, of the CA key's type) instead of a new
+    one; it is left as it is and the certificate is written next to it as ``<node_name>.crt``.
+    A certificate renewed for the same key keeps the key's pin (see :mod:`consortia.p2p.pinning`).
     """
     _check_index(validator_index)
     if not _NODE_NAME_PATTERN.fullmatch(node_name):
@@ -105,7 +110,8 @@ def issue_node_cert(
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     if not isinstance(ca_key, PrivateKey):
         raise CertificateError("the CA key must be an ECDSA P-256 or Ed25519 key", path=str(ca_key_path))
-    key = _generate_key("ed25519" if isinstance(ca_key, ed25519.Ed25519PrivateKey) else "p256")
+    key_type: KeyType = "ed25519" if isinstance(ca_key, ed25519.Ed25519PrivateKey) else "p256"
+    key = _generate_key(key_type) if key_path is None else load_private_key(key_path, key_type)
     subject = x509.Name(
         [
             *ca_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME),
@@ -134,7 +140,43 @@ def issue_node_cert(
         .sign(ca_key, _signature_hash(ca_key))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
+    if key_path is not None:
+        cert_path = out_dir / f"{node_name}.crt"
+        write_public_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        return cert_path, key_path
     return _write_pair(out_dir, node_name, cert, key)
+
+
+def generate_tls_key(path: Path, key_type: KeyType = "p256") -> Path:
+    """A new TLS private key alone (PEM, mode 0600), to be certified later by
+    :func:`issue_node_cert` with ``key_path``."""
+    key = _generate_key(key_type)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(path, _private_pem(key))
+    return path
+
+
+def load_private_key(path: Path, key_type: KeyType | None = None) -> PrivateKey:
+    """A PEM private key (P-256 or Ed25519; of ``key_type`` if given), or :class:`CertificateError`."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CertificateError(f"cannot read the private key {path}: {exc}", path=str(path)) from None
+    if not isinstance(key, PrivateKey):
+        raise CertificateError("the key must be an ECDSA P-256 or Ed25519 key", path=str(path))
+    if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
+        raise CertificateError("an ECDSA key must be on P-256", path=str(path))
+    actual: KeyType = "ed25519" if isinstance(key, ed25519.Ed25519PrivateKey) else "p256"
+    if key_type is not None and actual != key_type:
+        raise CertificateError(f"the key {path} is {actual}, the CA's key is {key_type}", path=str(path))
+    return key
+
+
+def write_public_atomic(path: Path, data: bytes) -> None:
+    """Replace a public file (a certificate) so that a reader sees the old or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def validator_index_from_cert(der_or_cert: bytes | x509.Certificate) -> int:
@@ -287,12 +329,15 @@ def _is_ca(cert: x509.Certificate) -> bool:
 def _write_pair(out_dir: Path, stem: str, cert: x509.Certificate, key: PrivateKey) -> tuple[Path, Path]:
     cert_path = out_dir / f"{stem}.crt"
     key_path = out_dir / f"{stem}.key"
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    _write_private(key_path, key_pem)
+    _write_private(key_path, _private_pem(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
+
+
+def _private_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write_private(path: Path, data: bytes) -> None:

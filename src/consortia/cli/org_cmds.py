@@ -1,0 +1,142 @@
+"""A consortium across machines: ``consortia org init|export``, ``consortia genesis assemble``
+and ``consortia node init`` (each organisation on its own machine; only bundles travel)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from consortia.cli.keys import new_password, read_password
+from consortia.cli.output import console, emit, handles_errors
+from consortia.client.arguments import check_address_arg, check_amount, parse_int_text
+from consortia.crypto.address import format_address
+from consortia.errors import ConfigError
+from consortia.node.config import write_text_atomic
+from consortia.node.genesis import genesis_hash, genesis_to_json
+from consortia.node.genesis_assembly import assemble_genesis
+from consortia.node.network_setup import ADMIN_KEY_FILE
+from consortia.node.org_home import BundleError, bundle_to_json, export_bundle, init_org_home, load_bundle
+from consortia.node.org_node import init_org_node, parse_genesis_hash
+
+JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+org_app = typer.Typer(no_args_is_help=True, help="An organisation's own keys and its public bundle.")
+genesis_app = typer.Typer(no_args_is_help=True, help="Agree on a genesis from the organisations' bundles.")
+
+
+def register(app: typer.Typer, node_app: typer.Typer) -> None:
+    app.add_typer(org_app, name="org")
+    app.add_typer(genesis_app, name="genesis")
+    node_app.command("init")(node_init)
+
+
+@org_app.command("init")
+@handles_errors
+def org_init(
+    name: str = typer.Option(..., "--name", help="Organisation name (a-z, 0-9, '.', '_', '-')."),
+    role: str = typer.Option(..., "--role", help="central-bank, bank, enterprise, hospital, grid, regulator"),
+    home: Path = typer.Option(..., "--home", help="The organisation's own (empty) directory."),
+    suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2."),
+    no_password: bool = typer.Option(False, "--no-password", help="Store the keys unencrypted (dev only)."),
+    as_json: bool = JSON,
+) -> None:
+    """Create the organisation's CA, admin key, validator key and TLS key in its own home."""
+    password = new_password(no_password)
+    info = init_org_home(home, name, role, suite, password)
+    data = {**info.to_json(), "home": str(home), "node_home": str(info.node_home),
+            "encrypted": password is not None}
+    emit(data, as_json, lambda: console.print(
+        f"[bold green]organisation {name}[/] ({role}, {suite}) in {home}: admin {data['admin']}; "
+        "private keys stay here. Next: `consortia org export`"))
+
+
+@org_app.command("export")
+@handles_errors
+def org_export(
+    home: Path = typer.Option(..., "--home", help="The organisation's home (`org init`)."),
+    host: str = typer.Option(..., "--host", help="Address the organisation's node is reached at."),
+    p2p_port: int = typer.Option(..., "--p2p-port", help="Port of the node's validator links."),
+    api_port: int = typer.Option(..., "--api-port", help="Port of the node's REST API."),
+    out: Path = typer.Option(..., "--out", help="Bundle file to write (public parts only)."),
+    as_json: bool = JSON,
+) -> None:
+    """Write the organisation's bundle: public keys, CA certificate, TLS pin, address; signed."""
+    bundle = export_bundle(home, host, p2p_port, api_port, read_password(home / ADMIN_KEY_FILE))
+    write_text_atomic(out, bundle_to_json(bundle))
+    data = {"file": str(out), "name": bundle.body.name, "host": host, "p2p_port": p2p_port,
+            "api_port": api_port, "tls_spki_sha256": "0x" + bundle.body.tls_spki_sha256.hex()}
+    emit(data, as_json, lambda: console.print(f"bundle of {bundle.body.name} written to {out}"))
+
+
+def _allocation(text: str) -> tuple[bytes, int]:
+    address, sep, amount = text.partition(":")
+    if not sep:
+        raise BundleError(f"--alloc must be ADDRESS:AMOUNT, got {text!r}")
+    units = check_amount(parse_int_text(amount, "--alloc amount"), "--alloc amount")
+    return check_address_arg(address, "--alloc"), units
+
+
+@genesis_app.command("assemble")
+@handles_errors
+def genesis_assemble(
+    bundles: list[Path] = typer.Argument(..., help="Every organisation's bundle (any order)."),
+    chain_id: str = typer.Option(..., "--chain-id", help="The chain's identifier."),
+    out: Path = typer.Option(..., "--out", help="genesis.json to write."),
+    alloc: list[str] = typer.Option([], "--alloc", help="ADDRESS:AMOUNT funded at genesis (repeat)."),
+    timestamp_ms: int = typer.Option(None, "--timestamp-ms", help="Genesis time (default: latest bundle's)."),
+    as_json: bool = JSON,
+) -> None:
+    """Assemble the genesis (same bundles and options: same bytes) and print its hash, which
+    every organisation compares out of band before `node init`."""
+    loaded = [load_bundle(path) for path in bundles]
+    genesis = assemble_genesis(loaded, chain_id, [_allocation(a) for a in alloc], timestamp_ms=timestamp_ms)
+    write_text_atomic(out, genesis_to_json(genesis))
+    digest = "0x" + genesis_hash(genesis).hex()
+    data = {"file": str(out), "genesis_hash": digest, "chain_id": chain_id, "suite": genesis.suite,
+            "orgs": [o.name for o in genesis.orgs],
+            "validators": [v.name for v in genesis.validators],
+            "admins": {o.name: [format_address(a) for a in o.admins] for o in genesis.orgs}}
+
+    def human() -> None:
+        console.print(f"genesis of {chain_id} ({len(genesis.orgs)} organisations) written to {out}")
+        console.print(f"genesis hash: [bold]{digest}[/] — compare it with every organisation")
+
+    emit(data, as_json, human)
+
+
+def _bundle_files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(path.glob("*.bundle.json"))
+        else:
+            out.append(path)
+    if not out:
+        raise BundleError("no bundle given: pass --bundle FILE (or a directory of *.bundle.json "
+                          "files) for every organisation")
+    return out
+
+
+@handles_errors
+def node_init(
+    org_home: Path = typer.Option(..., "--org-home", help="The organisation's home (`org init`)."),
+    genesis: Path = typer.Option(..., "--genesis", help="The assembled genesis.json."),
+    bundle: list[Path] = typer.Option(
+        [], "--bundle", help="Bundle file, or a directory of *.bundle.json files (repeat)."),
+    genesis_hash_text: str = typer.Option(None, "--genesis-hash", help="The hash agreed out of band."),
+    as_json: bool = JSON,
+) -> None:
+    """Prepare the organisation's node: TLS certificate from its own CA, pinned peers, config."""
+    expected = parse_genesis_hash(genesis_hash_text) if genesis_hash_text else None
+    try:
+        text = genesis.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the genesis file {genesis}: {exc}") from None
+    loaded = [load_bundle(path) for path in _bundle_files(bundle)]
+    node = init_org_node(org_home, text, loaded, expected)
+    data = {"home": str(node.home), "index": node.index, "api": node.api_url, "p2p": node.p2p,
+            "genesis_hash": "0x" + node.genesis_hash.hex(), "peers": node.peers}
+    emit(data, as_json, lambda: console.print(
+        f"node {node.index} prepared in {node.home} (genesis 0x{node.genesis_hash.hex()[:16]}…); "
+        f"start it with `consortia node start --home {node.home}`\n{json.dumps(node.peers)}"))

@@ -1,0 +1,172 @@
+"""``consortia node init``: an organisation's node home, from its own keys, the agreed genesis
+and the other organisations' bundles.
+
+Nothing private arrives from elsewhere: the node's TLS certificate is issued here by the
+organisation's own CA for the TLS key ``org init`` made (the genesis fixes the validator index
+the certificate names); every peer comes from a bundle whose signature checks against an admin
+the genesis names, and is pinned to its organisation's CA and the TLS key its bundle carries.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from consortia.crypto.address import address_from_public_key
+from consortia.crypto.suites import get_suite
+from consortia.errors import ConfigError
+from consortia.node.config import CONFIG_FILE, GENESIS_FILE, NodeConfig, PeerConfig, write_config
+from consortia.node.genesis import genesis_from_json, genesis_hash
+from consortia.node.network_setup import TLS_DIR, genesis_ca_pem, tls_files
+from consortia.node.org_home import BundleError, OrgHomeInfo, check_bundle_ca, load_org_home, verify_bundle
+from consortia.p2p.certs import issue_node_cert, write_ca_bundle, write_public_atomic
+from consortia.p2p.pinning import make_pin, spki_sha256
+from consortia.types.genesis import Genesis
+from consortia.types.org_bundle import OrgBundle
+
+PEER_CA_DIR = "peer-cas"
+
+
+class GenesisMismatch(ConfigError):
+    """The genesis file is not the one the organisations agreed on (its hash differs)."""
+
+    code = "genesis_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedNode:
+    home: Path
+    index: int
+    api_url: str
+    p2p: str
+    genesis_hash: bytes
+    peers: list[str]
+
+
+def parse_genesis_hash(text: str) -> bytes:
+    body = text.strip().removeprefix("0x")
+    try:
+        raw = bytes.fromhex(body)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"a genesis hash is 64 hex digits (optional 0x), got {text[:80]!r}")
+    return raw
+
+
+def bundle_index(genesis: Genesis, bundle: OrgBundle) -> int:
+    """The validator (and transport) index of a bundle's node in ``genesis``, after checking that
+    the genesis names the bundle's organisation with that admin, CA and validator key."""
+    body = bundle.body
+    org = next((o for o in genesis.orgs if o.name == body.name), None)
+    if org is None:
+        raise BundleError(f"the bundle of {body.name!r} names an organisation the genesis does not have")
+    admin = address_from_public_key(get_suite(genesis.suite), body.admin_public_key)
+    if admin not in org.admins or org.role != body.role:
+        raise BundleError(f"the bundle of {body.name!r} does not match the genesis (admin or role differs)")
+    if org.ca_pem != genesis_ca_pem(genesis.suite, body.ca_pem):
+        raise BundleError(f"the bundle of {body.name!r} carries another CA certificate than the genesis")
+    keys = [v.public_key for v in genesis.validators]
+    if body.validator_public_key not in keys:
+        raise BundleError(f"the validator of the bundle of {body.name!r} is not in the genesis")
+    return keys.index(body.validator_public_key)
+
+
+def init_org_node(
+    org_home: Path,
+    genesis_text: bytes,
+    bundles: list[OrgBundle],
+    expected_hash: bytes | None = None,
+) -> PreparedNode:
+    """Write the node home ``org_home/node``: ``node.json`` with every peer pinned,
+    ``genesis.json``, the TLS certificate and the CA bundle. The validator and TLS keys are
+    already there (``org init``). Everything is checked before anything is written."""
+    info = load_org_home(org_home)
+    home = info.node_home
+    if (home / CONFIG_FILE).exists():
+        raise ConfigError(f"{home} is already a node home ({CONFIG_FILE} exists)")
+    genesis = genesis_from_json(genesis_text)
+    digest = genesis_hash(genesis)
+    if expected_hash is not None and digest != expected_hash:
+        raise GenesisMismatch(
+            f"the genesis file's hash is 0x{digest.hex()}, not the agreed 0x{expected_hash.hex()}: "
+            "do not start a node on it; compare the bundles used to assemble it",
+            actual="0x" + digest.hex(), expected="0x" + expected_hash.hex(),
+        )
+    if genesis.suite != info.suite:
+        raise ConfigError(f"the genesis uses suite {genesis.suite!r}, this organisation {info.suite!r}")
+    by_index: dict[int, OrgBundle] = {}
+    for bundle in bundles:
+        verify_bundle(bundle)
+        index = bundle_index(genesis, bundle)
+        if index in by_index and by_index[index] != bundle:
+            raise BundleError(f"two different bundles of {bundle.body.name!r}")
+        by_index[index] = bundle
+    me = _own_index(genesis, info, by_index)
+    missing = [v.name for i, v in enumerate(genesis.validators) if i not in by_index]
+    if missing:
+        raise BundleError(f"no bundle for the genesis validators {', '.join(missing)}: "
+                          "pass every organisation's bundle")
+    own = by_index[me].body
+    cert, _ = _issue_tls(info, home, me, own.host)
+    peers = _write_trust(home, by_index, me)
+    home.mkdir(parents=True, exist_ok=True)
+    write_public_atomic(home / GENESIS_FILE, genesis_text)
+    write_config(home, NodeConfig(
+        name=info.name, validator_index=me, api_host=own.host, api_port=own.api_port,
+        p2p_host=own.host, p2p_port=own.p2p_port, peers=peers,
+    ))
+    make_pin(cert, info.ca_cert)  # the certificate is ours and issued by our CA (raises if not)
+    return PreparedNode(
+        home, me, f"http://{own.host}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
+        [f"{by_index[p.index].body.name}@{p.host}:{p.port}" for p in peers],
+    )
+
+
+def _own_index(genesis: Genesis, info: OrgHomeInfo, by_index: dict[int, OrgBundle]) -> int:
+    keys = [v.public_key for v in genesis.validators]
+    if info.validator_public_key not in keys:
+        raise ConfigError(f"organisation {info.name!r}: its validator key is not in the genesis")
+    me = keys.index(info.validator_public_key)
+    own = by_index.get(me)
+    if own is None:
+        raise BundleError(f"pass organisation {info.name!r}'s own bundle too (where its node listens)")
+    if own.body.tls_spki_sha256 != info.tls_spki_sha256:
+        raise BundleError(f"the bundle of {info.name!r} pins another TLS key than this home's {info.tls_key}")
+    return me
+
+
+def _issue_tls(info: OrgHomeInfo, home: Path, index: int, host: str) -> tuple[Path, Path]:
+    try:
+        ips = [str(ipaddress.ip_address(host))]
+        dns: list[str] = []
+    except ValueError:
+        ips, dns = [], [host]
+    files = tls_files(home)
+    return issue_node_cert(
+        info.ca_cert, info.ca_key, index, files.cert.stem, files.cert.parent,
+        extra_ips=[ip for ip in ips if ip != "127.0.0.1"], extra_dns=[d for d in dns if d != "localhost"],
+        key_path=info.tls_key,
+    )
+
+
+def _write_trust(home: Path, by_index: dict[int, OrgBundle], me: int) -> list[PeerConfig]:
+    """Every organisation's CA into the node's CA bundle; a pinned peer for each other node."""
+    ca_dir = home / TLS_DIR / PEER_CA_DIR
+    ca_dir.mkdir(parents=True, exist_ok=True)
+    ca_paths = []
+    peers = []
+    for index in sorted(by_index):
+        body = by_index[index].body
+        ca = check_bundle_ca(body.name, body.ca_pem)
+        path = ca_dir / f"{body.name}-ca.crt"
+        write_public_atomic(path, body.ca_pem)
+        ca_paths.append(path)
+        if index != me:
+            peers.append(PeerConfig(
+                index, body.host, body.p2p_port, body.validator_public_key,
+                body.tls_spki_sha256, spki_sha256(ca),
+            ))
+    write_ca_bundle(ca_paths, tls_files(home).ca_bundle)
+    return peers
