@@ -140,8 +140,10 @@ def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
     anchorings = {s.tx_hash for s in results}
     assert len(anchorings) < len(results), "requests waiting together share one anchoring"
     with Client(url) as client:
-        status = notary.NotaryClient(client).service()
-        assert status["documents"] >= clients * rounds * per_request and status["pending_documents"] == 0
+        api = notary.NotaryClient(client)
+        wait_for(lambda: api.service()["pending_documents"] == 0, 20, "the index to record every answer")
+        status = api.service()
+        assert status["documents"] >= clients * rounds * per_request and status["pending_requests"] == 0
         # the node's index answers for every document the service stamped, receipt included
         doc = document_hash(b"client 5 round 2 doc 17")
         found = notary.NotaryClient(client).document(doc)

@@ -26,6 +26,8 @@ from consortia.errors import StorageError
 
 INDEX_DIR = "notary"
 INDEX_FILE = "index.sqlite"
+CACHE_KIB = 64 * 1024
+"""SQLite page cache of the index (random keys: a large cache keeps inserts fast)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -93,6 +95,7 @@ class DocumentIndex:
             self._db = sqlite3.connect(directory / INDEX_FILE, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open the notary index in {directory}: {exc}") from None
@@ -104,15 +107,17 @@ class DocumentIndex:
             with self._lock:
                 self._db.execute("BEGIN")
                 try:
+                    rows: list[tuple[bytes, int, int, int]] = []
                     for b in batches:
                         cursor = self._db.execute(
                             "INSERT INTO batches (root, anchor_root, tx_hash, height, timestamp_ms, stamper, "
                             "upper, leaves) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (b.root, b.anchor_root, b.tx_hash, b.height, b.timestamp_ms, b.stamper,
                              _levels.encode(b.upper), b"".join(b.leaves)))
-                        batch_id = cursor.lastrowid
-                        self._db.executemany(_UPSERT, ((leaf, batch_id, i, b.height)
-                                                       for i, leaf in enumerate(b.leaves)))
+                        batch_id = int(cursor.lastrowid or 0)
+                        rows += [(leaf, batch_id, i, b.height) for i, leaf in enumerate(b.leaves)]
+                    rows.sort()  # in key order the B-tree takes them about twice as fast
+                    self._db.executemany(_UPSERT, rows)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
