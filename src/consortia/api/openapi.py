@@ -38,6 +38,42 @@ def _query(name: str, description: str, typ: str = "string") -> dict[str, Any]:
             "schema": {"type": typ}}
 
 
+def _notary_paths() -> dict[str, Any]:
+    """Notarisation's routes (api/notary_routes.py)."""
+    sha = [_path("document", "SHA-256: 0x + 64 hex digits")]
+    hashes = {"type": "object", "required": ["hashes"],
+              "properties": {"hashes": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "/v1/notary/stamp": {"post": {
+            "summary": "The stamping service: document hashes in (JSON or raw 32-byte hashes), the "
+                       "request's Merkle level and the anchoring's receipt proof out, once final",
+            "parameters": [_query("wait", "seconds to wait for finality, at most 60")],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": hashes},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": _json({"type": "object"}, "level, anchor (receipt proof), height"),
+                          **_errors(400, 404, 408, 413, 429, 502, 504)}}},
+        "/v1/notary/service": _get("The stamping service: stamper, pending work, limits", [],
+                                   "service status", 404),
+        "/v1/notary/batches": {"post": {
+            "summary": "Register a committed one-level batch in this node's document index",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["tx_hash", "hashes"],
+                "properties": {"tx_hash": {"type": "string"},
+                               "hashes": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": _json({"type": "object"}, "indexed"),
+                          **_errors(400, 404, 408, 413, 422)}}},
+        "/v1/notary/documents/{document}": _get("A document's earliest known stamp, with its receipt",
+                                                sha, "first stamp", 400, 404),
+        "/v1/notary/roots/{root}": _get("A root's first anchoring on chain",
+                                        [_path("root", "0x + 64 hex digits")], "anchoring", 400, 404),
+        "/v1/notary/stampers/{address}": _get(
+            "The roots an address anchored first",
+            [_path("address", "0x + 40 hex digits"), _query("start", "from the n-th", "integer"),
+             _query("limit", "1 to 100", "integer")], "roots", 400),
+    }
+
+
 def _index_paths() -> dict[str, Any]:
     """The SQL index's routes (api/index_routes.py)."""
     page = [_query("cursor", "next_cursor of the previous page"),
@@ -190,6 +226,7 @@ def openapi_spec() -> dict[str, Any]:
             "/v1/resolve/{id}": _get("An identity-resolution request (the answer stays ciphertext)",
                                      [_path("id", "request id")], "request", 400, 404),
             **_index_paths(),
+            **_notary_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },
