@@ -4,29 +4,43 @@ document index."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import CHAIN_ID, ChainFixture, make_chain
+from typer.testing import CliRunner
 
+from consortia.api.app import create_app
 from consortia.apps.genesis import app_records
 from consortia.apps.notary import receipts as rc
 from consortia.apps.notary.contracts import source
+from consortia.apps.notary.errors import BadDocumentHash, NoDocuments, TooManyDocuments
 from consortia.apps.notary.index import DocumentIndex, IndexedBatch
 from consortia.apps.notary.sdk import anchor_call
+from consortia.cli.main import app
+from consortia.client import notary as sdk
 from consortia.client.tx_builder import sign_tx
 from consortia.codec import decode_any, encode
 from consortia.contracts.permissioned.harness import Consortium, consortium
 from consortia.contracts.python.registry import CONSORTIUM, contract_info
+from consortia.crypto.keyfile import save_key_file
+from consortia.crypto.keys import KeyPair
 from consortia.errors import ProofError
 from consortia.ledger.merkle import inclusion_proof, inclusion_proofs, merkle_root, verify_inclusion
 from consortia.node import queries
+from consortia.node.config import NotaryServiceConfig, load_config, write_config
+from consortia.node.network_setup import init_network
+from consortia.node.node import Node
 from consortia.types.transaction import Call
 
 SUITE = "ed25519"
@@ -271,3 +285,111 @@ def test_anchor_arguments_decode(stamped: Stamped) -> None:
     root, size, documents = rc.anchored_args(stamped.receipts[0].anchor.tx)
     assert (size, documents) == (13, 13) and root == stamped.receipts[0].levels[-1].root
     assert decode_any(encode([root, 1, 1]), tuple[bytes, int, int]) == (root, 1, 1)
+
+
+# --- the command line and the REST layer, without a network -------------------------------------
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_cli_refusals_are_typed_and_never_a_traceback(tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text("a")
+    receipt = tmp_path / "a.txt.notary.json"
+    receipt.write_text("{}")
+    cases = [
+        (["notary", "stamp", str(doc), "--out", str(tmp_path / "o")], "config_error"),
+        (["notary", "stamp", str(doc), "--out", str(tmp_path / "o"), "--key", "k", "--service"],
+         "config_error"),
+        (["notary", "stamp", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--service"],
+         "config_error"),
+        (["notary", "verify", str(doc), str(receipt), "--genesis", str(tmp_path / "none.json")], None),
+        (["notary", "show", "zz", "--node", "http://127.0.0.1:9"], "bad_document_hash"),
+        (["notary", "stamps", "0x12", "--node", "http://127.0.0.1:9"], "bad_address"),
+        (["notary", "enable", "--home", str(tmp_path / "nohome"), "--key", str(doc)], "config_error"),
+        (["notary", "service", "--node", "http://127.0.0.1:9"], "connection_failed"),
+    ]
+    for args, code in cases:
+        rc_, out = invoke(*args)
+        assert rc_ == 1 and out["ok"] is False, (args, out)
+        assert code is None or out["error"]["code"] == code, (args, out)
+    genesis = tmp_path / "g.json"
+    genesis.write_text("{}")
+    rc_, out = invoke("notary", "verify", str(doc), str(receipt), "--genesis", str(genesis))
+    assert rc_ == 1 and out["error"]["code"] in ("invalid_proof", "config_error", "decode_error")
+
+
+def test_sdk_checks_hashes_before_sending() -> None:
+    with pytest.raises(NoDocuments):
+        sdk.check_hashes([])
+    with pytest.raises(BadDocumentHash):
+        sdk.check_hashes(["0x1234"])
+    with pytest.raises(BadDocumentHash):
+        sdk.check_hash(b"\x00" * 31)
+    with pytest.raises(TooManyDocuments):
+        sdk.check_hashes([leaf(0)] * 3, limit=2)
+    checked = sdk.check_hashes(["0x" + leaf(1).hex(), leaf(2).hex().upper(), leaf(3)])
+    assert checked == [leaf(1), leaf(2), leaf(3)]
+    assert [p.name for p in sdk.receipt_paths(Path("o"), ["a", "b", "a"])] == \
+        ["a.notary.json", "b.notary.json", "a-2.notary.json"]
+
+
+def test_rest_refusals_of_a_node(tmp_path: Path) -> None:
+    orgs = "cb:central-bank,bank-a:bank,reg:regulator"
+    homes = init_network(tmp_path / "net", 4, base_port=29_400, orgs=orgs)
+    key = tmp_path / "notary.key"
+    save_key_file(key, KeyPair.generate(SUITE), None)
+    config = load_config(homes[0].home)
+    service = NotaryServiceConfig(str(key), 3, 10, 5)
+    write_config(homes[0].home, msgspec.structs.replace(config, notary=service))
+    with_service, without = Node(homes[0].home), Node(homes[1].home)
+
+    async def ask(node: Node, calls: list[tuple[str, str, Any]]) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(node))
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
+            out = []
+            for method, path, body in calls:
+                if isinstance(body, bytes):
+                    out.append(await http.request(method, path, content=body,
+                                                  headers={"content-type": "application/octet-stream"}))
+                else:
+                    out.append(await http.request(method, path, json=body))
+            return out
+
+    h = "0x" + leaf(1).hex()
+    try:
+        answers = asyncio.run(ask(with_service, [
+            ("POST", "/v1/notary/stamp", {"hashes": [h] * 4}),
+            ("POST", "/v1/notary/stamp", leaf(1) * 4),
+            ("POST", "/v1/notary/stamp", {"hashes": ["0x12"]}),
+            ("POST", "/v1/notary/stamp", b"\x01" * 33),
+            ("POST", "/v1/notary/stamp", {"hashes": []}),
+            ("POST", "/v1/notary/stamp?wait=nan", {"hashes": [h]}),
+            ("GET", "/v1/notary/service", None),
+            ("GET", f"/v1/notary/documents/{h}", None),
+            ("GET", f"/v1/notary/roots/{h}", None),
+            ("POST", "/v1/notary/batches", {"tx_hash": h, "hashes": [h]}),
+            ("POST", "/v1/notary/batches", {"tx_hash": "0x12", "hashes": [h]}),
+            ("GET", f"/v1/notary/stampers/0x{'ab' * 20}", None),
+        ]))
+        off = asyncio.run(ask(without, [("POST", "/v1/notary/stamp", {"hashes": [h]}),
+                                        ("GET", "/v1/notary/service", None)]))
+    finally:
+        with_service.close()
+        without.close()
+    codes = [(r.status_code, r.json().get("code")) for r in answers]
+    assert codes[:6] == [(413, "too_many_documents"), (413, "too_many_documents"),
+                         (400, "bad_document_hash"), (400, "bad_document_hash"), (400, "no_documents"),
+                         (400, "malformed")], codes
+    status = answers[6].json()
+    assert status["pending_documents"] == 0 and status["limits"]["max_request_hashes"] == 3
+    assert codes[7:11] == [(404, "unknown_document"), (404, "unknown_document"), (404, "not_found"),
+                           (400, "malformed")], codes
+    assert answers[11].json()["count"] == 0 and answers[11].json()["roots"] == []
+    assert [(r.status_code, r.json()["code"]) for r in off] == [(404, "notary_service_off")] * 2
