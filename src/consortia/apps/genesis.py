@@ -11,6 +11,8 @@ exactly that code.
 
 from __future__ import annotations
 
+from consortia.apps.bills.contracts import CONTRACTS as BILLS_CONTRACTS
+from consortia.apps.bills.contracts import source as bills_source
 from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
 from consortia.apps.cbdc.contracts import source as cbdc_source
 from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
@@ -37,6 +39,7 @@ class _Empty:
 def app_sources() -> dict[str, str]:
     """Every application contract deployed at genesis: name -> source."""
     sources = {name: cbdc_source(name) for name in CBDC_CONTRACTS}
+    sources.update({name: bills_source(name) for name in BILLS_CONTRACTS})
     sources.update({name: notary_source(name) for name in NOTARY_CONTRACTS})
     return sources
 

@@ -6,6 +6,9 @@ regulator's rules, and contracts see who they deal with.
   it — exactly as a native transfer does.
 * :meth:`PermissionedBridge.identity` — organisation, its role, the identity's role, KYC tier,
   status and freeze: what an application needs to decide, never personal data.
+* :meth:`PermissionedBridge.alert` — a contract's alert (``self.alert_regulator``) is a
+  regulator alert record named ``<contract>.<rule>``, written and emitted as the chain's own
+  rules' alerts are (``/v1/reg/alerts``, the regulator's feed).
 * :meth:`PermissionedBridge.check_contract_call` — a regulator asset freeze of a contract's
   name stops every state-changing call into it, so tokens that contract issues are frozen too.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consortia.contracts.permissioned.alerting import raise_alert
 from consortia.contracts.permissioned.directory import identity, org
 from consortia.contracts.permissioned.errors import AssetFrozen
 from consortia.contracts.permissioned.policy import pay
@@ -30,6 +34,10 @@ class PermissionedBridge:
 
     def pay(self, ctx: CallContext, frm: bytes, to: bytes, amount: int) -> None:
         pay(ctx, frm, to, amount)
+
+    def alert(self, ctx: CallContext, contract: str, rule: str, address: bytes, amount: int,
+              detail: str) -> None:  # fmt: skip
+        raise_alert(ctx, f"{contract}.{rule}", address, amount, detail)
 
     def identity(self, state: StateReader, address: bytes) -> dict[str, Any] | None:
         record = identity(state.get, address)

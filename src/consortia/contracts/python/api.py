@@ -41,7 +41,7 @@ ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
 RESERVED_NAMES = frozenset({
     "caller", "origin", "block", "address", "tx_hash", "emit", "call", "try_call", "init",
     "value", "balance", "pay", "native_balance", "identity_of", "verify_signature",
-    "address_of_key", "schedule",
+    "address_of_key", "schedule", "alert_regulator",
 })
 """Names a contract class may not redefine (``init`` may be defined, as the constructor)."""
 
@@ -185,6 +185,15 @@ class Contract(metaclass=UserMeta):
         (as the contract itself: ``caller`` is its own address); an id of the scheduled call."""
         frame = self._rt
         return frame.host.schedule(frame, height, method, list(args))
+
+    def alert_regulator(self, rule: str, address: bytes, amount: int, detail: str) -> None:
+        """Raise a regulator alert about ``address`` (on a permissioned chain an alert record
+        ``<contract>.<rule>`` beside the chain's own rules, in ``/v1/reg/alerts`` and the
+        regulator's feed; on an open chain an ``Alert`` event of this contract). ``rule``:
+        lowercase letters, digits and ``_``; ``amount``: 0 .. 2**64 - 1; ``detail``: text of at
+        most 500 characters."""
+        frame = self._rt
+        frame.host.alert(frame, rule, address, amount, detail)
 
     def emit(self, name: str, **fields: Any) -> None:
         """Announce an event ``name`` with plain-data ``fields`` (kept in the receipt)."""

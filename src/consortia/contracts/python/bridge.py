@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from consortia.codec import encode
 from consortia.contracts.native_currency import balance_of, move
 from consortia.contracts.python.layout import contract_at
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import Suite, get_suite
 from consortia.execution.context import CallContext
 from consortia.execution.state_view import StateReader
+from consortia.types.receipt import Event
+
+ALERT_EVENT = "Alert"
 
 
 class Bridge(Protocol):
@@ -30,6 +34,11 @@ class Bridge(Protocol):
 
     def check_contract_call(self, state: StateReader, contract: str) -> None:
         """Raise the typed refusal if ``contract`` may not change state now (e.g. frozen)."""
+
+    def alert(self, ctx: CallContext, contract: str, rule: str, address: bytes, amount: int,
+              detail: str) -> None:  # fmt: skip
+        """Raise an alert of ``contract``'s rule ``rule`` about ``address`` where the chain's
+        regulator sees its alerts (arguments already checked by the host)."""
 
 
 def contract_identity(state: StateReader, address: bytes) -> dict[str, Any] | None:
@@ -54,6 +63,12 @@ class OpenBridge:
 
     def check_contract_call(self, state: StateReader, contract: str) -> None:
         return None
+
+    def alert(self, ctx: CallContext, contract: str, rule: str, address: bytes, amount: int,
+              detail: str) -> None:  # fmt: skip
+        """No regulator on an open chain: the alert is an ``Alert`` event of the contract."""
+        data = encode({"address": address, "amount": amount, "detail": detail, "rule": rule})
+        ctx.events.append(Event(contract, ALERT_EVENT, data))
 
 
 def key_address(bridge: Bridge, public_key: bytes) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from consortia.contracts.native_currency import balance_of
-from consortia.contracts.python.api import address_of, api_namespace
+from consortia.contracts.python.api import ERROR_CODE, address_of, api_namespace
 from consortia.contracts.python.bridge import Bridge, OpenBridge, key_address
 from consortia.contracts.python.errors import (
     BadArguments,
@@ -29,6 +29,7 @@ from consortia.contracts.python.guards import Guards
 from consortia.contracts.python.layout import code_key, decode_meta, meta_key
 from consortia.contracts.python.limits import (
     COST_ADDRESS_OF_KEY,
+    COST_ALERT,
     COST_BALANCE_READ,
     COST_CONTRACT_CALL,
     COST_EVENT,
@@ -38,6 +39,7 @@ from consortia.contracts.python.limits import (
     COST_SCHEDULE,
     COST_VERIFY_SIGNATURE,
     DEFAULT_STEP_BUDGET,
+    MAX_ALERT_DETAIL,
     MAX_CONTRACT_CALL_DEPTH,
     MAX_EVENT_BYTES,
     MAX_STORED_VALUE_BYTES,
@@ -379,6 +381,25 @@ class PythonContractHost:
     def schedule(self, frame: Frame, height: Any, method: Any, args: list[Any]) -> int:
         self.meter.charge(COST_SCHEDULE)
         return schedule(frame, height, method, args)
+
+    def alert(self, frame: Frame, rule: Any, address: Any, amount: Any, detail: Any) -> None:
+        frame.check_writable("raise alerts")
+        if not isinstance(rule, str) or ERROR_CODE.fullmatch(rule) is None:
+            raise BadArguments(f"alert_regulator() takes a rule of lowercase letters, digits and _ "
+                               f"(at most 48), got {rule!r:.60}")
+        _check_address(address, "alert_regulator()")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_AMOUNT:
+            raise BadArguments(
+                f"alert_regulator() takes an amount from 0 to {MAX_AMOUNT}, got {amount!r:.40}")
+        if not isinstance(detail, str) or len(detail) > MAX_ALERT_DETAIL:
+            raise BadArguments(
+                f"alert_regulator() takes a detail text of at most {MAX_ALERT_DETAIL} characters")
+        self.meter.charge(COST_ALERT)
+        ctx = CallContext(
+            sender=frame.address, tx_hash=frame.tx_hash, block=frame.block_context,
+            state=frame.state, events=frame.events,
+        )
+        self.bridge.alert(ctx, frame.contract, rule, address, amount, detail)
 
     def emit(self, frame: Frame, name: Any, fields: dict[str, Any]) -> None:
         frame.check_writable("emit events")

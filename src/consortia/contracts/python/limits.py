@@ -42,6 +42,9 @@ COST_IDENTITY_READ = 100
 COST_VERIFY_SIGNATURE = 3_000
 COST_ADDRESS_OF_KEY = 50
 COST_SCHEDULE = 200
+COST_ALERT = 300
+MAX_ALERT_DETAIL = 500
+"""Characters of an alert's detail text a contract may raise (``alert_regulator``)."""
 
 MAX_SCHEDULE_AHEAD = 1_000_000
 """Blocks ahead a contract may schedule a call (about 11.5 days at 1 s blocks)."""
