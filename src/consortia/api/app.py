@@ -121,6 +121,7 @@ def create_app(node: Node) -> Starlette:
                 "mempool": len(chain.mempool),
                 "max_block_txs": chain.params.max_block_txs,
                 "version": __version__,
+                "warnings": node.warnings,
                 **consensus_status(node),
             }
         )

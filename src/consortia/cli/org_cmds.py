@@ -18,7 +18,8 @@ from consortia.node.genesis import genesis_hash, genesis_to_json
 from consortia.node.genesis_assembly import assemble_genesis
 from consortia.node.network_setup import ADMIN_KEY_FILE
 from consortia.node.org_home import BundleError, bundle_to_json, export_bundle, init_org_home, load_bundle
-from consortia.node.org_node import init_org_node, parse_genesis_hash
+from consortia.node.org_node import init_org_node, parse_genesis_hash, rotate_tls
+from consortia.p2p.certs import NODE_VALID_DAYS
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 org_app = typer.Typer(no_args_is_help=True, help="An organisation's own keys and its public bundle.")
@@ -29,6 +30,7 @@ def register(app: typer.Typer, node_app: typer.Typer) -> None:
     app.add_typer(org_app, name="org")
     app.add_typer(genesis_app, name="genesis")
     node_app.command("init")(node_init)
+    node_app.command("rotate-tls")(node_rotate_tls)
 
 
 @org_app.command("init")
@@ -140,3 +142,18 @@ def node_init(
     emit(data, as_json, lambda: console.print(
         f"node {node.index} prepared in {node.home} (genesis 0x{node.genesis_hash.hex()[:16]}…); "
         f"start it with `consortia node start --home {node.home}`\n{json.dumps(node.peers)}"))
+
+
+@handles_errors
+def node_rotate_tls(
+    home: Path = typer.Option(..., "--home", help="The node's home (made by `node init`)."),
+    days: int = typer.Option(NODE_VALID_DAYS, "--days", help="Validity of the new certificate."),
+    as_json: bool = JSON,
+) -> None:
+    """Renew the node's TLS certificate for the same key; a running node takes it up for new
+    connections within seconds (no restart, its peers' pins unchanged)."""
+    rotated = rotate_tls(home, days)
+    data = {"cert": str(rotated.cert), "not_after": rotated.not_after,
+            "tls_spki_sha256": "0x" + rotated.tls_spki_sha256.hex()}
+    emit(data, as_json, lambda: console.print(
+        f"renewed {rotated.cert}, valid until {rotated.not_after}; same key, peers need nothing"))

@@ -123,6 +123,7 @@ class Node:
         self.consensus: ConsensusHandle | None = None  # the ConsensusDriver, once running
         self.peers: PeerLinks | None = None  # the transport of a multi-validator node
         self.started_ms = self.clock.now_ms()
+        self.warnings: list[str] = []  # what an operator must act on (certificates near expiry)
         self.reload_pool()
 
     # --- mempool ------------------------------------------------------------------------

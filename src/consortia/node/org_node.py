@@ -16,11 +16,24 @@ from pathlib import Path
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import get_suite
 from consortia.errors import ConfigError
-from consortia.node.config import CONFIG_FILE, GENESIS_FILE, NodeConfig, PeerConfig, write_config
+from consortia.node.config import (
+    CONFIG_FILE,
+    GENESIS_FILE,
+    NodeConfig,
+    PeerConfig,
+    load_config,
+    write_config,
+)
 from consortia.node.genesis import genesis_from_json, genesis_hash
 from consortia.node.network_setup import TLS_DIR, genesis_ca_pem, tls_files
 from consortia.node.org_home import BundleError, OrgHomeInfo, check_bundle_ca, load_org_home, verify_bundle
-from consortia.p2p.certs import issue_node_cert, write_ca_bundle, write_public_atomic
+from consortia.p2p.certs import (
+    NODE_VALID_DAYS,
+    issue_node_cert,
+    load_certificate,
+    write_ca_bundle,
+    write_public_atomic,
+)
 from consortia.p2p.pinning import make_pin, spki_sha256
 from consortia.types.genesis import Genesis
 from consortia.types.org_bundle import OrgBundle
@@ -137,7 +150,9 @@ def _own_index(genesis: Genesis, info: OrgHomeInfo, by_index: dict[int, OrgBundl
     return me
 
 
-def _issue_tls(info: OrgHomeInfo, home: Path, index: int, host: str) -> tuple[Path, Path]:
+def _issue_tls(
+    info: OrgHomeInfo, home: Path, index: int, host: str, valid_days: int = NODE_VALID_DAYS
+) -> tuple[Path, Path]:
     try:
         ips = [str(ipaddress.ip_address(host))]
         dns: list[str] = []
@@ -147,7 +162,7 @@ def _issue_tls(info: OrgHomeInfo, home: Path, index: int, host: str) -> tuple[Pa
     return issue_node_cert(
         info.ca_cert, info.ca_key, index, files.cert.stem, files.cert.parent,
         extra_ips=[ip for ip in ips if ip != "127.0.0.1"], extra_dns=[d for d in dns if d != "localhost"],
-        key_path=info.tls_key,
+        key_path=info.tls_key, valid_days=valid_days,
     )
 
 
@@ -170,3 +185,33 @@ def _write_trust(home: Path, by_index: dict[int, OrgBundle], me: int) -> list[Pe
             ))
     write_ca_bundle(ca_paths, tls_files(home).ca_bundle)
     return peers
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedTls:
+    cert: Path
+    not_after: str
+    tls_spki_sha256: bytes
+
+
+def rotate_tls(node_home: Path, valid_days: int = NODE_VALID_DAYS) -> RotatedTls:
+    """Renew the node's TLS certificate: the organisation's CA certifies the same TLS key again
+    (every peer's pin still holds); the running node presents it from its next handshake on."""
+    if not 1 <= valid_days <= NODE_VALID_DAYS:
+        raise ConfigError(f"--days must be from 1 to {NODE_VALID_DAYS}, got {valid_days}")
+    config = load_config(node_home)
+    try:
+        info = load_org_home(node_home.parent)
+    except ConfigError:
+        raise ConfigError(
+            f"{node_home} was not made by `consortia node init` (no organisation home with its CA "
+            f"above it); renew its certificate with the CA that issued it"
+        ) from None
+    if info.node_home.resolve() != node_home.resolve():
+        raise ConfigError(f"{node_home} is not the node of organisation {info.name!r} ({info.node_home})")
+    cert, _ = _issue_tls(info, node_home, config.validator_index, config.p2p_host, valid_days)
+    pin = make_pin(cert, info.ca_cert)
+    if pin.spki_sha256 != info.tls_spki_sha256:
+        raise ConfigError(f"{cert} does not carry the TLS key the organisation's bundle pins")
+    after = load_certificate(cert).not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return RotatedTls(cert, after, pin.spki_sha256)

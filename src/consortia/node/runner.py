@@ -12,6 +12,7 @@ import uvicorn
 
 from consortia.api.app import create_app
 from consortia.api.server import api_server_config
+from consortia.node.cert_watch import CertificateWatch
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.network_setup import peer_pins, tls_files
 from consortia.node.node import Node
@@ -36,6 +37,7 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     if on_ready is not None:
         on_ready()
     frames: PeerTransport | None = None
+    watcher: asyncio.Task[None] | None = None
     if len(node.genesis.validators) > 1:
         network = PeerNetwork(node)
         frames = PeerTransport(
@@ -51,6 +53,9 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         network.attach(frames, driver)
         node.peers = frames
         await frames.start()
+        watch = CertificateWatch(tls_files(node.home), node.metrics.registry, node.warnings,
+                                 frames.reload_certificate)
+        watcher = asyncio.create_task(watch.run(stop, node.clock.monotonic), name="certificates")
     else:
         driver = ConsensusDriver(node)
     node.consensus = driver
@@ -63,6 +68,8 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=5)
     stopper.cancel()
+    if watcher is not None:
+        watcher.cancel()
     if frames is not None:
         await frames.stop()
     for task in done:

@@ -100,6 +100,17 @@ class PeerTransport:
 
     # --- lifecycle -------------------------------------------------------------------------
 
+    def reload_certificate(self) -> None:
+        """Present the (renewed) certificate and key of ``tls`` in every handshake from now on;
+        links already up are left as they are. Raises ``ssl.SSLError`` (nothing changed) if
+        the files do not make a certificate and its key."""
+        if self._client_ctx is None or self._server_ctx is None:
+            raise RuntimeError("reload_certificate before start()")
+        fresh = client_context(self._tls)  # checks the pair before either context changes
+        del fresh
+        for context in (self._client_ctx, self._server_ctx):
+            context.load_cert_chain(certfile=str(self._tls.cert), keyfile=str(self._tls.key))
+
     async def start(self) -> None:
         """Listen for lower-index peers and start dialling higher-index ones."""
         if self._server is not None or self._stopping:
