@@ -6,61 +6,45 @@ batch against the anchoring transaction before it records anything). Per documen
 keeps the **earliest** anchoring it knows: a later stamp never replaces an earlier one, and an
 earlier stamp registered late does.
 
-SQLite (standard library) in ``HOME/notary/index.sqlite``; one connection, used from one worker
-thread at a time (a lock guards it). A batch row keeps its leaves, so a document's full receipt
-can be rebuilt from the index and the chain at any time.
+LMDB (as the chain store) in ``HOME/notary/index/``: ``batches`` (id -> the batch: roots, way
+up, transaction, block, stamper, leaves), ``documents`` (SHA-256 -> batch id, position, height,
+stamps seen), ``txs`` (anchoring transaction -> 1). A batch keeps its leaves, so a document's
+full receipt can be rebuilt from the index and the chain at any time. Documents go in key order
+with ``putmulti`` (no overwrite); only a document already known is read and merged.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import lmdb
 import msgspec
 
 from consortia.apps.notary.receipts import LEAF_BYTES, Level
 from consortia.errors import StorageError
 
 INDEX_DIR = "notary"
-INDEX_FILE = "index.sqlite"
-CACHE_KIB = 64 * 1024
-"""SQLite page cache of the index (random keys: a large cache keeps inserts fast)."""
+INDEX_NAME = "index"
+MAP_SIZE = 64 * 2**30
+"""Address space, not disk: the files grow as needed."""
+_DOC = struct.Struct(">QIQI")  # batch id, position, height, stamps seen
+_ID = struct.Struct(">Q")
+_NEXT_ID = b"next_batch_id"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY,
-    root BLOB NOT NULL,
-    anchor_root BLOB NOT NULL,
-    tx_hash BLOB NOT NULL,
-    height INTEGER NOT NULL,
-    timestamp_ms INTEGER NOT NULL,
-    stamper BLOB NOT NULL,
-    upper BLOB NOT NULL,
-    leaves BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS batches_by_tx ON batches (tx_hash);
-CREATE TABLE IF NOT EXISTS documents (
-    hash BLOB PRIMARY KEY,
-    batch INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    stamps INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
-_UPSERT = """
-INSERT INTO documents (hash, batch, position, height, stamps) VALUES (?, ?, ?, ?, 1)
-ON CONFLICT (hash) DO UPDATE SET
-    batch = CASE WHEN excluded.height < documents.height THEN excluded.batch ELSE documents.batch END,
-    position = CASE WHEN excluded.height < documents.height THEN excluded.position
-                    ELSE documents.position END,
-    height = MIN(excluded.height, documents.height),
-    stamps = documents.stamps + 1
-"""
-_levels = msgspec.msgpack.Encoder()
-_levels_decoder = msgspec.msgpack.Decoder(list[Level])
+
+class _Batch(msgspec.Struct, array_like=True, frozen=True):
+    root: bytes
+    anchor_root: bytes
+    tx_hash: bytes
+    height: int
+    timestamp_ms: int
+    stamper: bytes
+    upper: list[Level]
+    leaves: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,77 +71,88 @@ class FirstStamp:
     stamps: int
 
 
+_encode = msgspec.msgpack.Encoder()
+_decode = msgspec.msgpack.Decoder(_Batch)
+
+
 class DocumentIndex:
     def __init__(self, home: Path) -> None:
-        directory = home / INDEX_DIR
+        path = home / INDEX_DIR / INDEX_NAME
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(directory / INDEX_FILE, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the notary index in {directory}: {exc}") from None
-        self._lock = threading.Lock()
+            path.mkdir(parents=True, exist_ok=True)
+            self._env = lmdb.open(str(path), map_size=MAP_SIZE, max_dbs=4, sync=True, readahead=False)
+            self._batches = self._env.open_db(b"batches")
+            self._documents = self._env.open_db(b"documents")
+            self._txs = self._env.open_db(b"txs")
+            self._meta = self._env.open_db(b"meta")
+        except (OSError, lmdb.Error) as exc:
+            raise StorageError(f"cannot open the notary index in {path}: {exc}") from None
+        self._write = threading.Lock()
 
     def add(self, batches: Sequence[IndexedBatch]) -> None:
-        """Record anchored batches (one SQLite transaction), keeping each document's first stamp."""
+        """Record anchored batches (one LMDB transaction), keeping each document's first stamp."""
         try:
-            with self._lock:
-                self._db.execute("BEGIN")
-                try:
-                    rows: list[tuple[bytes, int, int, int]] = []
-                    for b in batches:
-                        cursor = self._db.execute(
-                            "INSERT INTO batches (root, anchor_root, tx_hash, height, timestamp_ms, stamper, "
-                            "upper, leaves) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (b.root, b.anchor_root, b.tx_hash, b.height, b.timestamp_ms, b.stamper,
-                             _levels.encode(b.upper), b"".join(b.leaves)))
-                        batch_id = int(cursor.lastrowid or 0)
-                        rows += [(leaf, batch_id, i, b.height) for i, leaf in enumerate(b.leaves)]
-                    rows.sort()  # in key order the B-tree takes them about twice as fast
-                    self._db.executemany(_UPSERT, rows)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
+            with self._write, self._env.begin(write=True) as txn:
+                raw_next = txn.get(_NEXT_ID, db=self._meta)
+                next_id = _ID.unpack(raw_next)[0] if raw_next else 1
+                rows: list[tuple[bytes, bytes]] = []
+                for b in batches:
+                    batch_id, next_id = next_id, next_id + 1
+                    record = _Batch(b.root, b.anchor_root, b.tx_hash, b.height, b.timestamp_ms, b.stamper,
+                                    b.upper, b"".join(b.leaves))
+                    txn.put(_ID.pack(batch_id), _encode.encode(record), db=self._batches)
+                    txn.put(b.tx_hash, b"\x01", db=self._txs)
+                    rows += [(leaf, _DOC.pack(batch_id, i, b.height, 1)) for i, leaf in enumerate(b.leaves)]
+                txn.put(_NEXT_ID, _ID.pack(next_id), db=self._meta)
+                rows.sort()
+                with txn.cursor(self._documents) as cursor:
+                    _, added = cursor.putmulti(rows, overwrite=False)
+                if added < len(rows):
+                    self._merge_known(txn, rows)
+        except lmdb.Error as exc:
             raise StorageError(f"cannot write the notary index: {exc}") from None
 
+    def _merge_known(self, txn: lmdb.Transaction, rows: list[tuple[bytes, bytes]]) -> None:
+        """Documents that were already indexed: count the stamp, keep the earlier one."""
+        for key, value in rows:
+            held = txn.get(key, db=self._documents)
+            if held is None or held == value:
+                continue
+            batch_id, position, height, stamps = _DOC.unpack(held)
+            new_batch, new_position, new_height, _ = _DOC.unpack(value)
+            if new_height < height:
+                batch_id, position, height = new_batch, new_position, new_height
+            txn.put(key, _DOC.pack(batch_id, position, height, stamps + 1), db=self._documents)
+
     def has_tx(self, tx_hash: bytes) -> bool:
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM batches WHERE tx_hash = ? LIMIT 1", (tx_hash,)).fetchone()
-        return row is not None
+        with self._env.begin() as txn:
+            return txn.get(tx_hash, db=self._txs) is not None
 
     def first(self, document: bytes) -> FirstStamp | None:
         """The earliest known anchoring of ``document`` (its SHA-256), or None."""
         try:
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT d.position, d.stamps, b.root, b.anchor_root, b.tx_hash, b.height, "
-                    "b.timestamp_ms, b.stamper, b.upper, b.leaves "
-                    "FROM documents d JOIN batches b ON b.id = d.batch WHERE d.hash = ?",
-                    (document,)).fetchone()
-        except sqlite3.Error as exc:
+            with self._env.begin() as txn:
+                held = txn.get(document, db=self._documents)
+                if held is None:
+                    return None
+                batch_id, position, _, stamps = _DOC.unpack(held)
+                raw = txn.get(_ID.pack(batch_id), db=self._batches)
+        except lmdb.Error as exc:
             raise StorageError(f"cannot read the notary index: {exc}") from None
-        if row is None:
-            return None
-        position, stamps, root, anchor_root, tx_hash, height, timestamp_ms, stamper, upper, leaves = row
-        batch = IndexedBatch(root, anchor_root, tx_hash, height, timestamp_ms, stamper,
-                             _levels_decoder.decode(upper), split_leaves(leaves))
+        if raw is None:
+            raise StorageError(f"the notary index names batch {batch_id}, which it does not hold")
+        b = _decode.decode(raw)
+        batch = IndexedBatch(b.root, b.anchor_root, b.tx_hash, b.height, b.timestamp_ms, b.stamper, b.upper,
+                             split_leaves(b.leaves))
         return FirstStamp(document, batch, position, stamps)
 
     def counts(self) -> tuple[int, int]:
         """(batches, distinct documents) recorded."""
-        with self._lock:
-            batches = self._db.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
-            documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        return int(batches), int(documents)
+        with self._env.begin() as txn:
+            return (int(txn.stat(self._batches)["entries"]), int(txn.stat(self._documents)["entries"]))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._env.close()
 
 
 def split_leaves(joined: bytes) -> list[bytes]:
