@@ -18,7 +18,7 @@ import httpx
 import typer
 from rich.markup import escape
 
-from consortia.cli.output import console, emit, handles_errors
+from consortia.cli.output import console, emit, handles_errors, shorten
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.errors import ConnectionFailed, DecodeError
 
@@ -38,10 +38,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _short(value: Any, width: int = 18) -> str:
+    """A value for a person at a terminal: long hashes as ``0x12…ef``, long JSON cut (whole
+    into a pipe or a file, see :func:`~consortia.cli.output.shorten`)."""
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    if isinstance(value, str) and text.startswith("0x") and len(text) > width:
-        return text[: width - 4] + "…" + text[-4:]
-    return text if len(text) <= 120 else text[:117] + "..."
+    if isinstance(value, str) and text.startswith("0x"):
+        return shorten(text, width - 5, 4)
+    return shorten(text, 119)
 
 
 def format_fields(fields: Any) -> str:

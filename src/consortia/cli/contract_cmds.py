@@ -21,7 +21,7 @@ from typing import Any
 import typer
 
 from consortia.cli.keys import load_key
-from consortia.cli.output import console, emit, err_console, handles_errors
+from consortia.cli.output import console, emit, err_console, handles_errors, write_exact
 from consortia.client import contracts as sdk
 from consortia.client.arguments import (
     InvalidArgument,
@@ -199,7 +199,7 @@ def contract_info(
     with Client(node) as client:
         if source:
             text = sdk.source(client, name)
-            emit({"name": name, "source": text}, as_json, lambda: console.print(text, markup=False))
+            emit({"name": name, "source": text}, as_json, lambda: write_exact(text))
             return
         data = sdk.info(client, name)
     emit(data, as_json, lambda: print_info(data))
@@ -208,6 +208,8 @@ def contract_info(
 def print_info(data: dict[str, Any]) -> None:
     console.print(f"[bold]{data['name']}[/] version {data['version']}  code {data['code_hash']}")
     console.print(f"  owner {data['owner']}, deployed or upgraded at height {data['height']}")
+    for entry in data.get("versions", []):
+        console.print(f"  version {entry['version']}  code {entry['code_hash']}")
     for method, spec in data["methods"].items():
         console.print(f"  @{spec['kind']} {method}({', '.join(spec['params'])})")
 

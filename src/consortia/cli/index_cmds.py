@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consortia.cli.output import console, emit, handles_errors
+from consortia.cli.output import console, emit, handles_errors, shorten
 from consortia.client.arguments import InvalidArgument, check_height, parse_int_text
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.index import IndexQueries
@@ -47,8 +47,8 @@ def _height(text: str | None, what: str) -> int | None:
 
 
 def _short(value: Any, width: int = 14) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A value cut to ``width`` for a person at a terminal; whole into a pipe or a file."""
+    return shorten("" if value is None else str(value), width - 1)
 
 
 def history_table(items: list[dict[str, Any]]) -> Table:

@@ -20,7 +20,7 @@ import httpx
 import typer
 from rich.table import Table
 
-from consortia.cli.output import console, emit, err_console
+from consortia.cli.output import console, emit, err_console, shorten
 from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import read_key_file_address
 from consortia.errors import ConfigError
@@ -121,7 +121,7 @@ def status_command(root: Path, as_json: bool) -> None:
                 table.add_row(r["node"], r["api"], "[red]down[/]", "", "", "", "")
                 continue
             table.add_row(r["node"], r["api"], str(r["height"]), str(r["round"]), str(r["leader"]),
-                          ",".join(map(str, r["peers"])), r["state_root"][:18] + "…")
+                          ",".join(map(str, r["peers"])), shorten(r["state_root"], 18))
         console.print(table)
 
     emit({"nodes": rows}, as_json, human)
