@@ -271,3 +271,13 @@ def test_no_private_key_left_its_home(net: Consortium) -> None:
         assert b"PRIVATE KEY" not in bundle.read_bytes()
         assert json.loads(bundle.read_text())["body"]["name"] in dict(ORGS)
     assert parse_address("0x" + net.address("cb").hex()) == net.address("cb")
+
+
+def test_network_status_from_api_urls_of_remote_hosts(net: Consortium) -> None:
+    missing = f"http://{net.lab.operator_address}:9"  # nothing listens there
+    out = cli_json("network", "status", *[a for h in net.hosts for a in ("--api", h.url)], "--api", missing)
+    rows = {r["api"]: r for r in out["nodes"]}
+    assert out["same_genesis"] is True
+    assert all(rows[h.url]["up"] and rows[h.url]["node"] == h.org for h in net.hosts)
+    assert {rows[h.url]["genesis_hash"] for h in net.hosts} == {net.genesis_hash}
+    assert rows[missing]["up"] is False and rows[missing]["error"]

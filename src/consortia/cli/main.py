@@ -8,7 +8,16 @@ from pathlib import Path
 import msgspec
 import typer
 
-from consortia.cli import cbdc_cmds, chain_cmds, contract_cmds, index_cmds, notary_cmds, org_cmds, perm_cmds
+from consortia.cli import (
+    bills_cmds,
+    cbdc_cmds,
+    chain_cmds,
+    contract_cmds,
+    index_cmds,
+    notary_cmds,
+    org_cmds,
+    perm_cmds,
+)
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
@@ -45,6 +54,7 @@ cbdc_cmds.register(app)
 chain_cmds.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
+bills_cmds.register(app)
 org_cmds.register(app, node_app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
@@ -214,11 +224,12 @@ def network_init(
 @network_app.command("status")
 @handles_errors
 def network_status(
-    home: Path = typer.Option(..., "--home", help="Directory of the network."),
+    home: Path = typer.Option(None, "--home", help="Directory of a local network."),
+    api: list[str] = typer.Option([], "--api", help="Or a node's API URL, on any host (repeat)."),
     as_json: bool = JSON,
 ) -> None:
-    """Height, round, leader, peers and state root of each node."""
-    network_cli.status_command(home, as_json)
+    """Height, round, leader, peers, state root and warnings of each node."""
+    network_cli.status_command(home, as_json, api)
 
 
 @app.command()

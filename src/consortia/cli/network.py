@@ -91,13 +91,22 @@ def init_command(
 def node_status(home: Path) -> dict[str, Any]:
     config = load_config(home)
     url = f"http://{config.api_host}:{config.api_port}"
-    row: dict[str, Any] = {"node": config.name, "index": config.validator_index, "api": url}
+    return url_status(url, {"node": config.name, "index": config.validator_index})
+
+
+def url_status(url: str, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One node's row, asked over its API (a remote host needs nothing but its URL)."""
+    row: dict[str, Any] = {"node": url, "index": None, **(known or {}), "api": url}
     try:
-        status = httpx.get(url + "/v1/status", timeout=3).json()
-    except (httpx.HTTPError, ValueError):
-        return {**row, "up": False}
+        status = httpx.get(url.rstrip("/") + "/v1/status", timeout=3).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return {**row, "up": False, "error": str(exc)[:200]}
+    if known is None:
+        row["node"], row["index"] = status.get("node", url), status.get("validator_index")
     return {
         **row,
+        "genesis_hash": status.get("genesis_hash"),
+        "warnings": status.get("warnings", []),
         "up": True,
         "height": status["height"],
         "round": status.get("consensus_round"),
@@ -108,11 +117,17 @@ def node_status(home: Path) -> dict[str, Any]:
     }
 
 
-def status_command(root: Path, as_json: bool) -> None:
-    homes = node_homes(root)
-    if not homes:
-        raise ConfigError(f"no node homes under {root}; run `consortia network init` first")
-    rows = [node_status(h) for h in homes]
+def status_command(root: Path | None, as_json: bool, urls: list[str] | None = None) -> None:
+    """The nodes of a local network (``root``) or of remote hosts (``urls``)."""
+    if urls:
+        rows = [url_status(u) for u in urls]
+    else:
+        homes = node_homes(root) if root is not None else []
+        if not homes:
+            raise ConfigError(f"no node homes under {root}; run `consortia network init` first, "
+                              "or pass --api URL for each remote node")
+        rows = [node_status(h) for h in homes]
+    hashes = {r["genesis_hash"] for r in rows if r["up"]}
 
     def human() -> None:
         table = Table("node", "api", "height", "round", "leader", "peers", "state root")
@@ -123,8 +138,13 @@ def status_command(root: Path, as_json: bool) -> None:
             table.add_row(r["node"], r["api"], str(r["height"]), str(r["round"]), str(r["leader"]),
                           ",".join(map(str, r["peers"])), shorten(r["state_root"], 18))
         console.print(table)
+        if len(hashes) > 1:
+            err_console.print(f"[red]the nodes run different chains[/] (genesis hashes {sorted(hashes)})")
+        for r in rows:
+            for warning in r.get("warnings", []):
+                err_console.print(f"[yellow]{r['node']}: {warning}[/]")
 
-    emit({"nodes": rows}, as_json, human)
+    emit({"nodes": rows, "same_genesis": len(hashes) <= 1}, as_json, human)
 
 
 def up_command(
