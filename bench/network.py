@@ -9,6 +9,11 @@ ceiling that gives when every validator verifies every transaction once.
     python bench/network.py [--validators 4] [--rates 500,1000,1500,2000,3000] [--seconds 8]
     python bench/network.py --down 1     # then again with one validator killed: the ratio
     python bench/network.py --wallets    # then wallet payments on a permissioned network
+    python bench/network.py --netem "50ms 10ms loss 1%"   # then on namespaced hosts, WAN-like
+
+``--netem``: after the loopback sweep, the same network with each validator in its own network
+namespace and address (``consortia.netlab``), the traffic between them delayed and dropped as
+netem's words say; load and event streams reach the nodes unimpaired (the operator's port).
 
 ``--wallets``: after the plain sweep (open chain), a second 4-validator network with
 organisations (central bank, two operator banks, regulator), the e-CNY tier table, and tier-2
@@ -34,6 +39,7 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 
 sys.path.insert(0, str(Path(__file__).parent))
 from consortia.client.client import Client
@@ -44,6 +50,8 @@ from consortia.contracts.permissioned.identity import pii_commitment
 from consortia.crypto.hashing import sha256
 from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.ratebench import raw_ed25519_verify_rate_parallel
+from consortia.netlab.hosts import Lab
+from consortia.node.config import load_config, write_config
 from consortia.node.network_setup import NETWORK_CHAIN_ID, init_network
 from consortia.types.genesis import ChainParams
 from consortia.types.org_specs import IdentitySpec
@@ -67,14 +75,14 @@ def free_base_port() -> int:
     raise RuntimeError("no free block of ports")
 
 
-def start_nodes(homes: list[Path]) -> list[subprocess.Popen[str]]:
+def start_nodes(homes: list[Path], lab: Lab | None = None) -> list[subprocess.Popen[str]]:
+    """Node processes (each in its lab host's namespace when ``lab`` is given)."""
     procs = []
-    for home in homes:
+    for i, home in enumerate(homes):
         log = open(home / "bench-node.log", "w")  # noqa: SIM115
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "consortia.cli", "node", "start", "--home", str(home), "--json"],
-            stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
-        ))
+        argv = [sys.executable, "-m", "consortia.cli", "node", "start", "--home", str(home), "--json"]
+        kwargs: dict = {"stdout": subprocess.PIPE, "stderr": log, "stdin": subprocess.DEVNULL}
+        procs.append(lab.popen(i, argv, **kwargs) if lab else subprocess.Popen(argv, text=True, **kwargs))
     for proc in procs:
         assert proc.stdout is not None
         proc.stdout.readline()
@@ -213,6 +221,39 @@ def run(validators: int, rates: list[int], seconds: float, accounts: int, down: 
     return {"runs": results}
 
 
+def place_on_hosts(homes: list[Path], lab: Lab) -> list[str]:
+    """Node ``i`` listens on lab host ``i``'s address and dials its peers at theirs; the API URLs."""
+    for i, home in enumerate(homes):
+        config = load_config(home)
+        peers = [msgspec.structs.replace(p, host=lab.address(p.index)) for p in config.peers]
+        write_config(home, msgspec.structs.replace(
+            config, api_host=lab.address(i), p2p_host=lab.address(i), peers=peers))
+    return [f"http://{lab.address(i)}:{load_config(h).api_port}" for i, h in enumerate(homes)]
+
+
+def run_netem(validators: int, rates: list[int], seconds: float, accounts: int, netem: str) -> dict:
+    """The plain-transfer sweep with every validator on its own namespaced host under ``netem``."""
+    tmp = Path(tempfile.mkdtemp(prefix="consortia-netem-bench-"))
+    keys = make_keys(accounts)
+    params = ChainParams(max_block_txs=5000, mempool_max_txs=10**6, block_interval_ms=100)
+    homes = init_network(tmp / "net", validators, base_port=free_base_port(),
+                         extra_allocations=[(k.address, 10**12) for k in keys], params=params)
+    all_txs = sign_all(keys, int(sum(rates) * seconds) + 10, NETWORK_CHAIN_ID)
+    with Lab(validators) as lab:
+        urls = place_on_hosts([h.home for h in homes], lab)
+        lab.impair(netem)
+        procs = start_nodes([h.home for h in homes], lab)
+        try:
+            time.sleep(3)
+            rows = sweep(urls, all_txs, rates, seconds, f"netem {netem}")
+            stats = lab.command(stats=True)
+            print(f"lab: {stats['lost']} frames lost between hosts", flush=True)
+        finally:
+            stop_nodes(procs)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {"runs": rows}
+
+
 WALLET_ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
 WALLET_TIER = 2
 WALLET_FUNDS = 10**7
@@ -280,6 +321,8 @@ def main() -> None:
                         help="only the wallet sweep (for profiling it; no ratio)")
     parser.add_argument("--no-rules", action="store_true",
                         help="wallet sweep without the alert rules (to see what they cost)")
+    parser.add_argument("--netem", default=None,
+                        help='also sweep on namespaced hosts under netem words, e.g. "50ms 10ms loss 1%%"')
     args = parser.parse_args()
     raw = raw_ed25519_verify_rate_parallel(20000)
     print(f"raw Ed25519 verify on {os.cpu_count()} cores: {raw:.0f}/s; with {args.validators} "
@@ -292,6 +335,8 @@ def main() -> None:
     if args.wallets or args.wallets_only:
         out["runs"] += run_wallets(args.validators, rates, args.seconds, args.accounts,
                                    rules=not args.no_rules)["runs"]
+    if args.netem:
+        out["runs"] += run_netem(args.validators, rates, args.seconds, args.accounts, args.netem)["runs"]
     figures = {}
     for phase in dict.fromkeys(r["phase"] for r in out["runs"]):
         best = best_sustained([r for r in out["runs"] if r["phase"] == phase])
