@@ -22,6 +22,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from consortia import __version__
+from consortia.api.bills_routes import bills_routes
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
@@ -346,7 +347,7 @@ def create_app(node: Node) -> Starlette:
         Route("/openapi.json", spec),
     ]
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
-    routes += notary_routes(node)
+    routes += notary_routes(node) + bills_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error
