@@ -38,6 +38,30 @@ def _query(name: str, description: str, typ: str = "string") -> dict[str, Any]:
             "schema": {"type": typ}}
 
 
+def _bills_paths() -> dict[str, Any]:
+    """Cheques and bills (api/bills_routes.py); every action is a signed transaction (``/v1/tx``)."""
+    bill = [_path("id", "instrument id")]
+    address = "0x + 40 hex digits"
+    return {
+        "/v1/bills": _get("Instruments a holder holds now, or every instrument (the regulator's view)",
+                          [_query("holder", address), _query("start", "first index or id", "integer"),
+                           _query("limit", "at most 200", "integer")], "bills", 400),
+        "/v1/bills/{id}": _get("One cheque or bill", bill, "bill", 400, 404),
+        "/v1/bills/{id}/history": _get("Every step of an instrument, each naming its transaction", bill,
+                                       "history", 400, 404),
+        "/v1/bills/{id}/liable": _get("Who the holder may claim from on recourse", bill, "liable", 400, 404),
+        "/v1/bills/{id}/quote": _get("Discount terms (ACT/360): days, interest, price",
+                                     [*bill, _query("rate_bps", "annual rate in basis points", "integer"),
+                                      _query("at_ms", "date of the discount (0: now)", "integer")],
+                                     "terms", 400, 404),
+        "/v1/bills/cover/{owner}/{drawee}": _get("Cover a drawer holds with a drawee",
+                                                 [_path("owner", address), _path("drawee", address)],
+                                                 "cover", 400),
+        "/v1/bills/drawers/{address}": _get("Open dishonours of a drawer", [_path("address", address)],
+                                            "open dishonours", 400),
+    }
+
+
 def _notary_paths() -> dict[str, Any]:
     """Notarisation's routes (api/notary_routes.py)."""
     sha = [_path("document", "SHA-256: 0x + 64 hex digits")]
@@ -227,6 +251,7 @@ def openapi_spec() -> dict[str, Any]:
                                      [_path("id", "request id")], "request", 400, 404),
             **_index_paths(),
             **_notary_paths(),
+            **_bills_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },
