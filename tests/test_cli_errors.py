@@ -67,3 +67,8 @@ def test_a_typed_error_is_one_json_document_and_exit_1(args: list[str], code: st
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False and document["error"]["code"] == code
+
+
+def test_version_is_printed() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"consortia {consortia.__version__}"

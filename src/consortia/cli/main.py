@@ -45,6 +45,24 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Consortia: a permissioned BFT blockchain for regulated industry.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create and inspect key files.")
 node_app = typer.Typer(no_args_is_help=True, help="Run a node.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from consortia import __version__
+
+        console.print(f"consortia {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Consortia: a permissioned BFT blockchain for regulated industry."""
+
+
 app.add_typer(keys_app, name="keys")
 app.add_typer(node_app, name="node")
 app.add_typer(network_app, name="network")

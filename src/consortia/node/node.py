@@ -191,6 +191,11 @@ class Node:
     # --- commits ------------------------------------------------------------------------
 
     def _on_commit(self, executed: ExecutedBlock, committed: CommittedBlock) -> None:
+        header = executed.header
+        log.log(logging.INFO if executed.txs else logging.DEBUG,  # an idle chain stays quiet
+                "block %d committed: %d txs, round %d, leader %d, %d ms after it was proposed",
+                header.height, len(executed.txs), header.round, header.proposer,
+                self.clock.now_ms() - header.timestamp_ms)
         self.metrics.height.set(executed.header.height)
         self.metrics.blocks.inc()
         self.metrics.txs_committed.inc(len(executed.txs))
