@@ -15,10 +15,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from consortia.cli.index_cmds import history_table
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import permissioned as perm
 from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.index import IndexQueries
 from consortia.client.wallet import TxResult, Wallet
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import ConfigError, DecodeError, KeyFileError
@@ -454,7 +456,23 @@ def reg_alerts(
 @reg_app.command("audit")
 @handles_errors
 def reg_audit(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
-    """Everything the chain holds about an account: identity, balance, freeze, limits, activity."""
+    """Everything the chain holds about an account: identity, balance, freeze, limits, activity,
+    and its full history from the node's SQL index (every payment made and received)."""
+    account = parse_address(address)
     with Client(node) as client:
-        data = perm.PermQueries(client).audit(parse_address(address))
-    emit(data, as_json)
+        data = perm.PermQueries(client).audit(account)
+        history = data.get("history")
+        if isinstance(history, dict) and history.get("available"):
+            data["history"] = IndexQueries(client).complete_history(account, history)
+
+    def human() -> None:
+        emit({k: v for k, v in data.items() if k != "history"}, False)
+        history = data.get("history") or {}
+        if not history.get("available"):
+            console.print(f"history: not available ({history.get('reason', 'the node has no index')})")
+            return
+        console.print(f"[bold]history[/] ({len(history['items'])} entries, newest first, "
+                      f"indexed to height {history.get('indexed_height')}):")
+        console.print(history_table(history["items"]))
+
+    emit(data, as_json, human)

@@ -70,9 +70,11 @@ class IndexQueries:
         path = f"/v1/history/{format_address(check_address_arg(address))}"
         return self.client.get(path, **params)  # type: ignore[no-any-return]
 
-    def iter_history(self, address: bytes | str, *, role: str | None = None, order: str = "desc",
-                     page_size: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:  # fmt: skip
-        cursor = None
+    def iter_history(
+        self, address: bytes | str, *, role: str | None = None, order: str = "desc",
+        page_size: int = MAX_LIMIT, cursor: str | None = None,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        """Every entry from ``cursor`` on (the start by default), a page at a time."""
         while True:
             page = self.history(address, role=role, order=order, cursor=cursor, limit=page_size)
             yield from page["items"]
@@ -91,6 +93,20 @@ class IndexQueries:
                                       "with history(cursor=...) or raise max_items")
             out.append(item)
         return out
+
+    def complete_history(self, address: bytes | str, first: dict[str, Any],
+                         max_items: int = DEFAULT_MAX_ITEMS) -> dict[str, Any]:  # fmt: skip
+        """The first page of a history (e.g. the one ``reg audit`` carries) with every later
+        page appended: the account's whole history, newest first."""
+        items = list(first.get("items", []))
+        cursor = first.get("next_cursor")
+        if cursor:
+            for item in self.iter_history(address, cursor=cursor):
+                if len(items) >= max_items:
+                    raise InvalidArgument(f"the history has more than {max_items} entries; "
+                                          "page it with `consortia history --cursor`")
+                items.append(item)
+        return {**first, "items": items, "next_cursor": None}
 
     def txs(
         self, *, contract: str | None = None, method: str | None = None, status: str | None = None,

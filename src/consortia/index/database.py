@@ -37,6 +37,8 @@ log = logging.getLogger("consortia.index")
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "index_schema_version"
 DEFAULT_FILE = "index.sqlite3"
+WRITE = "consortia_index_write"
+"""Execution option of a connection that writes (SQLite: ``BEGIN IMMEDIATE``)."""
 OFF = "off"
 
 
@@ -79,7 +81,7 @@ def engine_for(url: str) -> Engine:
     else is a :class:`ConfigError`."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(f"index database {url!r} is not a database URL "
                           "(sqlite:///path or postgresql://user@host/db)") from None
     backend = parsed.get_backend_name()
@@ -113,7 +115,8 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a writer takes the write lock before it reads the height; readers never take it
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
 def _alembic(conn: Connection) -> Config:
@@ -153,10 +156,16 @@ class IndexDatabase:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in one write transaction (committed on exit, rolled back on error)."""
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            yield conn
+
     # --- schema -------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             command.upgrade(_alembic(conn), "head")
 
     def schema_revision(self) -> str | None:
@@ -173,7 +182,7 @@ class IndexDatabase:
     def reset(self) -> None:
         """Drop every table and create them again, empty (``consortia index rebuild``)."""
         try:
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 command.downgrade(_alembic(conn), "base")
             self.migrate()
             self._claim()
@@ -182,7 +191,7 @@ class IndexDatabase:
 
     def _claim(self) -> None:
         """Bind an empty database to this chain, or check that it already is."""
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             row = conn.execute(select(schema.index_state)).first()
             if row is None:
                 conn.execute(schema.index_state.insert().values(
@@ -205,7 +214,7 @@ class IndexDatabase:
     def write_block(self, rows: BlockRows) -> bool:
         """Add one block in one SQL transaction; False (and nothing written) if that height is
         already indexed. A height that is not the next one is an :class:`IntegrityError`."""
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             state = schema.index_state
             query = select(state.c.height, state.c.block_id).where(state.c.id == 1)
             if self.backend == "postgresql":
@@ -228,9 +237,10 @@ class IndexDatabase:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection for queries (one consistent view on PostgreSQL's default isolation per
-        statement; SQLite WAL readers see the last committed block)."""
-        with self.engine.connect() as conn:
+        """A connection for queries, in a read transaction: one consistent view of the index
+        (on SQLite a WAL reader, never blocking the writer; on PostgreSQL REPEATABLE READ)."""
+        options = {"isolation_level": "REPEATABLE READ"} if self.backend == "postgresql" else {}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
             yield conn
 
 

@@ -61,13 +61,15 @@ class Amount(types.TypeDecorator[int]):
 
 
 class _SqliteAmount(types.UserDefinedType[Any]):
-    """Column type ``AMOUNT`` on SQLite: no affinity conversion (integers stay integers, the
-    rare amount above the signed 64-bit range stays exact decimal text)."""
+    """An amount column on SQLite, declared ``BLOB`` for its *affinity*: SQLite converts nothing
+    stored in such a column, so integers stay integers and the rare amount above the signed
+    64-bit range stays exact decimal text (any other declared name, e.g. ``AMOUNT``, would get
+    NUMERIC affinity, which turns that text into a lossy REAL)."""
 
     cache_ok = True
 
     def get_col_spec(self, **kw: Any) -> str:
-        return "AMOUNT"
+        return "BLOB"
 
 
 metadata = MetaData()
