@@ -17,6 +17,8 @@ from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
 from consortia.apps.cbdc.contracts import source as cbdc_source
 from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
 from consortia.apps.notary.contracts import source as notary_source
+from consortia.apps.scf.contracts import CONTRACTS as SCF_CONTRACTS
+from consortia.apps.scf.contracts import source as scf_source
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.records import CodeApproval
 from consortia.contracts.permissioned.store import write
@@ -41,6 +43,7 @@ def app_sources() -> dict[str, str]:
     sources = {name: cbdc_source(name) for name in CBDC_CONTRACTS}
     sources.update({name: bills_source(name) for name in BILLS_CONTRACTS})
     sources.update({name: notary_source(name) for name in NOTARY_CONTRACTS})
+    sources.update({name: scf_source(name) for name in SCF_CONTRACTS})
     return sources
 
 
