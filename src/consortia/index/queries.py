@@ -66,15 +66,19 @@ def parse_cursor(text: str | None, parts: int) -> tuple[int, ...] | None:
 
 def _page(
     conn: Connection, query: Select[Any], key: Sequence[Column[Any]], cursor: str | None,
-    limit: int, order: str,
+    limit: int, order: str, lead: Sequence[Column[Any]] = (),
 ) -> tuple[list[Any], str | None]:  # fmt: skip
+    """``lead``: columns the query fixes by equality that start the index it should use; they
+    head the ORDER BY (same order, no cost) so that the planner walks that index (PostgreSQL
+    otherwise may scan a height index and filter, 20 times slower on a 100k-entry history)."""
     check_limit(limit)
     check_order(order)
     after = parse_cursor(cursor, len(key))
     if after is not None:
         probe = tuple_(*key)
         query = query.where(probe < tuple_(*after) if order == "desc" else probe > tuple_(*after))
-    query = query.order_by(*[(c.desc() if order == "desc" else c.asc()) for c in key]).limit(limit + 1)
+    ordering = [*lead, *key]
+    query = query.order_by(*[(c.desc() if order == "desc" else c.asc()) for c in ordering]).limit(limit + 1)
     rows = list(conn.execute(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -124,7 +128,8 @@ def account_history(
         if role not in ROLES:
             raise InvalidQuery(f"role must be one of {', '.join(ROLES)}, got {role[:20]!r}")
         query = query.where(h.c.role == role)
-    rows, nxt = _page(conn, query, (h.c.height, h.c.tx_idx, h.c.seq), cursor, limit, order)
+    rows, nxt = _page(conn, query, (h.c.height, h.c.tx_idx, h.c.seq), cursor, limit, order,
+                      lead=(h.c.address,))
     items = []
     for row in rows:
         item = _plain_row(row)
@@ -152,7 +157,14 @@ def transactions(
         if value is not None:
             query = query.where(column == value)
     query = _height_range(query, t.c.height, from_height, to_height)
-    rows, nxt = _page(conn, query, (t.c.height, t.c.idx), cursor, limit, order)
+    lead: tuple[Column[Any], ...] = ()
+    if sender is not None and contract is None and status is None:
+        lead = (t.c.sender,)
+    elif contract is not None and method is not None and status is None and sender is None:
+        lead = (t.c.contract, t.c.method)
+    elif status is not None and contract is None and sender is None:
+        lead = (t.c.status,)
+    rows, nxt = _page(conn, query, (t.c.height, t.c.idx), cursor, limit, order, lead)
     return Page([_plain_row(r, ("args",)) for r in rows], nxt)
 
 
@@ -179,17 +191,21 @@ def events(
         query = select(e).join(p, (p.c.height == e.c.height) & (p.c.tx_idx == e.c.tx_idx)
                                & (p.c.ev_idx == e.c.ev_idx)).where(p.c.address == party)  # fmt: skip
         key: tuple[Column[Any], ...] = (p.c.height, p.c.tx_idx, p.c.ev_idx)
+        lead: tuple[Column[Any], ...] = (p.c.address,)
         if contract is not None:
             query = query.where(p.c.contract == contract)
     else:
         query = select(e)
         key = (e.c.height, e.c.tx_idx, e.c.ev_idx)
+        lead = ()
         if contract is not None:
             query = query.where(e.c.contract == contract)
+            if name is not None:
+                lead = (e.c.contract, e.c.name)
     if name is not None:
         query = query.where(e.c.name == name)
     query = _height_range(query, key[0], from_height, to_height)
-    rows, nxt = _page(conn, query, key, cursor, limit, order)
+    rows, nxt = _page(conn, query, key, cursor, limit, order, lead)
     items = []
     for row in rows:
         item = _plain_row(row, ("fields",))
@@ -236,7 +252,7 @@ def wallets(
     conn: Connection, *, org: str | None = None, cursor: str | None = None,
     limit: int = DEFAULT_LIMIT, order: str = "desc",
 ) -> Page:  # fmt: skip
-    """Wallets (opened, tier, closed) by operator bank, ordered by when they last changed."""
+    """Wallets (opened, tier, closed), by operator bank, in address order."""
     w = schema.wallets
     query = select(w)
     if org is not None:
