@@ -10,10 +10,20 @@ import typer
 
 from consortia.cli.keys import new_password, read_password
 from consortia.cli.output import console, emit, handles_errors
+from consortia.cli.perm_cmds import DEADLINE, KEY, NODE, TIMEOUT, _propose, propose_app
 from consortia.client.arguments import check_address_arg, check_amount, parse_int_text
+from consortia.client.consortium import (
+    JOIN_ORG,
+    ROTATE_VALIDATOR,
+    home_key_change,
+    join_org_payload,
+    make_next_validator_key,
+    parse_public_key,
+    rotate_validator_payload,
+)
 from consortia.crypto.address import format_address
 from consortia.errors import ConfigError
-from consortia.node.config import write_text_atomic
+from consortia.node.config import NEXT_VALIDATOR_KEY_FILE, write_text_atomic
 from consortia.node.genesis import genesis_hash, genesis_to_json
 from consortia.node.genesis_assembly import assemble_genesis
 from consortia.node.network_setup import ADMIN_KEY_FILE
@@ -31,6 +41,9 @@ def register(app: typer.Typer, node_app: typer.Typer) -> None:
     app.add_typer(genesis_app, name="genesis")
     node_app.command("init")(node_init)
     node_app.command("rotate-tls")(node_rotate_tls)
+    node_app.command("new-key")(node_new_key)
+    propose_app.command("join-org")(propose_join_org)
+    propose_app.command("rotate-validator")(propose_rotate_validator)
 
 
 @org_app.command("init")
@@ -127,6 +140,9 @@ def node_init(
     bundle: list[Path] = typer.Option(
         [], "--bundle", help="Bundle file, or a directory of *.bundle.json files (repeat)."),
     genesis_hash_text: str = typer.Option(None, "--genesis-hash", help="The hash agreed out of band."),
+    join_index: int = typer.Option(
+        None, "--join-index",
+        help="Joined after genesis: the node index the join-org proposal's outcome names."),
     as_json: bool = JSON,
 ) -> None:
     """Prepare the organisation's node: TLS certificate from its own CA, pinned peers, config."""
@@ -136,7 +152,7 @@ def node_init(
     except OSError as exc:
         raise ConfigError(f"cannot read the genesis file {genesis}: {exc}") from None
     loaded = [load_bundle(path) for path in _bundle_files(bundle)]
-    node = init_org_node(org_home, text, loaded, expected)
+    node = init_org_node(org_home, text, loaded, expected, join_index)
     data = {"home": str(node.home), "index": node.index, "api": node.api_url, "p2p": node.p2p,
             "genesis_hash": "0x" + node.genesis_hash.hex(), "peers": node.peers}
     emit(data, as_json, lambda: console.print(
@@ -157,3 +173,50 @@ def node_rotate_tls(
             "tls_spki_sha256": "0x" + rotated.tls_spki_sha256.hex()}
     emit(data, as_json, lambda: console.print(
         f"renewed {rotated.cert}, valid until {rotated.not_after}; same key, peers need nothing"))
+
+
+@handles_errors
+def node_new_key(
+    home: Path = typer.Option(..., "--home", help="The node's home."),
+    as_json: bool = JSON,
+) -> None:
+    """Make the validator key a rotation will switch to (``validator.next.key``, encrypted with
+    CONSORTIA_KEY_PASSWORD when set); the node takes it up at the epoch governance decides."""
+    key = make_next_validator_key(home)
+    data = {"file": str(home / NEXT_VALIDATOR_KEY_FILE), "public_key": "0x" + key.public_key.hex()}
+    emit(data, as_json, lambda: console.print(
+        f"new validator key 0x{key.public_key.hex()} in {data['file']}; next: "
+        "`consortia gov propose rotate-validator --home " + str(home) + "`"))
+
+
+@handles_errors
+def propose_join_org(
+    bundle: Path = typer.Option(..., "--bundle", help="The joining organisation's bundle (`org export`)."),
+    key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:  # fmt: skip
+    """Propose that an organisation join with its bundle (admin, CA, validator); once it passes
+    every node learns the new node's address and TLS pin from the bundle."""
+    payload = join_org_payload(load_bundle(bundle))
+    _propose(key, node, timeout, as_json, JOIN_ORG, payload, deadline_blocks)
+
+
+@handles_errors
+def propose_rotate_validator(
+    home: Path = typer.Option(None, "--home", help="The node's home: validator.key and validator.next.key."),
+    old_public_key: str = typer.Option(None, "--old-public-key", help="Or: the current key (hex) ..."),
+    new_public_key: str = typer.Option(None, "--new-public-key", help="... and the new one (hex)."),
+    key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:  # fmt: skip
+    """Propose replacing a validator's consensus key; the node switches at the epoch."""
+    if home is not None:
+        old, new = home_key_change(home)
+    elif old_public_key is not None and new_public_key is not None:
+        old, new = parse_public_key(old_public_key, "--old-public-key"), parse_public_key(
+            new_public_key, "--new-public-key")
+    else:
+        raise ConfigError("pass --home NODE_HOME (after `node new-key`), "
+                          "or --old-public-key and --new-public-key")
+    payload = rotate_validator_payload(old, new)
+    _propose(key, node, timeout, as_json, ROTATE_VALIDATOR, payload, deadline_blocks)

@@ -66,6 +66,9 @@ class NodeConfig(msgspec.Struct, frozen=True):
 CONFIG_FILE = "node.json"
 GENESIS_FILE = "genesis.json"
 VALIDATOR_KEY_FILE = "validator.key"
+NEXT_VALIDATOR_KEY_FILE = "validator.next.key"
+"""A validator key made for a rotation governance decides; taken up at the epoch (decisions/0015)."""
+RETIRED_VALIDATOR_KEY_FILE = "validator.retired.key"
 DATA_DIR = "data"
 
 

@@ -39,6 +39,7 @@ from consortia.consensus import (
     ValidateBlock,
     history_needed,
 )
+from consortia.contracts.permissioned.node_directory import transport_keys
 from consortia.errors import ConsortiaError, NodeHalted, NotFound, StorageError
 from consortia.execution.executor import InvalidBlock
 from consortia.invariant import invariant
@@ -94,7 +95,9 @@ class ConsensusDriver:
         self.peer_of_key = {v.public_key: i for i, v in enumerate(self.genesis.validators)}
         self.peer_of_key.update({p.public_key: p.index for p in node.config.peers if p.public_key})
         self.peer_of_key[node.key.public_key] = node.config.validator_index
-        self.key_of_peer = {peer: key for key, peer in self.peer_of_key.items()}
+        self.keys_of_peer: dict[int, list[bytes]] = {}
+        self.learn_keys(dict(self.peer_of_key))
+        self.learn_keys(transport_keys(self.store.state_get, [v.public_key for v in self.genesis.validators]))
         self.epoch: Epoch = epoch_at(self.store.state_get, 1, self.genesis)
         self.validators: list[bytes] = list(self.epoch.keys)
         self.me: int | None = None
@@ -137,7 +140,11 @@ class ConsensusDriver:
         self.epoch = epoch_at(self.store.state_get, self.chain.head.height + 1, self.genesis)
         self.validators = list(self.epoch.keys)
         self.config = self._config_for(self.epoch)
+        self.learn_keys(transport_keys(self.store.state_get, [v.public_key for v in self.genesis.validators]))
         self.me = self.epoch.index_of(self.node.key.public_key)
+        if self.me is None and self.node.take_up_next_key(self.epoch.keys):
+            self.learn_keys({self.node.key.public_key: self.node.config.validator_index})
+            self.me = self.epoch.index_of(self.node.key.public_key)
         kept = self._restore_pending()
         if self.me is None:
             log.info("not a validator of epoch %d: following the chain", self.epoch.number)
@@ -173,9 +180,22 @@ class ConsensusDriver:
         return self.peer_of_key.get(self.validators[validator])
 
     def validator_for(self, peer: int) -> int | None:
-        """The current epoch's index of transport peer ``peer`` (None: not in the set)."""
-        key = self.key_of_peer.get(peer)
-        return self.epoch.index_of(key) if key is not None else None
+        """The current epoch's index of transport peer ``peer`` (None: not in the set). A peer
+        whose key was rotated has several keys; the one in the current set counts."""
+        for key in self.keys_of_peer.get(peer, ()):
+            index = self.epoch.index_of(key)
+            if index is not None:
+                return index
+        return None
+
+    def learn_keys(self, keys: dict[bytes, int]) -> None:
+        """Validator keys -> transport peers learnt from the node directory (joined nodes,
+        rotated keys; ``contracts/permissioned/node_directory.transport_keys``)."""
+        for key, peer in keys.items():
+            self.peer_of_key[key] = peer
+            known = self.keys_of_peer.setdefault(peer, [])
+            if key not in known:
+                known.append(key)
 
     def _restore_pending(self) -> list[BlockMeta]:
         """Re-execute blocks built or validated before a restart but not yet committed."""

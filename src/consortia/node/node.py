@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from consortia.contracts.permissioned.node_directory import transport_keys
 from consortia.crypto import verify_processes
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
@@ -26,6 +27,8 @@ from consortia.node.chain import Chain, ExecutedBlock
 from consortia.node.config import (
     DATA_DIR,
     GENESIS_FILE,
+    NEXT_VALIDATOR_KEY_FILE,
+    RETIRED_VALIDATOR_KEY_FILE,
     VALIDATOR_KEY_FILE,
     NodeConfig,
     load_config,
@@ -104,16 +107,20 @@ class Node:
         n = len(self.genesis.validators)
         if self.config.validator_index < 0:
             raise ConfigError(f"validator index {self.config.validator_index} is negative")
+        self._password = password
         self.key: KeyPair = load_key_file(
             home / VALIDATOR_KEY_FILE, password if password is not None else password_from_env()
         )
+        expected = b""
         if self.config.validator_index < n:  # a genesis validator (beyond: a standby node)
             expected = self.genesis.validators[self.config.validator_index].public_key
-            if self.key.public_key != expected:
-                raise ConfigError("validator.key does not match this validator's key in genesis.json")
         if offload and (os.cpu_count() or 1) > 1:
             verify_processes.enable()  # signature checks on every core, off the GIL
         self.store = ChainStore(home / DATA_DIR)
+        if expected and self.key.public_key != expected and not self._rotated_key():
+            self.store.close()
+            raise ConfigError("validator.key does not match this validator's key in genesis.json "
+                              "(nor a key governance rotated it to)")
         self.chain = Chain(self.store, self.genesis)
         self.metrics = NodeMetrics()
         self.events = EventHub()
@@ -189,6 +196,31 @@ class Node:
         return results
 
     # --- commits ------------------------------------------------------------------------
+
+    def _rotated_key(self) -> bool:
+        """Whether governance rotated this node's genesis key to ``self.key`` (node_directory)."""
+        genesis_keys = [v.public_key for v in self.genesis.validators]
+        return transport_keys(self.store.state_get, genesis_keys).get(self.key.public_key) == (
+            self.config.validator_index
+        )
+
+    def take_up_next_key(self, epoch_keys: Sequence[bytes]) -> bool:
+        """Switch to ``validator.next.key`` if the epoch's set holds it (a rotation governance
+        decided, decisions/0015): it becomes ``validator.key``, the old key is kept as
+        ``validator.retired.key``. False (nothing changed) if there is no such key or the set
+        does not hold it."""
+        path = self.home / NEXT_VALIDATOR_KEY_FILE
+        if not path.exists():
+            return False
+        password = self._password if self._password is not None else password_from_env()
+        fresh = load_key_file(path, password)
+        if fresh.public_key not in epoch_keys:
+            return False
+        os.replace(self.home / VALIDATOR_KEY_FILE, self.home / RETIRED_VALIDATOR_KEY_FILE)
+        os.replace(path, self.home / VALIDATOR_KEY_FILE)
+        log.info("validator key rotated: now signing with 0x%s", fresh.public_key.hex())
+        self.key = fresh
+        return True
 
     def _on_commit(self, executed: ExecutedBlock, committed: CommittedBlock) -> None:
         header = executed.header

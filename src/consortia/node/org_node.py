@@ -91,10 +91,16 @@ def init_org_node(
     genesis_text: bytes,
     bundles: list[OrgBundle],
     expected_hash: bytes | None = None,
+    join_index: int | None = None,
 ) -> PreparedNode:
     """Write the node home ``org_home/node``: ``node.json`` with every peer pinned,
     ``genesis.json``, the TLS certificate and the CA bundle. The validator and TLS keys are
-    already there (``org init``). Everything is checked before anything is written."""
+    already there (``org init``). Everything is checked before anything is written.
+
+    ``join_index``: an organisation that joined after genesis by a ``join-org`` proposal passes
+    the transport index the proposal's outcome gave its node (decisions/0015); its peers are the
+    genesis organisations (their bundles checked against the genesis), and nodes that joined
+    later are learnt from the chain once it runs."""
     info = load_org_home(org_home)
     home = info.node_home
     if (home / CONFIG_FILE).exists():
@@ -110,13 +116,15 @@ def init_org_node(
     if genesis.suite != info.suite:
         raise ConfigError(f"the genesis uses suite {genesis.suite!r}, this organisation {info.suite!r}")
     by_index: dict[int, OrgBundle] = {}
+    if join_index is not None:
+        bundles = _take_own_bundle(genesis, info, bundles, join_index, by_index)
     for bundle in bundles:
         verify_bundle(bundle)
         index = bundle_index(genesis, bundle)
         if index in by_index and by_index[index] != bundle:
             raise BundleError(f"two different bundles of {bundle.body.name!r}")
         by_index[index] = bundle
-    me = _own_index(genesis, info, by_index)
+    me = join_index if join_index is not None else _own_index(genesis, info, by_index)
     missing = [v.name for i, v in enumerate(genesis.validators) if i not in by_index]
     if missing:
         raise BundleError(f"no bundle for the genesis validators {', '.join(missing)}: "
@@ -135,6 +143,29 @@ def init_org_node(
         home, me, f"http://{own.host}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
         [f"{by_index[p.index].body.name}@{p.host}:{p.port}" for p in peers],
     )
+
+
+def _take_own_bundle(
+    genesis: Genesis, info: OrgHomeInfo, bundles: list[OrgBundle], join_index: int,
+    by_index: dict[int, OrgBundle],
+) -> list[OrgBundle]:
+    """Put a joining organisation's own bundle at ``join_index``; the other bundles."""
+    if join_index < len(genesis.validators):
+        raise ConfigError(
+            f"--join-index {join_index} is a genesis validator's; a node that joined later has an "
+            f"index from {len(genesis.validators)} on (the outcome of its join-org proposal names it)"
+        )
+    if any(v.public_key == info.validator_public_key for v in genesis.validators):
+        raise ConfigError(f"organisation {info.name!r} is in the genesis: run node init without --join-index")
+    own = [b for b in bundles if b.body.validator_public_key == info.validator_public_key]
+    if not own:
+        raise BundleError(f"pass organisation {info.name!r}'s own bundle too (the one its join-org "
+                          "proposal carried)")
+    verify_bundle(own[0])
+    if own[0].body.tls_spki_sha256 != info.tls_spki_sha256:
+        raise BundleError(f"the bundle of {info.name!r} pins another TLS key than this home's {info.tls_key}")
+    by_index[join_index] = own[0]
+    return [b for b in bundles if b.body.validator_public_key != info.validator_public_key]
 
 
 def _own_index(genesis: Genesis, info: OrgHomeInfo, by_index: dict[int, OrgBundle]) -> int:

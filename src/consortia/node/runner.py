@@ -16,6 +16,7 @@ from consortia.node.cert_watch import CertificateWatch
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.network_setup import peer_pins, tls_files
 from consortia.node.node import Node
+from consortia.node.peer_directory import DirectoryFollower
 from consortia.node.peer_network import PeerNetwork
 from consortia.p2p.transport import PeerTransport
 
@@ -38,6 +39,7 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         on_ready()
     frames: PeerTransport | None = None
     watcher: asyncio.Task[None] | None = None
+    directory: asyncio.Task[None] | None = None
     if len(node.genesis.validators) > 1:
         network = PeerNetwork(node)
         frames = PeerTransport(
@@ -53,6 +55,12 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         network.attach(frames, driver)
         node.peers = frames
         await frames.start()
+        follower = DirectoryFollower(
+            node.store.state_get, [v.public_key for v in node.genesis.validators],
+            node.config.validator_index, {p.index for p in node.config.peers}, frames, driver,
+        )
+        follower.refresh()
+        directory = asyncio.create_task(follower.run(stop), name="node directory")
         watch = CertificateWatch(tls_files(node.home), node.metrics.registry, node.warnings,
                                  frames.reload_certificate)
         watcher = asyncio.create_task(watch.run(stop, node.clock.monotonic), name="certificates")
@@ -70,6 +78,8 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     stopper.cancel()
     if watcher is not None:
         watcher.cancel()
+    if directory is not None:
+        directory.cancel()
     if frames is not None:
         await frames.stop()
     for task in done:

@@ -30,12 +30,15 @@ import ssl
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from consortia.invariant import invariant
 from consortia.p2p.backoff import Backoff
+from consortia.p2p.certs import load_certificate
 from consortia.p2p.errors import CertificateError, FrameTooLarge, PeerRejected, PinMismatch, UnknownPeer
 from consortia.p2p.framing import DEFAULT_MAX_FRAME
 from consortia.p2p.link import LINK_ERRORS, Link, close_writer
-from consortia.p2p.pinning import PeerPin, TlsPin, authenticate_peer, load_trust, resolve_pins
+from consortia.p2p.pinning import PeerPin, TlsPin, authenticate_peer, load_trust, resolve_pins, spki_sha256
 from consortia.p2p.send_queue import SendQueue
 from consortia.p2p.stats import TransportStats
 from consortia.p2p.timings import LinkTimings
@@ -86,6 +89,7 @@ class PeerTransport:
         self._on_message = on_message
         self._timings = timings if timings is not None else LinkTimings()
         self._rng = rng if rng is not None else random.Random()
+        self._send_queue_limit = send_queue_limit
         self._queues = {peer: SendQueue(send_queue_limit) for peer in self._peers}
         self._links: dict[int, Link] = {}
         self._ever_linked: set[int] = set()
@@ -110,6 +114,34 @@ class PeerTransport:
         del fresh
         for context in (self._client_ctx, self._server_ctx):
             context.load_cert_chain(certfile=str(self._tls.cert), keyfile=str(self._tls.key))
+
+    def add_peer(self, index: int, address: tuple[str, int], pin: TlsPin, ca_pem: bytes) -> bool:
+        """Take up a peer learnt after start (a node that joined the consortium): trust its
+        organisation's CA (``ca_pem``, which ``pin.ca_spki_sha256`` must name) for new
+        handshakes, pin it, and dial it if its index is higher than ours. False if ``index`` is
+        already a peer (nothing changes); raises :class:`CertificateError` (nothing changed) for
+        a CA that is not the pinned one, ``ValueError`` for our own index."""
+        if self._client_ctx is None or self._server_ctx is None or self._pins is None:
+            raise RuntimeError("add_peer needs a started transport with pinned peers")
+        if index == self.me:
+            raise ValueError(f"validator {index} is this node")
+        if index in self._peers:
+            return False
+        ca = load_certificate(ca_pem)
+        if spki_sha256(ca) != pin.ca_spki_sha256:
+            raise CertificateError(f"the CA given for validator {index} is not the one its pin names",
+                                   index=index)
+        text = ca.public_bytes(serialization.Encoding.PEM).decode()
+        for context in (self._client_ctx, self._server_ctx):
+            context.load_verify_locations(cadata=text)
+        self._peers[index] = address
+        self._pins[index] = pin
+        self._identities[index] = PeerPin(index, pin.spki_sha256, ca)
+        self._queues[index] = SendQueue(self._send_queue_limit)
+        log.info("validator %d: new peer %d at %s:%d", self.me, index, *address)
+        if index > self.me and not self._stopping:
+            self._spawn(self._dial_forever(index), f"p2p {self.me} dials {index}")
+        return True
 
     async def start(self) -> None:
         """Listen for lower-index peers and start dialling higher-index ones."""

@@ -14,7 +14,12 @@ kind                   payload (canonical MessagePack)                    effect
 ``set-param``          :class:`~.records.ParamChange`                     ``perm/param/<name>``
 ``deploy-contract``    :class:`~.records.ContractCode`                    ``perm/code/<name>`` v1
 ``upgrade-contract``   :class:`~.records.ContractCode`                    ``perm/code/<name>`` v+1
+``join-org``           :class:`~consortia.types.org_bundle.OrgBundle`      org + admin, new validator
+                                                                          epoch, node directory entry
+``rotate-validator``   :class:`KeyChange` (old and new public key)        new validator epoch, rotation
 =====================  =================================================  ========================
+
+``join-org`` and ``rotate-validator`` are described in :mod:`.node_directory` (decisions/0015).
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import msgspec
+
 from consortia.codec import decode, encode
-from consortia.contracts.permissioned import keys, org_registry, params, validators
+from consortia.contracts.permissioned import keys, node_directory, org_registry, params, validators
+from consortia.contracts.permissioned.certs import check_ca_pem
 from consortia.contracts.permissioned.directory import config
-from consortia.contracts.permissioned.errors import InvalidProposal
+from consortia.contracts.permissioned.errors import CertificateRejected, InvalidProposal
 from consortia.contracts.permissioned.limits import MAX_NAME
 from consortia.contracts.permissioned.records import CodeApproval, ContractCode, OrgSpec, ParamChange
 from consortia.contracts.permissioned.store import StateGet, write
+from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import get_suite
 from consortia.errors import CryptoError, DecodeError
 from consortia.execution.context import TxState
 from consortia.types.genesis import ValidatorInfo
+from consortia.types.org_bundle import BUNDLE_FORMAT, OrgBundle, bundle_signing_bytes
 
 ADD_ORG = "add-org"
 REMOVE_ORG = "remove-org"
@@ -41,7 +51,21 @@ REMOVE_VALIDATOR = "remove-validator"
 SET_PARAM = "set-param"
 DEPLOY_CONTRACT = "deploy-contract"
 UPGRADE_CONTRACT = "upgrade-contract"
-KINDS = (ADD_ORG, REMOVE_ORG, ADD_VALIDATOR, REMOVE_VALIDATOR, SET_PARAM, DEPLOY_CONTRACT, UPGRADE_CONTRACT)
+JOIN_ORG = "join-org"
+ROTATE_VALIDATOR = "rotate-validator"
+KINDS = (
+    ADD_ORG, REMOVE_ORG, ADD_VALIDATOR, REMOVE_VALIDATOR, SET_PARAM, DEPLOY_CONTRACT, UPGRADE_CONTRACT,
+    JOIN_ORG, ROTATE_VALIDATOR,
+)  # fmt: skip
+MAX_PORT = 65_535
+MAX_HOST = 253
+
+
+class KeyChange(msgspec.Struct, array_like=True, frozen=True):
+    """A ``rotate-validator`` payload: the validator's current and its new consensus key."""
+
+    old_public_key: bytes
+    new_public_key: bytes
 
 Apply = Callable[[TxState, int, int], str]
 """(state, height, proposal_id) -> outcome message. Never fails once prepared."""
@@ -142,6 +166,96 @@ def _code(kind: str, state_get: StateGet, payload: bytes) -> Apply:
     return apply
 
 
+def _check_new_validator_key(state_get: StateGet, public_key: bytes, what: str) -> list[ValidatorInfo]:
+    """The latest validator set, after checking ``public_key`` is a valid key not yet in it."""
+    try:
+        get_suite(config(state_get).suite).check_public_key(public_key)
+    except CryptoError as exc:
+        raise InvalidProposal(f"{what}: {exc.message}") from None
+    current = validators.latest_set(state_get)
+    if any(v.public_key == public_key for v in current):
+        raise InvalidProposal(f"{what} 0x{public_key.hex()} is already in the validator set")
+    return current
+
+
+def _check_bundle(state_get: StateGet, bundle: OrgBundle) -> None:
+    """The checks of ``node/org_home.verify_bundle`` that need no file system: format, suite,
+    endpoint, TLS digest, admin signature."""
+    body, suite = bundle.body, config(state_get).suite
+    who = f"the bundle of {body.name!r}"
+    if body.format != BUNDLE_FORMAT:
+        raise InvalidProposal(f"{who} has format {body.format!r}, expected {BUNDLE_FORMAT!r}")
+    if body.suite != suite:
+        raise InvalidProposal(f"{who} uses suite {body.suite!r}; this chain uses {suite!r}")
+    if not body.host or len(body.host) > MAX_HOST or any(c.isspace() for c in body.host):
+        raise InvalidProposal(f"{who}: host must be 1-{MAX_HOST} characters without spaces")
+    if not (1 <= body.p2p_port <= MAX_PORT and 1 <= body.api_port <= MAX_PORT):
+        raise InvalidProposal(f"{who}: ports must be from 1 to {MAX_PORT}")
+    if len(body.tls_spki_sha256) != 32:
+        raise InvalidProposal(f"{who}: its TLS key digest must be 32 bytes")
+    try:
+        valid = get_suite(suite).verify(body.admin_public_key, bundle_signing_bytes(body), bundle.signature)
+    except CryptoError:
+        valid = False
+    if not valid:
+        raise InvalidProposal(f"{who} has a bad signature: it was changed after its admin signed it")
+
+
+def _join_org(state_get: StateGet, payload: bytes) -> Apply:
+    bundle = _payload(JOIN_ORG, payload, OrgBundle)
+    _check_bundle(state_get, bundle)
+    body = bundle.body
+    suite = config(state_get).suite
+    try:
+        admin = address_from_public_key(get_suite(suite), body.admin_public_key)
+    except CryptoError as exc:
+        raise InvalidProposal(f"the bundle of {body.name!r}: admin public key: {exc.message}") from None
+    ca_pem = body.ca_pem if suite == "ed25519" else b""  # as genesis: public-key mode on sm2
+    spec = OrgSpec(body.name, body.role, [admin], ca_pem)
+    org_registry.validate_org_spec(state_get, spec)
+    if body.ca_pem and not ca_pem:
+        try:
+            check_ca_pem(body.ca_pem)
+        except CertificateRejected as exc:
+            raise InvalidProposal(f"organisation {body.name!r}: {exc.message}") from None
+    current = _check_new_validator_key(state_get, body.validator_public_key, "validator public key")
+    info = ValidatorInfo(f"{body.name}-validator", body.validator_public_key)
+    if any(v.name == info.name for v in current):
+        raise InvalidProposal(f"validator {info.name!r} is already in the set")
+    schedule = _schedule([*current, info], f"organisation {body.name!r} joined")
+
+    def apply(state: TxState, height: int, proposal_id: int) -> str:
+        org_registry.add_org(state, spec, height, b"", accounts=True)
+        entry = node_directory.add_node(state, bundle, proposal_id, height)
+        done = schedule(state, height, proposal_id)
+        return f"{done}; its node is transport index {entry.index} at {body.host}:{body.p2p_port}"
+
+    return apply
+
+
+def _rotate_validator(state_get: StateGet, payload: bytes) -> Apply:
+    change = _payload(ROTATE_VALIDATOR, payload, KeyChange)
+    current = _check_new_validator_key(state_get, change.new_public_key, "new validator key")
+    position = next((i for i, v in enumerate(current) if v.public_key == change.old_public_key), None)
+    if position is None:
+        raise InvalidProposal(f"no validator with public key 0x{change.old_public_key.hex()} in the set")
+    name = current[position].name
+    new_set = list(current)
+    new_set[position] = ValidatorInfo(name, change.new_public_key)
+    schedule = _schedule(new_set, f"validator {name!r} rotated to a new key")
+
+    def apply(state: TxState, height: int, proposal_id: int) -> str:
+        done = schedule(state, height, proposal_id)
+        effective = validators.latest_epoch_start(state.get)
+        rotation = node_directory.KeyRotation(
+            change.old_public_key, change.new_public_key, proposal_id, height, effective
+        )
+        node_directory.add_rotation(state, rotation)
+        return done
+
+    return apply
+
+
 _PREPARE: dict[str, Callable[[StateGet, bytes], Apply]] = {
     ADD_ORG: _add_org,
     REMOVE_ORG: _remove_org,
@@ -150,6 +264,8 @@ _PREPARE: dict[str, Callable[[StateGet, bytes], Apply]] = {
     SET_PARAM: _set_param,
     DEPLOY_CONTRACT: lambda sg, p: _code(DEPLOY_CONTRACT, sg, p),
     UPGRADE_CONTRACT: lambda sg, p: _code(UPGRADE_CONTRACT, sg, p),
+    JOIN_ORG: _join_org,
+    ROTATE_VALIDATOR: _rotate_validator,
 }
 
 

@@ -58,6 +58,13 @@ def latest_set(state_get: StateGet, genesis_validators: Sequence[ValidatorInfo] 
     return list(last.validators) if last is not None else list(genesis_validators)
 
 
+def latest_epoch_start(state_get: StateGet) -> int:
+    """The first height of the latest epoch (0: only the genesis set)."""
+    count = epoch_count(state_get)
+    last = epoch(state_get, count - 1) if count else None
+    return last.effective_height if last is not None else 0
+
+
 def pending_changes(state_get: StateGet, height: int) -> list[ValidatorEpoch]:
     """Epochs decided but not yet in force at ``height``, oldest first."""
     out: list[ValidatorEpoch] = []
