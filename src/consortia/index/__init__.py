@@ -7,5 +7,5 @@
 * :mod:`.queries` — paged, bounded reads (account history, transactions, events, objects);
 * :mod:`.check` — compares the index with the chain (``consortia index check``).
 
-See ``docs/decisions/0012-sql-index.md``.
+See ``docs/decisions/0015-sql-index.md``.
 """
