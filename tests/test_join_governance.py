@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
+from consortia.api.perm_routes import payload_json
 from consortia.codec import encode
 from consortia.contracts.permissioned import identity_record, org, proposals, validator_set_at
 from consortia.contracts.permissioned.governance import encode_propose_args, encode_vote_args
@@ -71,6 +72,7 @@ def test_join_org_adds_the_organisation_its_validator_and_its_node(bundle: OrgBu
     genesis_keys = [v.public_key for v in net.validators]
     assert [v.public_key for v in later] == [*genesis_keys, body.validator_public_key]
     assert later[-1].name == "bank-c-validator"
+    assert payload_json("join-org", record.payload)["body"]["name"] == "bank-c"
     [entry] = joined_nodes(h.get)
     assert (entry.index, entry.bundle) == (4, bundle)
     assert transport_keys(h.get, genesis_keys)[body.validator_public_key] == 4
@@ -135,6 +137,8 @@ def test_rotate_validator_replaces_the_key_in_place_at_an_epoch() -> None:
     assert [v.public_key for v in rotated] == [net.validators[0].public_key, new,
                                                *(v.public_key for v in net.validators[2:])]
     assert rotated[1].name == net.validators[1].name
+    shown = payload_json("rotate-validator", proposals(h.get)[-1].payload)
+    assert shown == {"old_public_key": "0x" + old.hex(), "new_public_key": "0x" + new.hex()}
     [rotation] = key_rotations(h.get)
     assert (rotation.old_public_key, rotation.new_public_key, rotation.effective_height) == (old, new, 12)
     keys = transport_keys(h.get, [v.public_key for v in net.validators])

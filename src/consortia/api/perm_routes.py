@@ -48,10 +48,13 @@ from consortia.contracts.permissioned.gov_actions import (
     ADD_ORG,
     ADD_VALIDATOR,
     DEPLOY_CONTRACT,
+    JOIN_ORG,
     REMOVE_ORG,
     REMOVE_VALIDATOR,
+    ROTATE_VALIDATOR,
     SET_PARAM,
     UPGRADE_CONTRACT,
+    KeyChange,
 )
 from consortia.contracts.permissioned.limits import MAX_KYC_TIER
 from consortia.contracts.permissioned.records import (
@@ -70,6 +73,7 @@ from consortia.crypto.address import format_address, parse_address
 from consortia.errors import DecodeError, NotFound
 from consortia.node.node import Node
 from consortia.types.genesis import ValidatorInfo
+from consortia.types.org_bundle import OrgBundle
 
 MAX_LIMIT = 1000
 AUDIT_ALERT_SCAN = 1000
@@ -84,6 +88,8 @@ _PAYLOAD_TYPES: dict[str, type[Any]] = {
     SET_PARAM: ParamChange,
     DEPLOY_CONTRACT: ContractCode,
     UPGRADE_CONTRACT: ContractCode,
+    JOIN_ORG: OrgBundle,
+    ROTATE_VALIDATOR: KeyChange,
 }
 
 

@@ -32,6 +32,7 @@ from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import Suite
 from consortia.execution.tx_decode import CheckedTx
 from consortia.types.genesis import ValidatorInfo
+from consortia.types.org_bundle import OrgBundle
 from consortia.types.receipt import Event, Receipt
 from consortia.types.transaction import SignedTx, TxBody
 
@@ -128,6 +129,8 @@ PAYLOAD_TYPES: dict[str, object] = {
     gov_actions.SET_PARAM: ParamChange,
     gov_actions.DEPLOY_CONTRACT: ContractCode,
     gov_actions.UPGRADE_CONTRACT: ContractCode,
+    gov_actions.JOIN_ORG: OrgBundle,
+    gov_actions.ROTATE_VALIDATOR: gov_actions.KeyChange,
 }
 """What a governance proposal's payload is, by kind (see :mod:`~.gov_actions`)."""
 
