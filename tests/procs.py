@@ -35,11 +35,26 @@ def free_port() -> int:
     return free_port_base(1)
 
 
+PORTS_LOW, PORTS_HIGH = 20000, 32000
+"""Ports tests use: below Linux's ephemeral range (32768 and up)."""
+
+
+def _port_range() -> tuple[int, int]:
+    """This test process's share of the ports: with pytest-xdist each worker (``gw0``,
+    ``gw1``, …) draws from its own slice, so parallel workers never race for a port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    size = (PORTS_HIGH - PORTS_LOW) // max(count, 1)
+    return PORTS_LOW + index * size, PORTS_LOW + (index + 1) * size
+
+
 def free_port_base(count: int = 1, p2p_offset: int | None = None) -> int:
     """A base port with ``count`` free ports (and as many at ``base + p2p_offset``)."""
     rng = random.Random()
+    low, high = _port_range()
     for _ in range(1000):
-        base = rng.randrange(20000, 32000 - 200)
+        base = rng.randrange(low, high - 200)
         ports = list(range(base, base + count))
         if p2p_offset is not None:
             ports += [p + p2p_offset for p in ports]
