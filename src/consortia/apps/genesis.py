@@ -15,6 +15,8 @@ from consortia.apps.bills.contracts import CONTRACTS as BILLS_CONTRACTS
 from consortia.apps.bills.contracts import source as bills_source
 from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
 from consortia.apps.cbdc.contracts import source as cbdc_source
+from consortia.apps.energy.contracts import CONTRACTS as ENERGY_CONTRACTS
+from consortia.apps.energy.contracts import source as energy_source
 from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
 from consortia.apps.notary.contracts import source as notary_source
 from consortia.apps.scf.contracts import CONTRACTS as SCF_CONTRACTS
@@ -43,6 +45,7 @@ def app_sources() -> dict[str, str]:
     sources = {name: cbdc_source(name) for name in CBDC_CONTRACTS}
     sources.update({name: bills_source(name) for name in BILLS_CONTRACTS})
     sources.update({name: notary_source(name) for name in NOTARY_CONTRACTS})
+    sources.update({name: energy_source(name) for name in ENERGY_CONTRACTS})
     sources.update({name: scf_source(name) for name in SCF_CONTRACTS})
     return sources
 
