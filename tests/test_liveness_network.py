@@ -259,7 +259,10 @@ def test_a_validator_with_a_skewed_clock_costs_little(net: Net, offset_ms: int) 
     assert 3 in proposers(net.nodes[0], 12), "the skewed validator's proposals were refused"
     head = net.nodes[0].height()
     stamp = int(httpx.get(f"{net.nodes[0].url}/v1/blocks/{head}", timeout=5).json()["header"]["timestamp_ms"])
-    assert abs(stamp - time.time() * 1000) < 10_000
+    # the skew is 30 s; within 20 s of the wall clock, no block took its time from the skewed
+    # clock (chain time may trail a saturated machine: each block catches up at most
+    # CLOCK_CATCH_UP_MS beyond the time its parent was known)
+    assert abs(stamp - time.time() * 1000) < 20_000
     net.commits(sender=1)
     net.agree()
 
