@@ -47,3 +47,20 @@ def test_get_and_wait_report_a_dropped_transaction(node: Node) -> None:
     waited, got, again = asyncio.run(scenario())
     for body in (waited, got, again):
         assert body["status"] == "dropped" and body["reason"] == "expired", body
+
+
+def test_a_wait_that_times_out_says_the_transaction_may_still_commit(node: Node) -> None:
+    keys = node.keys  # type: ignore[attr-defined]
+
+    async def scenario() -> tuple[int, dict]:
+        raw = sign_transfer(keys[0], DEV_CHAIN_ID, 0, 100, keys[1].address, 1)
+        result = (await node.submit([raw]))[0]  # no consensus runs here: it stays pending
+        assert result.error is None and result.tx_hash is not None
+        transport = httpx.ASGITransport(app=create_app(node))
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
+            r = await http.get(f"/v1/tx/0x{result.tx_hash.hex()}/wait", params={"timeout": 0.3})
+        return r.status_code, r.json()
+
+    status, body = asyncio.run(scenario())
+    assert status == 504 and body["code"] == "timeout" and body["details"]["pending"] is True, body
+    assert "may yet commit" in body["message"] and "consortia tx 0x" in body["message"]

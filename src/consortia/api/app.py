@@ -26,6 +26,7 @@ from consortia.api.bills_routes import bills_routes
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
+from consortia.api.energy_routes import energy_routes
 from consortia.api.errors import RequestRefused
 from consortia.api.index_routes import index_routes
 from consortia.api.notary_routes import notary_routes
@@ -195,9 +196,12 @@ def create_app(node: Node) -> Starlette:
             while not fut.done():  # wake now and then: the pool may drop it meanwhile
                 left = deadline - loop.time()
                 if left <= 0:
+                    pending = tx_hash in chain.mempool
                     raise Timeout(
-                        f"transaction 0x{tx_hash.hex()} did not commit within {timeout:g} s",
-                        pending=tx_hash in chain.mempool,
+                        f"transaction 0x{tx_hash.hex()} did not commit within {timeout:g} s; "
+                        + ("it is still pending and may yet commit (consortia tx 0x"
+                           f"{tx_hash.hex()} tells)" if pending else "it is no longer pending"),
+                        pending=pending,
                     )
                 await asyncio.wait({fut}, timeout=min(left, 0.5))
                 dropped = dropped_json(tx_hash)
@@ -348,6 +352,7 @@ def create_app(node: Node) -> Starlette:
     ]
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node) + bills_routes(node)
+    routes += energy_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error
