@@ -154,7 +154,7 @@ def test_proof_against_other_genesis_fails(proofs, tmp_path) -> None:
     _, receipt, _ = proofs
     other = make_chain(tmp_path / "other")
     try:
-        with pytest.raises(ProofError):
-            verify_receipt_proof(receipt, other.genesis)
+        with pytest.raises(ProofError, match=r"another chain .*not its genesis file"):
+            verify_receipt_proof(receipt, other.genesis)  # same chain id, other validators
     finally:
         other.chain.store.close()

@@ -72,3 +72,11 @@ def test_a_typed_error_is_one_json_document_and_exit_1(args: list[str], code: st
 def test_version_is_printed() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"consortia {consortia.__version__}"
+
+
+def test_verify_of_a_missing_file_says_the_file_cannot_be_read(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "nope.json"), "--genesis",
+                                      str(tmp_path / "genesis.json"), "--json"])
+    assert result.exit_code != 0
+    error = json.loads(result.stdout.strip().splitlines()[-1])["error"]
+    assert error["code"] == "file_unreadable" and "nope.json" in error["message"], error

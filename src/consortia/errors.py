@@ -147,6 +147,12 @@ class NotFound(ConsortiaError):
 # --- verification ---------------------------------------------------------------------------
 
 
+class FileUnreadable(ConsortiaError):
+    """A file named on the command line cannot be read (missing, a directory, no permission)."""
+
+    code = "file_unreadable"
+
+
 class ProofError(ConsortiaError):
     """A proof, receipt or header that does not verify."""
 

@@ -13,6 +13,7 @@ from consortia.cli import (
     cbdc_cmds,
     chain_cmds,
     contract_cmds,
+    energy_cmds,
     index_cmds,
     notary_cmds,
     org_cmds,
@@ -35,7 +36,7 @@ from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import read_key_file_address, save_key_file
 from consortia.crypto.keys import KeyPair
-from consortia.errors import DecodeError, KeyFileError, ProofError
+from consortia.errors import DecodeError, FileUnreadable, KeyFileError, ProofError
 from consortia.ledger.proofs import verify_receipt_proof
 from consortia.node.config import GENESIS_FILE, load_config, write_config
 from consortia.node.genesis import load_genesis
@@ -73,6 +74,7 @@ chain_cmds.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
 bills_cmds.register(app)
+energy_cmds.register(app)
 org_cmds.register(app, node_app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
@@ -371,7 +373,8 @@ def verify(
     try:
         text = file.read_bytes()
     except OSError as exc:
-        raise ProofError(f"cannot read {file}: {exc}") from None
+        raise FileUnreadable(f"cannot read the receipt file {file}: {exc.strerror or exc}",
+                             path=str(file)) from None
     try:
         proof = receipt_proof_from_json(text)
     except DecodeError as exc:

@@ -137,7 +137,13 @@ def _check_signatures(suite: Suite, qc: QuorumCert, keys: list[bytes], signing_i
         raise ProofError(f"the certificate has {len(signers)} signatures; {need} are needed")
     message = vote_bytes(signing_id, qc.block_id, qc.round, qc.height)
     items = [(keys[i], message, s) for i, s in zip(signers, qc.signatures, strict=True)]
-    if not all(suite.verify_batch(items)):
+    valid = suite.verify_batch(items)
+    if not any(valid):
+        raise ProofError(
+            "none of the certificate's signatures is by these validators: the proof is from "
+            "another chain (with the same chain id) or this is not its genesis file"
+        )
+    if not all(valid):
         raise ProofError("a validator signature in the certificate does not verify")
 
 
