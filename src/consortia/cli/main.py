@@ -13,7 +13,6 @@ from consortia.cli import (
     cbdc_cmds,
     chain_cmds,
     contract_cmds,
-    energy_cmds,
     index_cmds,
     notary_cmds,
     org_cmds,
@@ -74,7 +73,6 @@ chain_cmds.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
 bills_cmds.register(app)
-energy_cmds.register(app)
 org_cmds.register(app, node_app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
