@@ -96,3 +96,17 @@ def test_contract_source_is_byte_exact(net: Net, tmp_path: Path) -> None:
         assert out.read_bytes() == cbdc_source("escrow").encode()
     as_json = json.loads(piped(["contract", "info", "escrow", "--source", "--json", "--node", node.url], 40))
     assert as_json["source"] == cbdc_source("escrow")
+
+
+def test_a_proposal_says_what_it_still_needs(net: Net) -> None:
+    _, info, node = net
+    admins = {o["name"]: o["admin_key"] for o in info["orgs"]}
+    proposed = cli_json("gov", "propose", "set-param", "--name", "max_block_txs", "--value", "4000",
+                        "--key", admins["cb"], "--node", node.url)
+    pid = str(proposed["proposal_id"])
+    shown = piped(["gov", "show", pid, "--node", node.url], 80)
+    assert f"proposal {pid}: set-param, open (1 of 3 approvals; 2 more needed by height" in shown, shown
+    assert "payload   name=max_block_txs  value=4000" in shown and "votes     cb approve at" in shown
+    assert not any(line.startswith("{") for line in shown.splitlines()), shown  # no stray JSON
+    voted = piped(["gov", "vote", pid, "--approve", "--key", admins["bank-a"], "--node", node.url], 80)
+    assert "(2 of 3 approvals; 1 more needed by height" in voted, voted

@@ -7,6 +7,7 @@ prints one JSON document; ``--node URL`` picks the node.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -293,7 +294,23 @@ def gov_vote(
     outcome = f": {record['outcome']}" if record["outcome"] else ""
     emit(data, as_json, lambda: console.print(
         f"[bold green]voted[/] {'for' if approve else 'against'} proposal {proposal_id}: "
-        f"now {record['status']} ({record['approvals']}/{record['required']} approvals){outcome}"))
+        f"now {_standing(record)}{outcome}", markup=True, highlight=False))
+
+
+def _standing(record: dict[str, Any]) -> str:
+    """``open (2 of 3 approvals; 1 more needed by height 120)`` — what a proposal still needs."""
+    text = f"{record['status']} ({record['approvals']} of {record['required']} approvals"
+    missing = record["required"] - record["approvals"]
+    if record["status"] == "open" and missing > 0:
+        text += f"; {missing} more needed by height {record['deadline_height']}"
+    return text + ")"
+
+
+def _fields_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "  ".join(f"{k}={json.dumps(v) if isinstance(v, dict | list) else v}"
+                         for k, v in value.items())
+    return json.dumps(value)
 
 
 def _print_proposals(records: list[dict[str, Any]]) -> None:
@@ -312,8 +329,20 @@ def gov_show(
     """A proposal with its payload, votes and outcome."""
     with Client(node) as client:
         record = perm.PermQueries(client).proposal(proposal_id)
-    emit(record, as_json, lambda: (_print_proposals([record]),
-                                   console.print(json.dumps(record["payload"]))))
+    emit(record, as_json, lambda: _print_proposal(record))
+
+
+def _print_proposal(r: dict[str, Any]) -> None:
+    """One proposal for a person: what it asks, what it still needs, who voted, what it did."""
+    out = functools.partial(console.print, markup=False, highlight=False)
+    out(f"proposal {r['id']}: {r['kind']}, {_standing(r)}")
+    out(f"  proposed by {r['proposer_org']} ({r['proposer']}) at height {r['created_height']}")
+    out(f"  payload   {_fields_text(r['payload'])}")
+    votes = "; ".join(f"{v['org']} {'approve' if v['approve'] else 'reject'} at {v['height']}"
+                      for v in r["votes"]) or "none yet"
+    out(f"  votes     {votes}")
+    if r["outcome"]:
+        out(f"  outcome   {r['outcome']} (height {r['closed_height']})")
 
 
 @gov_app.command("list")
