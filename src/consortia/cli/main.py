@@ -13,6 +13,7 @@ from consortia.cli import (
     cbdc_cmds,
     chain_cmds,
     contract_cmds,
+    energy_cmds,
     index_cmds,
     notary_cmds,
     org_cmds,
@@ -73,6 +74,7 @@ chain_cmds.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
 bills_cmds.register(app)
+energy_cmds.register(app)
 org_cmds.register(app, node_app)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
