@@ -1,0 +1,169 @@
+"""Issue 11 on four real validators (one network for the module), through the SDK, each party on
+its own node: a core enterprise confirms a payable on its bank's credit line; it travels three
+tiers down, split on the way; two tiers finance their parts at two different banks (DvP); a
+second financing of the same invoice at the other bank is refused; maturity (block time) pays
+every holder of every part at once and restores the line; a lender's credit query is refused
+until the borrower consents and then shows another lender's loan; money is conserved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.procs import NetNode, running_network, wait_for
+
+from consortia.apps.scf import sdk as apps
+from consortia.client.cbdc import CbdcWallet
+from consortia.client.client import Client
+from consortia.client.permissioned import prepare_identity
+from consortia.client.scf import ContractRefused, ScfQueries, ScfWallet
+from consortia.client.wallet import Wallet
+from consortia.contracts.permissioned.monetary import reserve_address
+from consortia.contracts.python.api import address_of
+from consortia.crypto.address import format_address
+from consortia.crypto.keyfile import load_key_file
+from consortia.crypto.keys import KeyPair
+
+pytestmark = pytest.mark.slow
+
+ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator,corp-x:enterprise,corp-y:enterprise"
+TIMEOUT = 30.0
+M = 1_000_000
+TERM_MS = 15_000
+"""Maturity of the payables after confirmation (the financing steps before it take ~5 s;
+the credit steps fill the wait)."""
+
+
+@dataclass
+class Chain:
+    nodes: list[NetNode]
+    clients: list[Client]
+    parties: dict[str, ScfWallet]
+    reserves: list[bytes]
+
+    def addr(self, name: str) -> bytes:
+        return self.parties[name].address
+
+    def balance(self, address: bytes) -> int:
+        url = f"{self.nodes[0].url}/v1/accounts/{format_address(address)}"
+        return int(httpx.get(url, timeout=5).json()["balance"])
+
+    def total(self) -> int:
+        accounts = [p.address for p in self.parties.values()] + self.reserves
+        return sum(self.balance(a) for a in [*accounts, address_of(apps.SCF), address_of(apps.CREDIT)])
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    home = tmp_path_factory.mktemp("scf-net")
+    with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
+        clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+        try:
+            wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block on every node")
+            yield _open(info, nodes, clients)
+        finally:
+            for client in clients:
+                client.close()
+
+
+def _open(info: dict[str, Any], nodes: list[NetNode], clients: list[Client]) -> Chain:
+    admin_files = {o["name"]: o["admin_key"] for o in info["orgs"]}
+    admins = {name: load_key_file(Path(file)) for name, file in admin_files.items()}
+    suite = clients[0].genesis().suite
+
+    def wallet(key: KeyPair, node: int) -> ScfWallet:
+        return ScfWallet(Wallet(key, clients[node % 4]), timeout=TIMEOUT)
+
+    central = CbdcWallet(Wallet(admins["cb"], clients[0]), timeout=TIMEOUT)
+    for bank in ("bank-a", "bank-b"):
+        central.issue(bank, 20 * M)
+    parties = {"bank-a": wallet(admins["bank-a"], 1), "bank-b": wallet(admins["bank-b"], 2)}
+    companies = (
+        ("core", "corp-x", "bank-a"),
+        ("tier1", "corp-x", "bank-a"),
+        ("tier2", "corp-y", "bank-b"),
+        ("tier3", "corp-y", "bank-b"),
+    )
+    for index, (name, org, bank) in enumerate(companies):
+        ca_cert = next((Path(admin_files[org]).parent / "ca").glob("*-ca.crt"))
+        new = prepare_identity(name, suite, ca_cert.read_bytes(), ca_cert.with_suffix(".key").read_bytes())
+        wallet(admins[org], index).enroll(new.key.address, 1, new.pii_hash, new.certificate)
+        CbdcWallet(Wallet(admins[bank], clients[index % 4]), timeout=TIMEOUT).fund(new.key.address, 3 * M)
+        parties[name] = wallet(new.key, index)
+    for bank in ("bank-a", "bank-b"):
+        CbdcWallet(Wallet(admins[bank], clients[0]), timeout=TIMEOUT).fund(admins[bank].address, 5 * M)
+    return Chain(nodes, clients, parties, [reserve_address("bank-a"), reserve_address("bank-b")])
+
+
+def test_a_payable_down_three_tiers_financed_at_two_banks_and_paid_at_maturity(chain: Chain) -> None:
+    p, addr = chain.parties, chain.addr
+    views = [ScfQueries(c) for c in chain.clients]
+    total = chain.total()
+
+    p["bank-a"].set_line(addr("core"), 5 * M)
+    invoice = p["tier1"].register_invoice(addr("core"), "INV-2025-001", M, "2025-03-01")
+    assert views[2].invoice(invoice)["amount"] == M  # the same hash at every node
+    maturity = views[0].head_time() + TERM_MS
+    payable = p["core"].confirm(addr("tier1"), M, maturity, [invoice])
+    assert views[1].line(addr("core"))["used"] == M
+
+    # three tiers down, split on the way
+    to_tier2 = p["tier1"].transfer(payable, addr("tier2"), 600_000)
+    to_tier3 = p["tier2"].transfer(to_tier2, addr("tier3"), 250_000)
+    with pytest.raises(ContractRefused) as refused:
+        p["tier1"].transfer(to_tier2, addr("tier3"), 1)
+    assert refused.value.code == "not_holder"
+
+    # tier 2 finances at bank A, tier 3 at bank B (with recourse): price to the seller, part to the bank
+    offer2 = p["tier2"].finance(to_tier2, addr("bank-a"), 350_000, 450)
+    offer3 = p["tier3"].finance(to_tier3, addr("bank-b"), 250_000, 600, recourse=True)
+    seller_before = chain.balance(addr("tier2"))
+    done = p["bank-a"].finance_accept(offer2["part"])
+    assert done["price"] == offer2["price"] == 350_000 - offer2["interest"]
+    assert chain.balance(addr("tier2")) == seller_before + done["price"]
+    p["bank-b"].finance_accept(offer3["part"])
+    assert views[3].invoice(invoice)["locked"] == 600_000
+
+    # the same invoice again at the other bank, through a second payable on it: refused past what is left
+    second = p["core"].confirm(addr("tier1"), 500_000, maturity, [invoice])
+    with pytest.raises(ContractRefused) as refused:
+        p["tier1"].finance(second, addr("bank-b"), 500_000, 450)
+    assert refused.value.code == "invoice_already_financed"
+    assert "400000 not yet financed, 500000 asked" in str(refused.value)
+    assert views[0].invoice(invoice)["locked"] == 600_000
+
+    # credit records: refused without consent, another lender's loan shown with it
+    now = views[0].head_time()
+    p["bank-a"].record_loan(
+        addr("tier2"), apps.loan_commitment(b"s" * 16, b"loan 1"), 800_000, now, now + 10**9
+    )
+    with pytest.raises(ContractRefused) as refused:
+        p["bank-b"].query_credit(addr("tier2"))
+    assert refused.value.code == "no_consent"
+    p["tier2"].consent(addr("bank-b"), now + 10**9)
+    answer = p["bank-b"].query_credit(addr("tier2"))
+    assert answer["outstanding"] == 800_000 and answer["lenders"] == [addr("bank-a")]
+    assert [item["lender"] for item in answer["items"]] == [addr("bank-a")]
+    assert [e["by"] for e in views[1].query_log(addr("tier2"))] == [addr("bank-b")]
+
+    # maturity by block time: every holder of every part paid at once, the line restored
+    wait_for(lambda: views[0].head_time() >= maturity, TIMEOUT + TERM_MS / 1000, "a block at the maturity")
+    holders = {(part["holder"], part["amount"]) for part in views[0].parts_of(payable)}
+    assert sorted(holders) == sorted(
+        {(addr("tier1"), 400_000), (addr("bank-a"), 350_000), (addr("bank-b"), 250_000)}
+    )
+    before = {name: chain.balance(addr(name)) for name in p}
+    paid = p["core"].settle(payable)
+    assert sorted((x["holder"], x["amount"]) for x in paid) == sorted(holders)
+    for name in p:
+        received = sum(x["amount"] for x in paid if x["holder"] == addr(name))
+        spent = M if name == "core" else 0
+        assert chain.balance(addr(name)) == before[name] + received - spent, name
+    p["core"].settle(second)
+    assert views[2].line(addr("core"))["used"] == 0
+    assert all(part["status"] == "paid" for part in views[3].parts_of(payable))
+    assert chain.total() == total
