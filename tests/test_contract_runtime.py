@@ -21,6 +21,7 @@ from consortia.contracts.python import (
     contract_info,
 )
 from consortia.contracts.python.api import address_of
+from consortia.contracts.python.errors import NotAView
 from consortia.contracts.python.examples import example_source
 from consortia.contracts.python.testing import DictState, LocalChain
 from consortia.execution.accounts import Account, account_key, encode_account
@@ -152,6 +153,14 @@ def test_views_cannot_write(chain: LocalChain) -> None:
         chain.call("vault", "sneaky", sender=ALICE)  # a view stays read-only inside a transaction
     with pytest.raises(ReadOnlyViolation):
         chain.view("caller", "sneak")  # and so does everything it calls
+
+
+def test_a_query_of_a_public_method_says_it_is_not_a_view(chain: LocalChain) -> None:
+    before = chain.snapshot()
+    with pytest.raises(NotAView, match=r"vault\.put is a public method, not a view") as info:
+        chain.view("vault", "put", 5)
+    assert info.value.code == "not_a_view" and "consortia call vault put" in info.value.message
+    assert chain.snapshot() == before
 
 
 def test_cross_contract_call_and_caller_identity(chain: LocalChain) -> None:

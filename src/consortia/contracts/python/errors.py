@@ -47,6 +47,12 @@ class ReadOnlyViolation(ConsortiaError):
     code = "read_only"
 
 
+class NotAView(ConsortiaError):
+    """A query asked for a method that changes state: it must be sent in a transaction."""
+
+    code = "not_a_view"
+
+
 class NoSuchContract(ConsortiaError):
     code = "no_such_contract"
 

@@ -21,6 +21,7 @@ from consortia.contracts.python.errors import (
     ContractFailed,
     NoSuchContract,
     NoSuchMethod,
+    NotAView,
     OutOfSteps,
     ReadOnlyViolation,
 )
@@ -226,7 +227,14 @@ class PythonContractHost:
         with self.lock:
             self.meter.reset(self.budget)
             frame = self.top_frame(ctx, contract, read_only=True)
-            result = self.run(frame, self.loaded(ctx.state, contract), method, values)
+            loaded = self.loaded(ctx.state, contract)
+            spec = loaded.methods.get(method) if isinstance(method, str) else None
+            if spec is not None and spec.kind != "view":
+                raise NotAView(
+                    f"{contract}.{method} is a {spec.kind} method, not a view: it changes state, so it "
+                    f"runs only in a transaction (consortia call {contract} {method} ... --key FILE)"
+                )
+            result = self.run(frame, loaded, method, values)
         return copy_plain(result, "view result", MAX_STORED_VALUE_BYTES)
 
     def run_init(self, ctx: CallContext, contract: str, loaded: LoadedContract, args: list[Any]) -> None:
