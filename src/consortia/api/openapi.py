@@ -62,6 +62,30 @@ def _bills_paths() -> dict[str, Any]:
     }
 
 
+def _energy_paths() -> dict[str, Any]:
+    """Energy (api/energy_routes.py); every action is a signed transaction (``/v1/tx``)."""
+    address = "0x + 40 hex digits"
+    page = [_query("start", "from the n-th (0-based)", "integer"), _query("limit", "at most 200", "integer")]
+    return {
+        "/v1/energy": _get("Totals: meters, production (Wh), certificates issued and retired, trades", [],
+                           "totals", 404),
+        "/v1/energy/meters/{address}": _get("A meter: owner, grid operator, interval, maximum, counters",
+                                            [_path("address", address)], "meter", 400, 404),
+        "/v1/energy/meters/{address}/readings/{period}": _get(
+            "One interval's [produced Wh, consumed Wh], or null",
+            [_path("address", address), _path("period", "the meter's period")], "reading", 400, 404),
+        "/v1/energy/certificates": _get("Green certificates an owner holds (retired ones included)",
+                                        [_query("owner", address), *page], "certificates", 400, 404),
+        "/v1/energy/certificates/{serial}": _get("One certificate: meter, period, holder, status",
+                                                 [_path("serial", "certificate serial")], "certificate",
+                                                 400, 404),
+        "/v1/energy/trades": _get("Peer-to-peer trades a party offered or accepted",
+                                  [_query("party", address), *page], "trades", 400, 404),
+        "/v1/energy/trades/{id}": _get("One trade: offer, buyer, locked price, settlement",
+                                       [_path("id", "trade id")], "trade", 400, 404),
+    }
+
+
 def _notary_paths() -> dict[str, Any]:
     """Notarisation's routes (api/notary_routes.py)."""
     sha = [_path("document", "SHA-256: 0x + 64 hex digits")]
@@ -252,6 +276,7 @@ def openapi_spec() -> dict[str, Any]:
             **_index_paths(),
             **_notary_paths(),
             **_bills_paths(),
+            **_energy_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },
