@@ -17,6 +17,8 @@ from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
 from consortia.apps.cbdc.contracts import source as cbdc_source
 from consortia.apps.energy.contracts import CONTRACTS as ENERGY_CONTRACTS
 from consortia.apps.energy.contracts import source as energy_source
+from consortia.apps.health.contracts import CONTRACTS as HEALTH_CONTRACTS
+from consortia.apps.health.contracts import source as health_source
 from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
 from consortia.apps.notary.contracts import source as notary_source
 from consortia.apps.scf.contracts import CONTRACTS as SCF_CONTRACTS
@@ -47,6 +49,7 @@ def app_sources() -> dict[str, str]:
     sources.update({name: notary_source(name) for name in NOTARY_CONTRACTS})
     sources.update({name: energy_source(name) for name in ENERGY_CONTRACTS})
     sources.update({name: scf_source(name) for name in SCF_CONTRACTS})
+    sources.update({name: health_source(name) for name in HEALTH_CONTRACTS})
     return sources
 
 
