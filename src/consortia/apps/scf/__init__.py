@@ -1,4 +1,4 @@
-"""``apps/scf``: supply-chain finance and shared credit records (issue 11, decisions/0015).
+"""``apps/scf``: supply-chain finance and shared credit records (issue 11, decisions/0017).
 
 Two contracts deployed at genesis (owned by the consortium, upgradable only to
 governance-approved code): ``scf`` — credit lines, confirmed payables split and passed down the

@@ -1,5 +1,5 @@
 """Shared credit records: loans recorded by lenders against a borrower, the borrower's consent,
-and consented queries, each logged on chain (decisions/0015).
+and consented queries, each logged on chain (decisions/0017).
 
 This file is contract source (deployed as text at genesis), not a module of the consortia package.
 

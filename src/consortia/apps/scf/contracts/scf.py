@@ -1,6 +1,6 @@
 """Supply-chain finance: confirmed payables that travel down the supply chain, are financed at
 banks and settled at maturity, and the invoice registry that keeps an invoice from being financed
-twice (decisions/0015).
+twice (decisions/0017).
 
 This file is contract source (deployed as text at genesis), not a module of the consortia package.
 
