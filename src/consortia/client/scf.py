@@ -1,4 +1,4 @@
-"""Supply-chain finance and shared credit records from Python (issue 11, decisions/0015).
+"""Supply-chain finance and shared credit records from Python (issue 11, decisions/0017).
 
     with Client("http://127.0.0.1:8700") as client:
         bank = ScfWallet(Wallet(load_key_file(Path("net/orgs/bank-a/admin.key")), client))
