@@ -1,4 +1,4 @@
-"""REST routes of the energy application (issue 12, decisions/0015). Read-only: every action
+"""REST routes of the energy application (issue 12, decisions/0018). Read-only: every action
 is a signed transaction calling the ``energy`` contract (``POST /v1/tx``).
 
 | path | what |

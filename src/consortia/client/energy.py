@@ -1,4 +1,4 @@
-"""Metered energy from Python (issue 12, decisions/0015): meters, readings, green certificates
+"""Metered energy from Python (issue 12, decisions/0018): meters, readings, green certificates
 and peer-to-peer trades.
 
     with Client("http://127.0.0.1:8700") as client:

@@ -4,7 +4,7 @@ remainder carried forward per meter) that transfer and are retired once; prosume
 energy peer to peer, settled in the chain's currency for the energy actually metered.
 
 Contract (deployed at genesis, owned by the consortium): ``energy`` (:mod:`.contracts`); calls
-and views in :mod:`.sdk`. Decision record: docs/decisions/0015-energy.md.
+and views in :mod:`.sdk`. Decision record: docs/decisions/0018-energy.md.
 """
 
 from consortia.apps.energy.contracts import CONTRACTS, source

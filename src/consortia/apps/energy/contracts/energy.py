@@ -1,5 +1,5 @@
 """Energy: meters enrolled by a grid operator, signed interval readings, green certificates (one
-per MWh, retired once) and peer-to-peer energy settled in the chain's currency (decisions/0015).
+per MWh, retired once) and peer-to-peer energy settled in the chain's currency (decisions/0018).
 
 This file is contract source (deployed as text at genesis), not a module of the consortia package.
 
