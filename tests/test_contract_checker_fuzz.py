@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consortia.contracts.python import ContractRejected
-from consortia.contracts.python.checker import check_source
+from consortia.contracts.python.checker import check_source, find_violations
 from consortia.contracts.python.examples import example_source
 from consortia.contracts.python.testing import LocalChain
 from consortia.errors import ConsortiaError
@@ -72,3 +72,32 @@ def test_deep_nesting_is_rejected_not_crashing() -> None:
 
 def test_example_parses() -> None:
     assert isinstance(check_source(example_source("token")), ast.Module)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(mutations(), st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)))
+def test_listing_every_violation_agrees_with_the_deploy_check(source: str) -> None:
+    """``contract check`` (every violation) and the chain's check (the first) never disagree:
+    a source is accepted exactly when nothing is listed, and what the chain names is listed."""
+    found = find_violations(source)
+    try:
+        check_source(source)
+    except ContractRejected as exc:
+        assert (exc.line, exc.rule, exc.message) in {(v.line, v.rule, v.message) for v in found}
+        assert [(v.line, v.rule) for v in found] == sorted((v.line, v.rule) for v in found)
+        return
+    assert found == []
+
+
+def test_every_violation_is_listed_with_its_line_and_rule() -> None:
+    source = (
+        "import os\n"
+        "from consortia_contract import Contract, public\n\n\n"
+        "class C(Contract):\n"
+        "    @public\n"
+        "    def f(self) -> None:\n"
+        "        eval('1')\n"
+        "        self._y = 1\n"
+    )
+    found = {(v.line, v.rule) for v in find_violations(source)}
+    assert {(1, "import"), (8, "builtin"), (9, "underscore")} <= found

@@ -102,3 +102,36 @@ def test_cli_new_and_bad_arguments(tmp_path: Path) -> None:
     assert again.exit_code == 1 and json.loads(again.stdout)["error"]["code"] == "config_error"
     bad = runner.invoke(app, ["view", "ledger", "status", "{not json", "--json"])
     assert bad.exit_code == 1 and json.loads(bad.stdout)["error"]["code"] == "malformed"
+
+
+BROKEN = (
+    "import os\n"
+    "from consortia_contract import Contract, public\n\n\n"
+    "class C(Contract):\n"
+    "    @public\n"
+    "    def f(self) -> None:\n"
+    "        eval('1')\n"
+    "        self._y = 1\n"
+)
+
+
+def test_contract_check_lists_every_violation_and_deploy_refuses_before_signing(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.py"
+    bad.write_text(BROKEN)
+    runner = CliRunner()
+    text = runner.invoke(app, ["contract", "check", str(bad)])
+    assert text.exit_code == 1
+    assert f"{bad}:8: [builtin] name 'eval'" in text.stdout and f"{bad}:9: [underscore]" in text.stdout
+    doc = json.loads(runner.invoke(app, ["contract", "check", str(bad), "--json"]).stdout)
+    assert doc["ok"] is False and {(v["line"], v["rule"]) for v in doc["violations"]} >= {
+        (1, "import"), (8, "builtin"), (9, "underscore")}
+    # deploy checks first: no key is read (this one does not exist), nothing is signed or sent
+    refused = runner.invoke(app, ["contract", "deploy", str(bad), "--key", str(tmp_path / "no.key"),
+                                  "--node", "http://127.0.0.1:9", "--json"])
+    error = json.loads(refused.stdout.strip().splitlines()[-1])["error"]
+    assert refused.exit_code != 0 and error["code"] == "contract_rejected"
+    assert len(error["details"]["violations"]) == len(doc["violations"])
+    good = tmp_path / "good"
+    scaffold("good", tmp_path)
+    ok = runner.invoke(app, ["contract", "check", str(good), "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from consortia.cli.keys import load_key
 from consortia.cli.output import console, emit, err_console, handles_errors, write_exact
@@ -32,6 +33,8 @@ from consortia.client.arguments import (
 )
 from consortia.client.client import DEFAULT_NODE, Client
 from consortia.client.wallet import Wallet
+from consortia.contracts.python.checker import find_violations
+from consortia.contracts.python.errors import ContractViolations
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.run_tests import run_contract_tests
 from consortia.contracts.python.scaffold import contract_name_for, scaffold
@@ -80,10 +83,26 @@ def source_file(path: Path) -> Path:
     return file
 
 
-def print_receipt(receipt: sdk.ContractReceipt, what: str) -> None:
-    status = "[bold green]ok[/]" if receipt.ok else f"[bold red]{receipt.status}[/]"
-    console.print(f"{what} 0x{receipt.tx_hash.hex()} committed at height {receipt.height}: "
-                  f"{status}, {receipt.steps} steps")
+def checked_source(file: Path) -> str:
+    """The source in ``file`` if the chain's contract rules accept it; otherwise every
+    violation at once (:class:`ContractViolations`), before anything is signed."""
+    source = file.read_text(encoding="utf-8")
+    violations = find_violations(source)
+    if violations:
+        raise ContractViolations(str(file), violations)
+    return source
+
+
+def print_receipt(receipt: sdk.ContractReceipt, what: str, attempt: str | None = None) -> None:
+    """``what`` (``deployed 'x' in``) on success; on failure it says so first, naming the
+    ``attempt`` (``deploying 'x'``), so a failure never reads like a success."""
+    if receipt.ok:
+        console.print(f"{what} 0x{receipt.tx_hash.hex()} committed at height {receipt.height}: "
+                      f"[bold green]ok[/], {receipt.steps} steps")
+    else:
+        console.print(f"[bold red]failed[/]: {escape(attempt or what)} (0x{receipt.tx_hash.hex()} at "
+                      f"height {receipt.height}: {escape(receipt.status)}, {receipt.steps} steps; "
+                      "nothing changed but the sender's nonce)")
     for event in receipt.events:
         fields = json.dumps(to_json(event.fields))
         console.print(f"  event {event.contract}.{event.name} {fields}")
@@ -91,12 +110,13 @@ def print_receipt(receipt: sdk.ContractReceipt, what: str) -> None:
         err_console.print(f"[bold red]error[/] ({receipt.status}): {receipt.error}")
 
 
-def finish(receipt: sdk.ContractReceipt, as_json: bool, what: str, **extra: Any) -> None:
+def finish(receipt: sdk.ContractReceipt, as_json: bool, what: str, attempt: str | None = None,
+           **extra: Any) -> None:
     """Print a receipt; exit non-zero (with the contract's message) if the call failed."""
     data = {**receipt.to_json(), **extra}
     if not receipt.ok:
         data["code"] = receipt.status
-    emit(data, as_json, lambda: print_receipt(receipt, what))
+    emit(data, as_json, lambda: print_receipt(receipt, what, attempt))
     if not receipt.ok:
         raise typer.Exit(1)
 
@@ -139,6 +159,33 @@ def contract_test(
 # --- on a node ----------------------------------------------------------------------------
 
 
+@contract_app.command("check")
+@handles_errors
+def contract_check(
+    path: Path = typer.Argument(..., help="Contract file, or a folder with contract.py."),
+    as_json: bool = JSON,
+) -> None:
+    """Check a contract against the chain's rules locally: every violation with its line and
+    rule (non-zero exit if there is any). deploy and upgrade run this first."""
+    file = source_file(path)
+    violations = find_violations(file.read_text(encoding="utf-8"))
+    data = {"ok": not violations, "file": str(file),
+            "violations": [{"line": v.line, "rule": v.rule, "message": v.reason} for v in violations]}
+
+    def human() -> None:
+        if not violations:
+            console.print(f"[bold green]ok[/]: {escape(str(file))} follows every contract rule")
+            return
+        for v in violations:
+            console.print(f"{escape(str(file))}:{v.line}: [bold red]\\[{escape(v.rule)}][/] "
+                          f"{escape(v.reason)}", highlight=False)
+        console.print(f"{len(violations)} violation(s)")
+
+    emit(data, as_json, human)
+    if violations:
+        raise typer.Exit(1)
+
+
 @contract_app.command("deploy")
 @handles_errors
 def contract_deploy(
@@ -152,17 +199,18 @@ def contract_deploy(
 ) -> None:
     """Deploy a contract and wait for finality; its init() runs with --init-args."""
     file = source_file(path)
+    source = checked_source(file)
     contract = check_contract_name(name or contract_name_for(file.resolve()))
     values = parse_args(init_args)
     check_timeout(timeout)
     signer = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
-        receipt = sdk.deploy(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
+        receipt = sdk.deploy(Wallet(signer, client), contract, source,
                              values, timeout=timeout, check=False)
         extra: dict[str, Any] = {"name": contract}
         if receipt.ok:
             extra["code_hash"] = sdk.info(client, contract)["code_hash"]
-    finish(receipt, as_json, f"deployed {contract!r} in", **extra)
+    finish(receipt, as_json, f"deployed {contract!r} in", f"deploying {contract!r}", **extra)
 
 
 @contract_app.command("upgrade")
@@ -177,13 +225,14 @@ def contract_upgrade(
 ) -> None:
     """Replace a contract's code, keeping its state (owner only; governance where required)."""
     file = source_file(path)
+    source = checked_source(file)
     contract = check_contract_name(name or contract_name_for(file.resolve()))
     check_timeout(timeout)
     signer = load_key(key)
     with Client(node, timeout=timeout + 10) as client:
-        receipt = sdk.upgrade(Wallet(signer, client), contract, file.read_text(encoding="utf-8"),
+        receipt = sdk.upgrade(Wallet(signer, client), contract, source,
                               timeout=timeout, check=False)
-    finish(receipt, as_json, f"upgraded {contract!r} in", name=contract)
+    finish(receipt, as_json, f"upgraded {contract!r} in", f"upgrading {contract!r}", name=contract)
 
 
 @contract_app.command("info")

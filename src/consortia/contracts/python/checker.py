@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from consortia.contracts.python.api import API_DECORATORS, API_NAMES, STORAGE_DECLARATIONS
@@ -133,18 +133,30 @@ class Checker:
     defined: set[str] = field(default_factory=set)
     line: int = 0  # the nearest source line of the node being checked
 
+    violations: list[ContractRejected] | None = None
+    """When a list, every violation is collected in it (source order of the checks) instead of
+    the first being raised."""
+
+    def _checked(self, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except ContractRejected as exc:
+            if self.violations is None:
+                raise
+            self.violations.append(exc)
+
     def run(self) -> None:
-        self.collect_imports()
+        self._checked(self.collect_imports)
         self.defined = bound_names(self.tree)
         # depth first, remembering the nearest line: operator nodes (`/`) have none of their own
         stack: list[tuple[ast.AST, int]] = [(self.tree, 0)]
         while stack:
             node, line = stack.pop()
             self.line = getattr(node, "lineno", 0) or line
-            self.check_node(node)
+            self._checked(lambda node=node: self.check_node(node))  # type: ignore[misc]
             stack.extend((child, self.line) for child in reversed(list(ast.iter_child_nodes(node))))
         for stmt in self.tree.body:
-            self.check_module_statement(stmt)
+            self._checked(lambda stmt=stmt: self.check_module_statement(stmt))  # type: ignore[misc]
 
     # --- module structure -------------------------------------------------------------
 
@@ -346,3 +358,16 @@ def check_source(source: str) -> ast.Module:
     tree = parse_source(source)
     Checker(tree).run()
     return tree
+
+
+def find_violations(source: str) -> list[ContractRejected]:
+    """Every rule ``source`` breaks, each with its line and rule, in line order (empty: the
+    chain accepts it). A source that does not parse has that one violation."""
+    try:
+        tree = parse_source(source)
+    except ContractRejected as exc:
+        return [exc]
+    found: list[ContractRejected] = []
+    Checker(tree, violations=found).run()
+    unique = {(v.line, v.rule, v.message): v for v in found}
+    return [unique[k] for k in sorted(unique)]

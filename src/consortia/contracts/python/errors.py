@@ -14,6 +14,7 @@ class ContractRejected(ConsortiaError):
         super().__init__(f"line {line}: {message} [rule: {rule}]", line=line, rule=rule)
         self.line = line
         self.rule = rule
+        self.reason = message
 
 
 class ContractFailed(ConsortiaError):
@@ -45,6 +46,21 @@ class ReadOnlyViolation(ConsortiaError):
     """A view (or a call made from a view) tried to change state or emit an event."""
 
     code = "read_only"
+
+
+class ContractViolations(ConsortiaError):
+    """Source that breaks the contract rules, checked locally before anything is signed: every
+    violation, each with its line and rule (``details["violations"]``)."""
+
+    code = "contract_rejected"
+
+    def __init__(self, where: str, violations: list[ContractRejected]) -> None:
+        listed = "; ".join(v.message for v in violations)  # each "line N: ... [rule: r]"
+        super().__init__(
+            f"{where} breaks {len(violations)} contract rule(s): {listed}",
+            violations=[{"line": v.line, "rule": v.rule, "message": v.reason} for v in violations],
+        )
+        self.violations = violations
 
 
 class NotAView(ConsortiaError):
