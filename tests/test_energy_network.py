@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.procs import NetNode, cli_result, running_network, wait_for
+from tests.procs import NetNode, cli, cli_result, running_network, wait_for
 
 from consortia.apps.energy import sdk as apps
 from consortia.client.cbdc import CbdcWallet, ContractRefused
@@ -186,5 +186,8 @@ def test_a_p2p_trade_settles_pro_rata_for_partial_delivery(grid: Grid) -> None:
     again = cli_result("energy", "settle", str(trade_id), "--key", str(files["buyer"]),
                        "--node", grid.nodes[0].url)
     assert again["_rc"] != 0 and again["error"]["code"] == "not_accepted", again
-    listed = cli_result("energy", "trades", "--party", grid.addr("buyer"), "--node", grid.nodes[2].url)
-    assert [t["id"] for t in listed["trades"]] == [trade_id]
+    listed = cli("energy", "trades", "--party", grid.addr("buyer"), "--node", grid.nodes[2].url)
+    assert listed.returncode == 0, listed.stderr  # printed into a pipe: whole addresses, never cut
+    rows = [row for row in listed.stdout.splitlines() if row.startswith("│") and grid.addr("buyer") in row]
+    assert len(rows) == 1 and "…" not in listed.stdout, listed.stdout
+    assert all(f" {cell} " in rows[0] for cell in ("settled", grid.addr("solar"), 6777, 8362, 3978)), rows
