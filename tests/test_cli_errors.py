@@ -80,3 +80,11 @@ def test_verify_of_a_missing_file_says_the_file_cannot_be_read(tmp_path: Path) -
     assert result.exit_code != 0
     error = json.loads(result.stdout.strip().splitlines()[-1])["error"]
     assert error["code"] == "file_unreadable" and "nope.json" in error["message"], error
+
+
+def test_the_default_node_comes_from_consortia_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSORTIA_NODE", "http://127.0.0.1:9")
+    result = CliRunner().invoke(app, ["status", "--json"])
+    error = json.loads(result.stdout.strip().splitlines()[-1])["error"]
+    assert result.exit_code != 0 and error["code"] == "connection_failed"
+    assert "127.0.0.1:9" in error["message"], error

@@ -27,17 +27,14 @@ import typer
 from rich.table import Table
 
 from consortia.cli.keys import load_key
+from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import bills
 from consortia.client import contracts as sdk
 from consortia.client.arguments import InvalidArgument, check_id, parse_int_text
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-KEY = typer.Option(..., "--key", help="Key file of the signer.")
-TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
 BILL_ID = typer.Argument(..., metavar="ID", help="The instrument's id.")
 
 bill_app = typer.Typer(no_args_is_help=True, help="Digital cheques and bills of exchange.")

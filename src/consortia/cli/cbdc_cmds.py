@@ -27,19 +27,16 @@ from rich.table import Table
 
 from consortia.cli import perm_cmds
 from consortia.cli.keys import load_key, new_password
+from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import cbdc
 from consortia.client import contracts as sdk
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.wallet import TxResult, Wallet
 from consortia.crypto.address import format_address
 from consortia.errors import KeyFileError
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-KEY = typer.Option(..., "--key", help="Key file of the signer.")
 ORG_KEY = typer.Option(..., "--org-key", help="Key file of an admin of the wallet's bank.")
-TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
 AMOUNT = typer.Option(..., "--amount", help="Units (1 to 2**64-1).")
 ADDRESS = typer.Argument(..., help="0x address of the wallet.")
 RECORD_ID = typer.Argument(..., metavar="ID", help="The record's id.")

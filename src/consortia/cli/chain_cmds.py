@@ -18,12 +18,11 @@ import httpx
 import typer
 from rich.markup import escape
 
+from consortia.cli.options import JSON, NODE
 from consortia.cli.output import console, emit, handles_errors, shorten
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.errors import ConnectionFailed, DecodeError
 
-JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 _HASH = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 

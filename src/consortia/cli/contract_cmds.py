@@ -22,6 +22,7 @@ import typer
 from rich.markup import escape
 
 from consortia.cli.keys import load_key
+from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, err_console, handles_errors, write_exact
 from consortia.client import contracts as sdk
 from consortia.client.arguments import (
@@ -31,7 +32,7 @@ from consortia.client.arguments import (
     check_method_name,
     check_timeout,
 )
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.checker import find_violations
 from consortia.contracts.python.errors import ContractViolations
@@ -40,10 +41,6 @@ from consortia.contracts.python.run_tests import run_contract_tests
 from consortia.contracts.python.scaffold import contract_name_for, scaffold
 from consortia.errors import ConfigError, DecodeError
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-KEY = typer.Option(..., "--key", help="Key file of the signer.")
-TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
 ARGS = typer.Argument("[]", metavar="[JSON_ARGS]", help='A JSON array, e.g. \'["0xab…", 5]\'.')
 
 contract_app = typer.Typer(no_args_is_help=True, help="Write, test, deploy and inspect Python contracts.")

@@ -29,16 +29,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from consortia.cli.keys import load_key
+from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client import energy
 from consortia.client.arguments import check_id, parse_int_text
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-KEY = typer.Option(..., "--key", help="Key file of the signer.")
-TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
 TRADE_ID = typer.Argument(..., metavar="ID", help="The trade's id.")
 SERIAL = typer.Argument(..., metavar="SERIAL", help="The certificate's serial.")
 METER_KEY = typer.Option(..., "--meter-key", help="Key file of the meter (its key is its identity).")

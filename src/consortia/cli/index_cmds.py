@@ -17,13 +17,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from consortia.cli.options import JSON, NODE
 from consortia.cli.output import console, emit, handles_errors, shorten
 from consortia.client.arguments import InvalidArgument, check_height, parse_int_text
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.index import IndexQueries
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 LIMIT = typer.Option(50, "--limit", help="Items per page (1-1000).")
 CURSOR = typer.Option(None, "--cursor", help="next_cursor printed by the previous page.")
 ORDER = typer.Option("desc", "--order", help="desc (newest first) or asc.")

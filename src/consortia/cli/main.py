@@ -22,6 +22,7 @@ from consortia.cli import (
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
+from consortia.cli.options import JSON, NODE
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client.arguments import (
     InvalidArgument,
@@ -30,7 +31,7 @@ from consortia.client.arguments import (
     check_timeout,
     parse_int_text,
 )
-from consortia.client.client import DEFAULT_NODE, Client, receipt_proof_from_json
+from consortia.client.client import Client, receipt_proof_from_json
 from consortia.client.wallet import Wallet
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address
@@ -77,8 +78,6 @@ bills_cmds.register(app)
 energy_cmds.register(app)
 org_cmds.register(app, node_app)
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 INDEX_DB = typer.Option(
     "", "--index-db",
     help="SQL index: empty for SQLite in the home (index.sqlite3), a file path, "

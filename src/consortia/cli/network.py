@@ -28,7 +28,6 @@ from consortia.node.config import GENESIS_FILE, load_config
 from consortia.node.home_setup import list_account_keys
 from consortia.node.network_setup import init_network, load_orgs, node_homes
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 ORGS_HELP = ('Permissioned network: organisations as NAME:ROLE, comma separated, e.g. '
              '"cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator".')
 network_app = typer.Typer(no_args_is_help=True, help="Set up and inspect a network of validators.")

@@ -24,18 +24,16 @@ from consortia.apps.notary.errors import UnknownDocument
 from consortia.apps.notary.receipts import VerifiedStamp, file_hash, receipt_file_bytes
 from consortia.apps.notary.service import check_service_config, load_service_key
 from consortia.cli.keys import load_key
+from consortia.cli.options import JSON, NODE
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import notary
 from consortia.client.arguments import check_timeout
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import format_address
 from consortia.errors import ConfigError
 from consortia.node.config import NotaryServiceConfig, load_config, write_config
 from consortia.node.genesis import load_genesis
-
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
 
 notary_app = typer.Typer(no_args_is_help=True, help="Notarisation: stamp documents, verify receipts offline.")
 

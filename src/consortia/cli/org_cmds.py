@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from consortia.cli.keys import new_password, read_password
+from consortia.cli.options import JSON
 from consortia.cli.output import console, emit, handles_errors
 from consortia.cli.perm_cmds import DEADLINE, KEY, NODE, TIMEOUT, _propose, propose_app
 from consortia.client.arguments import check_address_arg, check_amount, parse_int_text
@@ -31,7 +32,6 @@ from consortia.node.org_home import BundleError, bundle_to_json, export_bundle, 
 from consortia.node.org_node import init_org_node, parse_genesis_hash, rotate_tls
 from consortia.p2p.certs import NODE_VALID_DAYS
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 org_app = typer.Typer(no_args_is_help=True, help="An organisation's own keys and its public bundle.")
 genesis_app = typer.Typer(no_args_is_help=True, help="Agree on a genesis from the organisations' bundles.")
 

@@ -18,18 +18,15 @@ from rich.table import Table
 
 from consortia.cli.index_cmds import history_table
 from consortia.cli.keys import load_key, new_password
+from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import permissioned as perm
-from consortia.client.client import DEFAULT_NODE, Client
+from consortia.client.client import Client
 from consortia.client.index import IndexQueries
 from consortia.client.wallet import TxResult, Wallet
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import ConfigError, DecodeError, KeyFileError
 
-JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-NODE = typer.Option(DEFAULT_NODE, "--node", help="URL of a node's API.")
-KEY = typer.Option(..., "--key", help="Key file of the signer.")
-TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds to wait for finality.")
 DEADLINE = typer.Option(perm.DEFAULT_VOTING_BLOCKS, "--deadline-blocks",
                         help="Voting closes this many blocks from now.")
 ADDRESS = typer.Argument(..., help="0x address.")
