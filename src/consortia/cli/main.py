@@ -247,8 +247,9 @@ def network_status(
     api: list[str] = typer.Option([], "--api", help="Or a node's API URL, on any host (repeat)."),
     as_json: bool = JSON,
 ) -> None:
-    """Height, round, leader, peers, state root and warnings of each node."""
-    network_cli.status_command(home, as_json, api)
+    """Height, round, leader, peers, state root and warnings of each node (of the network in
+    .consortia, the one `consortia up` runs, unless --home or --api says otherwise)."""
+    network_cli.status_command(home if home is not None or api else Path(".consortia"), as_json, api)
 
 
 @app.command()
@@ -257,7 +258,8 @@ def up(
     validators: int = typer.Option(4, "--validators", help="How many validators (first start)."),
     home: Path = typer.Option(Path(".consortia"), "--home", help="Directory of the network."),
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start)."),
-    base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i."),
+    base_port: int = typer.Option(None, "--base-port",
+                                  help="API of node i on base+i (first start; default 8600)."),
     orgs: str = typer.Option(None, "--orgs", help="Organisations NAME:ROLE,... (first start)."),
     standby: int = typer.Option(0, "--standby", help="Extra nodes governance may add (first start)."),
     as_json: bool = JSON,
@@ -265,7 +267,8 @@ def up(
     """Run a local network (initialising it first if needed) until Ctrl-C."""
     check_count(validators, "--validators", 1)
     check_count(standby, "--standby", 0)
-    check_port(base_port, "--base-port")
+    if base_port is not None:
+        check_port(base_port, "--base-port")
     network_cli.up_command(home, validators, suite, base_port, as_json, orgs, standby)
 
 

@@ -146,22 +146,48 @@ def status_command(root: Path | None, as_json: bool, urls: list[str] | None = No
     emit({"nodes": rows, "same_genesis": len(hashes) <= 1}, as_json, human)
 
 
+DEFAULT_BASE_PORT = 8600
+
+
+def start_failure(log: Path) -> str:
+    """What a node that did not start said last: its error line (a port in use, a bad home),
+    not just where its log is."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log was written"
+    for line in reversed(lines):  # the node's own typed error line: "error (code): message"
+        if line.startswith("error ("):
+            return line[-300:]
+    for line in reversed(lines):
+        if "Error" in line or "error" in line:
+            return line[-300:]
+    return lines[-1][-300:] if lines else "it wrote nothing to its log"
+
+
 def up_command(
     root: Path,
     validators: int,
     suite: str,
-    base_port: int,
+    base_port: int | None,
     as_json: bool,
     orgs: str | None = None,
     standby: int = 0,
 ) -> None:
-    """Initialise if needed, run every validator as its own process, stop them on Ctrl-C."""
+    """Initialise if needed, run every validator as its own process, stop them on Ctrl-C.
+    ``base_port`` None: 8600 for a new network, the existing ports otherwise."""
     created = not (root / GENESIS_FILE).exists()
     if created:
-        init_network(
-            root, validators, suite=suite, base_port=base_port, orgs=orgs or None, standby=standby
-        )
+        init_network(root, validators, suite=suite, base_port=DEFAULT_BASE_PORT if base_port is None
+                     else base_port, orgs=orgs or None, standby=standby)  # fmt: skip
     homes = node_homes(root)
+    if not created and base_port is not None and homes:
+        existing = load_config(homes[0]).api_port
+        if existing != base_port:
+            raise ConfigError(
+                f"{root} is a network made with base port {existing}; --base-port {base_port} "
+                "applies only when a network is created (run without it, or use a new --home)"
+            )
     procs: list[tuple[Path, subprocess.Popen[str]]] = []
     stop = {"now": False}
 
@@ -183,9 +209,11 @@ def up_command(
         for home, proc in procs:
             assert proc.stdout is not None
             line = proc.stdout.readline()
-            if not line:
-                raise ConfigError(f"{home.name} did not start; see {home / 'node.log'}")
-            nodes.append({"home": str(home), **json.loads(line)})
+            started = json.loads(line) if line.strip().startswith("{") else None
+            if started is None or started.get("ok") is False:
+                reason = (started or {}).get("error", {}).get("message") or start_failure(home / "node.log")
+                raise ConfigError(f"{home.name} did not start: {reason} (log: {home / 'node.log'})")
+            nodes.append({"home": str(home), **started})
         info = {"home": str(root), "created": created, "genesis": str(root / GENESIS_FILE),
                 "nodes": nodes, "keys": _keys(root), "orgs": _orgs(root)}
 

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
 import uvicorn
 
 from consortia.api.app import create_app
 from consortia.api.server import api_server_config
+from consortia.errors import ConfigError
 from consortia.node.cert_watch import CertificateWatch
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.network_setup import peer_pins, tls_files
@@ -23,7 +25,27 @@ from consortia.p2p.transport import PeerTransport
 log = logging.getLogger("consortia.runner")
 
 
+def check_ports_free(node: Node) -> None:
+    """Refuse to start, naming the port, when the API or p2p address is taken (another node, an
+    earlier run still up): a typed error instead of a traceback deep in the servers."""
+    wanted = [("API", node.config.api_host, node.config.api_port)]
+    if len(node.genesis.validators) > 1:
+        wanted.append(("p2p", node.config.p2p_host, node.config.p2p_port))
+    for what, host, port in wanted:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise ConfigError(
+                    f"the {what} address {host}:{port} of {node.config.name} cannot be used: "
+                    f"{exc.strerror or exc} (another process holds it: stop it, or give this node "
+                    "other ports)", host=host, port=port
+                ) from None
+
+
 async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+    check_ports_free(node)
     node.start_index()
     app = create_app(node)
     config = api_server_config(app, node.config.api_host, node.config.api_port)
