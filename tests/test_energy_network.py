@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tests.procs import NetNode, cli, cli_result, running_network, wait_for
 
@@ -144,6 +145,13 @@ def test_readings_issue_certificates_transferred_and_retired_once(grid: Grid) ->
     assert after["holder"] == grid.addr("buyer") and after["retired_by"] == grid.addr("buyer")
     totals = queries.totals()
     assert (totals["certificates"], totals["retired"]) == (3, 1)
+    for path, status in (("/v1/energy/certificates/4", 404), ("/v1/energy/trades/1", 404),
+                         (f"/v1/energy/meters/0x{'00' * 20}", 404), ("/v1/energy/certificates", 400),
+                         ("/v1/energy/certificates?owner=0x12", 400), ("/v1/energy/certificates/0", 400)):
+        answer = httpx.get(grid.nodes[1].url + path, timeout=5)
+        assert answer.status_code == status and "code" in answer.json(), (path, answer.text)
+    reading = httpx.get(f"{url}/v1/energy/meters/{format_address(plant.address)}/readings/{first}", timeout=5)
+    assert reading.json()["reading"] == [2_400_000, 0]
     genesis = grid.clients[0].genesis()
     proof = grid.clients[2].receipt_proof(bytes.fromhex(retired["tx_hash"].removeprefix("0x")))
     assert verify_receipt_proof(proof, genesis).status == "ok"

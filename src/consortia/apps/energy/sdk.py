@@ -45,8 +45,8 @@ CERTIFICATE_STATUSES = ("active", "retired")
 
 ERROR_CODES: tuple[str, ...] = (
     "bad_address", "bad_key", "bad_interval", "bad_power", "bad_period", "bad_fee", "bad_energy",
-    "bad_price", "bad_signature", "bad_beneficiary", "bad_serial", "bad_limit", "not_grid_operator",
-    "unknown_party", "party_frozen", "meter_exists", "meter_not_found", "meter_inactive",
+    "bad_price", "bad_signature", "bad_beneficiary", "bad_serial", "bad_limit",
+    "not_grid_operator", "unknown_party", "party_frozen", "meter_exists", "meter_not_found", "meter_inactive",
     "not_meter_operator", "period_not_over", "period_not_increasing", "period_before_enrolment",
     "reading_too_large", "certificate_not_found", "not_holder", "already_retired", "trade_not_found",
     "not_seller", "own_offer", "offer_not_open", "period_over", "too_many_offers", "over_capacity",

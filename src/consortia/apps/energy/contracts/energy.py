@@ -26,8 +26,8 @@ from consortia_contract import Contract, Map, Value, public, require, view
 
 ERRORS = (
     "bad_address", "bad_key", "bad_interval", "bad_power", "bad_period", "bad_fee", "bad_energy",
-    "bad_price", "bad_signature", "bad_beneficiary", "bad_serial", "bad_limit", "not_grid_operator",
-    "unknown_party", "party_frozen", "meter_exists", "meter_not_found", "meter_inactive",
+    "bad_price", "bad_signature", "bad_beneficiary", "bad_serial", "bad_limit",
+    "not_grid_operator", "unknown_party", "party_frozen", "meter_exists", "meter_not_found", "meter_inactive",
     "not_meter_operator", "period_not_over", "period_not_increasing", "period_before_enrolment",
     "reading_too_large", "certificate_not_found", "not_holder", "already_retired", "trade_not_found",
     "not_seller", "own_offer", "offer_not_open", "period_over", "too_many_offers", "over_capacity",
@@ -179,7 +179,6 @@ class Energy(Contract):
         require(self.caller == record["operator"],
                 f"meter {hexa(meter)} is operated by {hexa(record['operator'])}, not {hexa(self.caller)}",
                 "not_meter_operator")
-        require(isinstance(active, bool), "active is true or false", "bad_key")
         record["active"] = active
         self.meters[meter] = record
         self.emit("MeterStatus", meter=meter, active=active)
