@@ -448,6 +448,7 @@ class ConsensusDriver:
         core = self.core
         return {
             "epoch": self.epoch.number,
+            "validators": len(self.validators),
             "validator": self.me,
             "consensus_round": core.round if core is not None else None,
             "leader": core.leader(core.round) if core is not None else None,

@@ -18,6 +18,18 @@ class IndexLag(Protocol):
     def indexed_height(self) -> int: ...
 
 
+class ConsensusView(Protocol):
+    """What the metrics read of a running node at each scrape: the driver's status (epoch,
+    round, validators; see ``ConsensusDriver.status``) and the connected peers."""
+
+    def consensus_status(self) -> dict[str, object]: ...
+
+    def connected_peer_count(self) -> int: ...
+
+
+FINALITY_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30)
+
+
 class NodeMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -50,6 +62,37 @@ class NodeMetrics:
             "consortia_index_lag_seconds",
             "How long the oldest committed block not yet in the SQL index has waited", registry=r,
         )
+
+        self.finality_seconds = Histogram(
+            "consortia_finality_seconds",
+            "From a block's proposal (its timestamp) to its commit at this node",
+            buckets=FINALITY_BUCKETS, registry=r,
+        )
+        self.view_changes = Counter(
+            "consortia_view_changes", "Committed blocks proposed after a round timed out "
+            "(their header carries a timeout certificate)", registry=r,
+        )
+        self.round = Gauge("consortia_consensus_round", "The consensus round this node is in", registry=r)
+        self.epoch = Gauge("consortia_epoch", "The validator-set epoch this node is in", registry=r)
+        self.validators = Gauge("consortia_validators", "Validators in the current epoch", registry=r)
+        self.is_validator = Gauge(
+            "consortia_is_validator", "1 if this node votes in the current epoch, else 0", registry=r
+        )
+        self.peers = Gauge("consortia_peers_connected", "Validators this node is connected to", registry=r)
+
+    def watch_consensus(self, view: ConsensusView) -> None:
+        """Read round, epoch, validator count, membership and peers at each scrape (0 while the
+        node has no consensus running, e.g. before start)."""
+
+        def number(key: str) -> float:
+            value = view.consensus_status().get(key)
+            return float(value) if isinstance(value, int) else 0.0
+
+        self.round.set_function(lambda: number("consensus_round"))
+        self.epoch.set_function(lambda: number("epoch"))
+        self.validators.set_function(lambda: number("validators"))
+        self.is_validator.set_function(lambda: float(view.consensus_status().get("validator") is not None))
+        self.peers.set_function(lambda: float(view.connected_peer_count()))
 
     def watch_index(self, index: IndexLag, head_height: Callable[[], int]) -> None:
         """Read the index's height and lag at each scrape."""

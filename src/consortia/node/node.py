@@ -131,7 +131,17 @@ class Node:
         self.peers: PeerLinks | None = None  # the transport of a multi-validator node
         self.started_ms = self.clock.now_ms()
         self.warnings: list[str] = []  # what an operator must act on (certificates near expiry)
+        self.metrics.watch_consensus(self)
         self.reload_pool()
+
+    # --- what the metrics read at each scrape ---------------------------------------------
+
+    def consensus_status(self) -> dict[str, object]:
+        """The driver's status (epoch, round, validators, this node's index), empty before it runs."""
+        return dict(self.consensus.status()) if self.consensus is not None else {}
+
+    def connected_peer_count(self) -> int:
+        return len(self.peers.connected_peers()) if self.peers is not None else 0
 
     # --- mempool ------------------------------------------------------------------------
 
@@ -229,6 +239,9 @@ class Node:
                 header.height, len(executed.txs), header.round, header.proposer,
                 self.clock.now_ms() - header.timestamp_ms)
         self.metrics.height.set(executed.header.height)
+        self.metrics.finality_seconds.observe(max(0, self.clock.now_ms() - header.timestamp_ms) / 1000)
+        if header.timeout_cert is not None:
+            self.metrics.view_changes.inc()
         self.metrics.blocks.inc()
         self.metrics.txs_committed.inc(len(executed.txs))
         self.metrics.mempool.set(len(self.chain.mempool))
