@@ -6,7 +6,10 @@ of four organisations started from their own homes on 127.0.0.1:
   ``node init --join-index`` from the genesis and the bundles, catches up and validates from
   the epoch on;
 * a validator's consensus key is rotated by ``rotate-validator``: the node switches keys at the
-  epoch and the network keeps committing throughout, and again after a restart.
+  epoch and the network keeps committing throughout, and again after a restart;
+* an organisation's CA is rotated by ``rotate-ca`` (decisions/0018): its node presents the new
+  CA's certificate from the effective height, every node accepts it without a restart (the
+  rotating node's and a peer's new handshakes prove it), commits go on.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import pytest
 from tests.procs import NetNode, cli_json, cli_result, free_port_base, wait_for
 
 from consortia.crypto.keyfile import load_key_file
+from consortia.node.ca_rollover import issued_by
 from consortia.node.genesis import genesis_to_json
 from consortia.node.genesis_assembly import assemble_genesis
 from consortia.node.org_home import bundle_to_json, export_bundle, init_org_home
 from consortia.node.org_node import init_org_node
+from consortia.p2p.certs import load_certificate
 
 pytestmark = pytest.mark.slow
 ORGS = (("cb", "central-bank"), ("bank-a", "bank"), ("bank-b", "bank"), ("reg", "regulator"))
@@ -160,3 +165,45 @@ def test_a_validator_key_rotates_at_an_epoch_and_commits_go_on(net: Consortium) 
     wait_for(lambda: min(n.height() for n in nodes) > before + 2, 60, "commits after the restart")
     low = min(n.height() for n in nodes)
     assert len({block(n.url, low)["id"] for n in nodes}) == 1
+
+
+def test_an_organisation_rotates_its_ca_at_an_epoch_and_commits_go_on(net: Consortium) -> None:
+    org_home = net.root / "bank-b"
+    tls = org_home / "node" / "tls"
+    old_ca = json.loads((org_home / "org.json").read_text())["ca_cert"]
+    request = net.root / "bank-b.ca-rotation.json"
+    made = cli_json("org", "rotate-ca", "--home", str(org_home), "--out", str(request))
+    new_ca = Path(made["ca_cert"])
+    assert "PRIVATE" not in request.read_text() and (tls / "node.next.crt").exists()
+    # the node still presents its certificate of the old CA until the rotation takes effect
+    assert issued_by(load_certificate(tls / "node.crt"), (org_home / old_ca).read_bytes())
+    done = net.decide("rotate-ca", "--request", str(request))
+    outcome = done["proposal"]["outcome"]
+    assert "replaced" in outcome, outcome
+    effective = int(outcome.split("from height ")[1].split(";")[0])
+    nodes = list(net.nodes.values())
+    wait_for(lambda: min(n.height() for n in nodes) > effective, 60, "the rotation's effective height")
+    wait_for(lambda: not (tls / "node.next.crt").exists(), 30, "bank-b switching to the new certificate")
+    assert issued_by(load_certificate(tls / "node.crt"), new_ca.read_bytes())
+    assert (tls / "node.retired.crt").exists()
+    # new handshakes: bank-b presents the new CA's certificate, reg has only the old CA in its
+    # node.json and its CA bundle; both learn the rotation from the chain
+    restarted = [net.nodes["bank-b"], net.nodes["reg"]]
+    for node in restarted:
+        node.stop()
+    for node in restarted:
+        node.start()
+    signers = {n.status()["validator"] for n in restarted}
+    begin = net.nodes["cb"].height()
+
+    def both_signed() -> bool:
+        top = min(n.height() for n in nodes)
+        seen = {s for h in range(begin, top + 1) for s in block(net.nodes["cb"].url, h)["qc"]["signers"]}
+        return signers <= seen
+
+    wait_for(both_signed, 60, "bank-b's and reg's votes in commit certificates after their restart")
+    low = min(n.height() for n in nodes)
+    assert len({block(n.url, low)["id"] for n in nodes}) == 1
+    # a renewal after the rotation comes from the new CA
+    renewed = cli_json("node", "rotate-tls", "--home", str(org_home / "node"))
+    assert issued_by(load_certificate(Path(renewed["cert"])), new_ca.read_bytes())

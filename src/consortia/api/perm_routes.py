@@ -51,6 +51,7 @@ from consortia.contracts.permissioned.gov_actions import (
     JOIN_ORG,
     REMOVE_ORG,
     REMOVE_VALIDATOR,
+    ROTATE_CA,
     ROTATE_VALIDATOR,
     SET_PARAM,
     UPGRADE_CONTRACT,
@@ -72,6 +73,7 @@ from consortia.contracts.permissioned.store import StateGet, read_int
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import DecodeError, NotFound
 from consortia.node.node import Node
+from consortia.types.ca_rotation import CaRotationRequest
 from consortia.types.genesis import ValidatorInfo
 from consortia.types.org_bundle import OrgBundle
 
@@ -90,6 +92,7 @@ _PAYLOAD_TYPES: dict[str, type[Any]] = {
     UPGRADE_CONTRACT: ContractCode,
     JOIN_ORG: OrgBundle,
     ROTATE_VALIDATOR: KeyChange,
+    ROTATE_CA: CaRotationRequest,
 }
 
 

@@ -31,6 +31,7 @@ from consortia.contracts.python.source_hash import code_hash_of
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import Suite
 from consortia.execution.tx_decode import CheckedTx
+from consortia.types.ca_rotation import CaRotationRequest
 from consortia.types.genesis import ValidatorInfo
 from consortia.types.org_bundle import OrgBundle
 from consortia.types.receipt import Event, Receipt
@@ -131,6 +132,7 @@ PAYLOAD_TYPES: dict[str, object] = {
     gov_actions.UPGRADE_CONTRACT: ContractCode,
     gov_actions.JOIN_ORG: OrgBundle,
     gov_actions.ROTATE_VALIDATOR: gov_actions.KeyChange,
+    gov_actions.ROTATE_CA: CaRotationRequest,
 }
 """What a governance proposal's payload is, by kind (see :mod:`~.gov_actions`)."""
 

@@ -15,11 +15,13 @@ from consortia.cli.perm_cmds import DEADLINE, KEY, NODE, TIMEOUT, _propose, prop
 from consortia.client.arguments import check_address_arg, check_amount, parse_int_text
 from consortia.client.consortium import (
     JOIN_ORG,
+    ROTATE_CA,
     ROTATE_VALIDATOR,
     home_key_change,
     join_org_payload,
     make_next_validator_key,
     parse_public_key,
+    rotate_ca_payload,
     rotate_validator_payload,
 )
 from consortia.crypto.address import format_address
@@ -28,6 +30,7 @@ from consortia.node.config import NEXT_VALIDATOR_KEY_FILE, write_text_atomic
 from consortia.node.genesis import genesis_hash, genesis_to_json
 from consortia.node.genesis_assembly import assemble_genesis
 from consortia.node.network_setup import ADMIN_KEY_FILE
+from consortia.node.org_ca_rotation import load_ca_rotation_request, request_to_json, rotate_org_ca
 from consortia.node.org_home import BundleError, bundle_to_json, export_bundle, init_org_home, load_bundle
 from consortia.node.org_node import init_org_node, parse_genesis_hash, rotate_tls
 from consortia.p2p.certs import NODE_VALID_DAYS
@@ -44,6 +47,7 @@ def register(app: typer.Typer, node_app: typer.Typer) -> None:
     node_app.command("new-key")(node_new_key)
     propose_app.command("join-org")(propose_join_org)
     propose_app.command("rotate-validator")(propose_rotate_validator)
+    propose_app.command("rotate-ca")(propose_rotate_ca)
 
 
 @org_app.command("init")
@@ -82,6 +86,26 @@ def org_export(
     data = {"file": str(out), "name": bundle.body.name, "host": host, "p2p_port": p2p_port,
             "api_port": api_port, "tls_spki_sha256": "0x" + bundle.body.tls_spki_sha256.hex()}
     emit(data, as_json, lambda: console.print(f"bundle of {bundle.body.name} written to {out}"))
+
+
+@org_app.command("rotate-ca")
+@handles_errors
+def org_rotate_ca(
+    home: Path = typer.Option(..., "--home", help="The organisation's home (after `node init`)."),
+    out: Path = typer.Option(..., "--out", help="Signed request to write (public parts only)."),
+    as_json: bool = JSON,
+) -> None:
+    """Make the organisation's new CA and its node's certificate from it (both stay in the home),
+    and write the admin-signed request for `consortia gov propose rotate-ca`."""
+    rotated = rotate_org_ca(home, read_password(home / ADMIN_KEY_FILE))
+    write_text_atomic(out, request_to_json(rotated.request))
+    data = {"file": str(out), "org": rotated.org, "ca_cert": str(rotated.ca_cert),
+            "previous_ca_cert": str(rotated.previous_ca_cert),
+            "next_node_cert": str(rotated.next_node_cert),
+            "old_ca_spki_sha256": "0x" + rotated.request.body.old_ca_spki_sha256.hex()}
+    emit(data, as_json, lambda: console.print(
+        f"new CA of {rotated.org} in {rotated.ca_cert}; the node switches to {rotated.next_node_cert} "
+        f"when the rotation takes effect. Next: `consortia gov propose rotate-ca --request {out}`"))
 
 
 def _allocation(text: str) -> tuple[bytes, int]:
@@ -220,3 +244,15 @@ def propose_rotate_validator(
                           "or --old-public-key and --new-public-key")
     payload = rotate_validator_payload(old, new)
     _propose(key, node, timeout, as_json, ROTATE_VALIDATOR, payload, deadline_blocks)
+
+
+@handles_errors
+def propose_rotate_ca(
+    request: Path = typer.Option(..., "--request", help="The signed request (`org rotate-ca --out`)."),
+    key: Path = KEY, deadline_blocks: int = DEADLINE, node: str = NODE, timeout: float = TIMEOUT,
+    as_json: bool = JSON,
+) -> None:  # fmt: skip
+    """Propose replacing an organisation's CA; once passed every node accepts both CAs, the
+    organisation's node presents its new certificate at the epoch, the old CA retires later."""
+    payload = rotate_ca_payload(load_ca_rotation_request(request))
+    _propose(key, node, timeout, as_json, ROTATE_CA, payload, deadline_blocks)

@@ -6,19 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from consortia.codec import encode
-from consortia.contracts.permissioned.gov_actions import JOIN_ORG, ROTATE_VALIDATOR, KeyChange
+from consortia.contracts.permissioned.gov_actions import JOIN_ORG, ROTATE_CA, ROTATE_VALIDATOR, KeyChange
 from consortia.crypto.keyfile import load_key_file, password_from_env, save_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConfigError
 from consortia.node.config import NEXT_VALIDATOR_KEY_FILE, VALIDATOR_KEY_FILE
+from consortia.types.ca_rotation import CaRotationRequest
 from consortia.types.org_bundle import OrgBundle
 
-__all__ = ["JOIN_ORG", "ROTATE_VALIDATOR", "home_key_change", "join_org_payload",
-           "make_next_validator_key", "parse_public_key", "rotate_validator_payload"]
+__all__ = ["JOIN_ORG", "ROTATE_CA", "ROTATE_VALIDATOR", "home_key_change", "join_org_payload",
+           "make_next_validator_key", "parse_public_key", "rotate_ca_payload", "rotate_validator_payload"]
 
 
 def join_org_payload(bundle: OrgBundle) -> bytes:
     return encode(bundle)
+
+
+def rotate_ca_payload(request: CaRotationRequest) -> bytes:
+    return encode(request)
 
 
 def rotate_validator_payload(old_public_key: bytes, new_public_key: bytes) -> bytes:

@@ -63,6 +63,8 @@ class OrgHomeInfo:
     tls_spki_sha256: bytes
     ca_cert: Path
     created_ms: int
+    previous_ca_cert: Path | None = None
+    """The CA this organisation rotated away from (``org rotate-ca``, decisions/0018)."""
 
     @property
     def admin_address(self) -> bytes:
@@ -93,6 +95,8 @@ class OrgHomeInfo:
             "tls_spki_sha256": "0x" + self.tls_spki_sha256.hex(),
             "ca_cert": str(self.ca_cert.relative_to(self.home)),
             "created_ms": self.created_ms,
+            **({"previous_ca_cert": str(self.previous_ca_cert.relative_to(self.home))}
+               if self.previous_ca_cert is not None else {}),
         }
 
 
@@ -153,6 +157,7 @@ def load_org_home(home: Path) -> OrgHomeInfo:
             home, check_org_name(data["name"]), check_org_role(data["role"]), check_suite(data["suite"]),
             _hex(data["admin_public_key"]), _hex(data["validator_public_key"]),
             _hex(data["tls_spki_sha256"]), home / str(data["ca_cert"]), int(data["created_ms"]),
+            home / str(data["previous_ca_cert"]) if "previous_ca_cert" in data else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is not an organisation file: {exc}") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import get_suite
 from consortia.errors import ConfigError
+from consortia.node.ca_rollover import issued_by
 from consortia.node.config import (
     CONFIG_FILE,
     GENESIS_FILE,
@@ -130,7 +131,7 @@ def init_org_node(
         raise BundleError(f"no bundle for the genesis validators {', '.join(missing)}: "
                           "pass every organisation's bundle")
     own = by_index[me].body
-    cert, _ = _issue_tls(info, home, me, own.host)
+    cert, _ = issue_tls(info, home, me, own.host)
     peers = _write_trust(home, by_index, me)
     home.mkdir(parents=True, exist_ok=True)
     write_public_atomic(home / GENESIS_FILE, genesis_text)
@@ -181,9 +182,13 @@ def _own_index(genesis: Genesis, info: OrgHomeInfo, by_index: dict[int, OrgBundl
     return me
 
 
-def _issue_tls(
-    info: OrgHomeInfo, home: Path, index: int, host: str, valid_days: int = NODE_VALID_DAYS
+def issue_tls(
+    info: OrgHomeInfo, home: Path, index: int, host: str, valid_days: int = NODE_VALID_DAYS,
+    ca_cert: Path | None = None, out_dir: Path | None = None,
 ) -> tuple[Path, Path]:
+    """Certify the node's TLS key for ``index`` with the organisation's CA (or ``ca_cert``,
+    whose key lies beside it), written to the node's TLS directory (or ``out_dir``)."""
+    ca = info.ca_cert if ca_cert is None else ca_cert
     try:
         ips = [str(ipaddress.ip_address(host))]
         dns: list[str] = []
@@ -191,7 +196,7 @@ def _issue_tls(
         ips, dns = [], [host]
     files = tls_files(home)
     return issue_node_cert(
-        info.ca_cert, info.ca_key, index, files.cert.stem, files.cert.parent,
+        ca, ca.with_suffix(".key"), index, files.cert.stem, files.cert.parent if out_dir is None else out_dir,
         extra_ips=[ip for ip in ips if ip != "127.0.0.1"], extra_dns=[d for d in dns if d != "localhost"],
         key_path=info.tls_key, valid_days=valid_days,
     )
@@ -218,6 +223,16 @@ def _write_trust(home: Path, by_index: dict[int, OrgBundle], me: int) -> list[Pe
     return peers
 
 
+def issuing_ca(info: OrgHomeInfo, cert: Path) -> Path:
+    """Which of the organisation's CAs issued the node certificate ``cert``: the current one or,
+    while a CA rotation is not yet in effect, the previous one (decisions/0018)."""
+    node_cert = load_certificate(cert)
+    for ca in (info.ca_cert, info.previous_ca_cert):
+        if ca is not None and issued_by(node_cert, ca.read_bytes()):
+            return ca
+    raise ConfigError(f"{cert} is issued by none of organisation {info.name!r}'s CAs ({info.ca_cert})")
+
+
 @dataclass(frozen=True, slots=True)
 class RotatedTls:
     cert: Path
@@ -240,8 +255,9 @@ def rotate_tls(node_home: Path, valid_days: int = NODE_VALID_DAYS) -> RotatedTls
         ) from None
     if info.node_home.resolve() != node_home.resolve():
         raise ConfigError(f"{node_home} is not the node of organisation {info.name!r} ({info.node_home})")
-    cert, _ = _issue_tls(info, node_home, config.validator_index, config.p2p_host, valid_days)
-    pin = make_pin(cert, info.ca_cert)
+    ca_cert = issuing_ca(info, tls_files(node_home).cert)
+    cert, _ = issue_tls(info, node_home, config.validator_index, config.p2p_host, valid_days, ca_cert)
+    pin = make_pin(cert, ca_cert)
     if pin.spki_sha256 != info.tls_spki_sha256:
         raise ConfigError(f"{cert} does not carry the TLS key the organisation's bundle pins")
     after = load_certificate(cert).not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -14,6 +14,7 @@ import uvicorn
 from consortia.api.app import create_app
 from consortia.api.server import api_server_config
 from consortia.errors import ConfigError
+from consortia.node.ca_rollover import CaRollover
 from consortia.node.cert_watch import CertificateWatch
 from consortia.node.consensus_driver import ConsensusDriver
 from consortia.node.network_setup import peer_pins, tls_files
@@ -62,6 +63,7 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     frames: PeerTransport | None = None
     watcher: asyncio.Task[None] | None = None
     directory: asyncio.Task[None] | None = None
+    rotations: asyncio.Task[None] | None = None
     if len(node.genesis.validators) > 1:
         network = PeerNetwork(node)
         frames = PeerTransport(
@@ -83,6 +85,10 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         )
         follower.refresh()
         directory = asyncio.create_task(follower.run(stop), name="node directory")
+        rollover = CaRollover(node.store.state_get, lambda: _committed_height(node), tls_files(node.home),
+                              frames)
+        rollover.refresh()
+        rotations = asyncio.create_task(rollover.run(stop), name="CA rotations")
         watch = CertificateWatch(tls_files(node.home), node.metrics.registry, node.warnings,
                                  frames.reload_certificate)
         watcher = asyncio.create_task(watch.run(stop, node.clock.monotonic), name="certificates")
@@ -102,11 +108,18 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
         watcher.cancel()
     if directory is not None:
         directory.cancel()
+    if rotations is not None:
+        rotations.cancel()
     if frames is not None:
         await frames.stop()
     for task in done:
         if task is not stopper and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+
+
+def _committed_height(node: Node) -> int:
+    head = node.store.head()
+    return 0 if head is None else head.height
 
 
 def run_node(node: Node, on_ready: Callable[[], None] | None = None) -> None:

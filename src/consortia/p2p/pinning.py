@@ -52,11 +52,15 @@ class TlsPin:
 
 @dataclass(frozen=True)
 class PeerPin:
-    """A :class:`TlsPin` for validator ``index`` with its CA certificate found in the trust bundle."""
+    """A :class:`TlsPin` for validator ``index`` with its CA certificate found in the trust bundle.
+
+    ``also``: further CAs accepted for the peer while its organisation rotates its CA (the old
+    and the new one are both accepted for a while, decisions/0018)."""
 
     index: int
     spki_sha256: bytes
     ca: x509.Certificate
+    also: tuple[x509.Certificate, ...] = ()
 
 
 def spki_sha256(subject: x509.Certificate | CertificatePublicKeyTypes) -> bytes:
@@ -134,7 +138,7 @@ def verify_peer_certificate(
             named=index,
             pinned=pin.index,
         )
-    _check_issued_by(node_cert, pin.ca, index)
+    _check_issued_by_any(node_cert, (pin.ca, *pin.also), index)
     if not hmac.compare_digest(spki_sha256(node_cert), pin.spki_sha256):
         raise PinMismatch(
             f"the certificate's key is not the one configured for validator {index}", index=index
@@ -168,6 +172,16 @@ def authenticate_peer(
         raise PeerRejected(f"validator {index} is not a configured peer")
     pin = pins[index]
     return index if pin is None else verify_peer_certificate(node_cert, pin, at=at)
+
+
+def _check_issued_by_any(cert: x509.Certificate, cas: tuple[x509.Certificate, ...], index: int) -> None:
+    for ca in cas[1:]:
+        try:
+            cert.verify_directly_issued_by(ca)
+            return
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    _check_issued_by(cert, cas[0], index)
 
 
 def _check_issued_by(cert: x509.Certificate, ca: x509.Certificate, index: int) -> None:

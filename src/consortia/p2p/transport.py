@@ -101,6 +101,7 @@ class PeerTransport:
         self._client_ctx: ssl.SSLContext | None = None
         self._server_ctx: ssl.SSLContext | None = None
         self._handshakes = 0
+        self._trusted_extra: set[bytes] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -141,6 +142,39 @@ class PeerTransport:
         log.info("validator %d: new peer %d at %s:%d", self.me, index, *address)
         if index > self.me and not self._stopping:
             self._spawn(self._dial_forever(index), f"p2p {self.me} dials {index}")
+        return True
+
+    def peer_pins(self) -> dict[int, TlsPin]:
+        """Every peer's pin as configured or added (its CA is the one it was pinned to first)."""
+        if self._pins is None:
+            return {}
+        return dict(self._pins)
+
+    def set_peer_cas(self, index: int, ca_pems: list[bytes]) -> bool:
+        """Accept certificates of any of ``ca_pems`` (the first is the peer's current CA) for
+        peer ``index`` from the next handshake on, trusting each for new handshakes: an
+        organisation rotating its CA (decisions/0018). Links already up are left as they are.
+        False if nothing changed; raises :class:`CertificateError` (nothing changed) for an
+        unreadable CA, ``ValueError`` for an index that is no peer."""
+        if self._client_ctx is None or self._server_ctx is None or self._pins is None:
+            raise RuntimeError("set_peer_cas needs a started transport with pinned peers")
+        if index not in self._peers:
+            raise ValueError(f"validator {index} is not a peer of {self.me}")
+        if not ca_pems:
+            raise ValueError("set_peer_cas needs at least one CA")
+        cas = [load_certificate(pem) for pem in ca_pems]
+        current = self._identities.get(index)
+        digests = [spki_sha256(ca) for ca in cas]
+        if current is not None and [spki_sha256(c) for c in (current.ca, *current.also)] == digests:
+            return False
+        for ca, digest in zip(cas, digests, strict=True):
+            if digest not in self._trusted_extra:
+                text = ca.public_bytes(serialization.Encoding.PEM).decode()
+                for context in (self._client_ctx, self._server_ctx):
+                    context.load_verify_locations(cadata=text)
+                self._trusted_extra.add(digest)
+        self._identities[index] = PeerPin(index, self._pins[index].spki_sha256, cas[0], tuple(cas[1:]))
+        log.info("validator %d: peer %d accepted with %d CA(s) from now on", self.me, index, len(cas))
         return True
 
     async def start(self) -> None:

@@ -17,6 +17,8 @@ kind                   payload (canonical MessagePack)                    effect
 ``join-org``           :class:`~consortia.types.org_bundle.OrgBundle`      org + admin, new validator
                                                                           epoch, node directory entry
 ``rotate-validator``   :class:`KeyChange` (old and new public key)        new validator epoch, rotation
+``rotate-ca``          :class:`~consortia.types.ca_rotation.               org's CA replaced, CA change
+                       CaRotationRequest` (signed by the org's admin)     (:mod:`.ca_rotation`)
 =====================  =================================================  ========================
 
 ``join-org`` and ``rotate-validator`` are described in :mod:`.node_directory` (decisions/0015).
@@ -30,7 +32,14 @@ from typing import TypeVar
 import msgspec
 
 from consortia.codec import decode, encode
-from consortia.contracts.permissioned import keys, node_directory, org_registry, params, validators
+from consortia.contracts.permissioned import (
+    ca_rotation,
+    keys,
+    node_directory,
+    org_registry,
+    params,
+    validators,
+)
 from consortia.contracts.permissioned.certs import check_ca_pem
 from consortia.contracts.permissioned.directory import config
 from consortia.contracts.permissioned.errors import CertificateRejected, InvalidProposal
@@ -40,7 +49,8 @@ from consortia.contracts.permissioned.store import StateGet, write
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import get_suite
 from consortia.errors import CryptoError, DecodeError
-from consortia.execution.context import TxState
+from consortia.execution.context import BlockContext, TxState
+from consortia.types.ca_rotation import CaRotationRequest
 from consortia.types.genesis import ValidatorInfo
 from consortia.types.org_bundle import BUNDLE_FORMAT, OrgBundle, bundle_signing_bytes
 
@@ -53,9 +63,10 @@ DEPLOY_CONTRACT = "deploy-contract"
 UPGRADE_CONTRACT = "upgrade-contract"
 JOIN_ORG = "join-org"
 ROTATE_VALIDATOR = "rotate-validator"
+ROTATE_CA = "rotate-ca"
 KINDS = (
     ADD_ORG, REMOVE_ORG, ADD_VALIDATOR, REMOVE_VALIDATOR, SET_PARAM, DEPLOY_CONTRACT, UPGRADE_CONTRACT,
-    JOIN_ORG, ROTATE_VALIDATOR,
+    JOIN_ORG, ROTATE_VALIDATOR, ROTATE_CA,
 )  # fmt: skip
 MAX_PORT = 65_535
 MAX_HOST = 253
@@ -256,6 +267,24 @@ def _rotate_validator(state_get: StateGet, payload: bytes) -> Apply:
     return apply
 
 
+def _rotate_ca(state_get: StateGet, payload: bytes, block: BlockContext | None) -> Apply:
+    request = _payload(ROTATE_CA, payload, CaRotationRequest)
+    if block is None:
+        raise InvalidProposal("a rotate-ca proposal is checked at a block's height and time")
+    record = ca_rotation.check_request(state_get, request, block.height, block.timestamp_ms)
+
+    def apply(state: TxState, height: int, proposal_id: int) -> str:
+        delay = params.read_gov(state.get).validator_delay
+        change = ca_rotation.apply(state, record, request, height, proposal_id, delay)
+        return (
+            f"the CA of organisation {record.name!r} is replaced: its node presents a certificate of "
+            f"the new CA from height {change.effective_height}; the old CA is accepted until height "
+            f"{change.retire_height}"
+        )
+
+    return apply
+
+
 _PREPARE: dict[str, Callable[[StateGet, bytes], Apply]] = {
     ADD_ORG: _add_org,
     REMOVE_ORG: _remove_org,
@@ -269,8 +298,11 @@ _PREPARE: dict[str, Callable[[StateGet, bytes], Apply]] = {
 }
 
 
-def prepare(state_get: StateGet, kind: str, payload: bytes) -> Apply:
-    """Validate a proposal of ``kind``; the function that applies it. InvalidProposal if not."""
+def prepare(state_get: StateGet, kind: str, payload: bytes, block: BlockContext | None = None) -> Apply:
+    """Validate a proposal of ``kind`` (at ``block``: ``rotate-ca`` needs its height and time);
+    the function that applies it. InvalidProposal if not."""
+    if kind == ROTATE_CA:
+        return _rotate_ca(state_get, payload, block)
     builder = _PREPARE.get(kind)
     if builder is None:
         raise InvalidProposal(f"unknown proposal kind {kind!r}; kinds: {list(KINDS)}")

@@ -97,7 +97,7 @@ def propose(ctx: CallContext, kind: str, payload: bytes, deadline: int) -> int:
         raise InvalidProposal(
             f"deadline_height must be between {height} and {height + gov.max_voting_blocks}, got {deadline}"
         )
-    prepare(state.get, kind, payload)
+    prepare(state.get, kind, payload, ctx.block)
     electorate = len(orgs(state.get, active_only=True))
     proposal_id = next_id(state, keys.PROPOSAL_NEXT)
     first = Vote(proposer.org, ctx.sender, True, height)
@@ -136,7 +136,7 @@ def _tally(ctx: CallContext, current: Proposal) -> None:
     rejections = len(current.votes) - approvals
     if approvals >= current.required:
         try:
-            outcome = prepare(state.get, current.kind, current.payload)(state, height, current.id)
+            outcome = prepare(state.get, current.kind, current.payload, ctx.block)(state, height, current.id)
             status = EXECUTED
         except InvalidProposal as exc:
             outcome, status = exc.message, FAILED
