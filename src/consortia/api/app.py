@@ -33,6 +33,7 @@ from consortia.api.notary_routes import notary_routes
 from consortia.api.openapi import openapi_spec
 from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
 from consortia.api.perm_routes import perm_routes
+from consortia.api.scf_routes import scf_routes
 from consortia.api.tx_view import receipt_view, tx_view
 from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
@@ -353,6 +354,7 @@ def create_app(node: Node) -> Starlette:
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node) + bills_routes(node)
     routes += energy_routes(node)
+    routes += scf_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error

@@ -86,6 +86,39 @@ def _energy_paths() -> dict[str, Any]:
     }
 
 
+def _scf_paths() -> dict[str, Any]:
+    """Supply-chain finance and credit records (api/scf_routes.py); every action is a signed
+    transaction (``/v1/tx``); a borrower's totals only through the logged ``credit.query``."""
+    address = "0x + 40 hex digits"
+    page = [_query("start", "from the n-th (0-based), or the first payable id", "integer"),
+            _query("limit", "at most 200", "integer")]
+    ident = [_path("id", "id")]
+    return {
+        "/v1/scf/payables": _get("Every payable (the regulator's view)", page, "payables", 400, 404),
+        "/v1/scf/payables/{id}": _get("One payable and every part of it", ident, "payable", 400, 404),
+        "/v1/scf/parts": _get("The unpaid parts a holder holds now", [_query("holder", address), *page],
+                              "parts", 400, 404),
+        "/v1/scf/parts/{id}": _get("One part: holder, amount, previous holders, offer, financing, claim",
+                                   ident, "part", 400, 404),
+        "/v1/scf/parts/{id}/quote": _get("Financing terms (ACT/360): days, interest, price",
+                                         [*ident, _query("amount", "units to finance", "integer"),
+                                          _query("rate_bps", "annual rate in basis points", "integer"),
+                                          _query("at_ms", "date of the financing (0: now)", "integer")],
+                                         "terms", 400, 404),
+        "/v1/scf/lines/{core}": _get("A core enterprise's credit line: bank, limit, used, available",
+                                     [_path("core", address)], "line", 400, 404),
+        "/v1/scf/invoices/{hash}": _get("An invoice as registered (by the hash of its normalised fields)",
+                                        [_path("hash", "0x + 64 hex digits")], "invoice", 400, 404),
+        "/v1/scf/credit/loans/{id}": _get("One loan record: commitment, amount, dates, status now", ident,
+                                          "loan", 400, 404),
+        "/v1/scf/credit/log/{borrower}": _get("Every query of a borrower's credit: who, scope, when",
+                                              [_path("borrower", address), *page], "log", 400, 404),
+        "/v1/scf/credit/consents/{borrower}/{lender}": _get(
+            "A borrower's consent for a lender (scope, until, revoked), or null",
+            [_path("borrower", address), _path("lender", address)], "consent", 400, 404),
+    }
+
+
 def _notary_paths() -> dict[str, Any]:
     """Notarisation's routes (api/notary_routes.py)."""
     sha = [_path("document", "SHA-256: 0x + 64 hex digits")]
@@ -277,6 +310,7 @@ def openapi_spec() -> dict[str, Any]:
             **_notary_paths(),
             **_bills_paths(),
             **_energy_paths(),
+            **_scf_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },
