@@ -320,7 +320,7 @@ ACTIONS = st.lists(st.one_of(
 ), min_size=1, max_size=25)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(actions=ACTIONS)
 def test_no_double_counting(actions: list[tuple[str, int, int, int]]) -> None:
     w = make_world()
@@ -373,7 +373,7 @@ def test_no_double_counting(actions: list[tuple[str, int, int, int]]) -> None:
 BUYERS = ("buyer", "other")
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(offers=st.lists(st.tuples(st.integers(1, 60), st.integers(1, 5_000), st.sampled_from(BUYERS)),
                        min_size=1, max_size=4),
        produced=st.integers(0, 250_000), consumed=st.integers(0, 80_000),
