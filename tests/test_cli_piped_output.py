@@ -110,3 +110,18 @@ def test_a_proposal_says_what_it_still_needs(net: Net) -> None:
     assert not any(line.startswith("{") for line in shown.splitlines()), shown  # no stray JSON
     voted = piped(["gov", "vote", pid, "--approve", "--key", admins["bank-a"], "--node", node.url], 80)
     assert "(2 of 3 approvals; 1 more needed by height" in voted, voted
+
+
+def test_the_console_is_connected_and_preloaded(net: Net) -> None:
+    root, info, node = net
+    first, second = info["keys"][0], info["keys"][1]
+    script = (
+        "print('height-ok', client.height() >= 1)\n"
+        f"result = {first['name']}.transfer({second['name']}.address, 3)\n"
+        "print('status', result.status)\n"
+        "print('sdks', all(m in globals() for m in ('cbdc', 'bills', 'notary', 'energy', 'scf', 'health')))\n"
+    )
+    proc = subprocess.run([*CLI, "console", "--node", node.url, "--home", str(root)], input=script,
+                          capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["height-ok True", "status ok", "sdks True"], proc.stdout + proc.stderr

@@ -12,13 +12,13 @@ from consortia.cli import (
     bills_cmds,
     cbdc_cmds,
     chain_cmds,
+    console_cmd,
     contract_cmds,
     energy_cmds,
     index_cmds,
     notary_cmds,
     org_cmds,
     perm_cmds,
-    scf_cmds,
 )
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
@@ -73,11 +73,11 @@ contract_cmds.register(app)
 perm_cmds.register(app)
 cbdc_cmds.register(app)
 chain_cmds.register(app)
+console_cmd.register(app)
 index_cmds.register(app)
 notary_cmds.register(app)
 bills_cmds.register(app)
 energy_cmds.register(app)
-scf_cmds.register(app)
 org_cmds.register(app, node_app)
 
 INDEX_DB = typer.Option(
