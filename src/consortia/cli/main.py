@@ -20,6 +20,7 @@ from consortia.cli import (
     org_cmds,
     perm_cmds,
     scf_cmds,
+    scf_cmds,
 )
 from consortia.cli import network as network_cli
 from consortia.cli.keys import load_key, new_password
@@ -79,6 +80,7 @@ index_cmds.register(app)
 notary_cmds.register(app)
 bills_cmds.register(app)
 energy_cmds.register(app)
+scf_cmds.register(app)
 scf_cmds.register(app)
 org_cmds.register(app, node_app)
 
