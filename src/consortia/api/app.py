@@ -28,6 +28,7 @@ from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
 from consortia.api.energy_routes import energy_routes
 from consortia.api.errors import RequestRefused
+from consortia.api.health_routes import health_routes
 from consortia.api.index_routes import index_routes
 from consortia.api.notary_routes import notary_routes
 from consortia.api.openapi import openapi_spec
@@ -353,6 +354,7 @@ def create_app(node: Node) -> Starlette:
     ]
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node) + bills_routes(node)
+    routes += health_routes(node)
     routes += energy_routes(node)
     routes += scf_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}

@@ -15,11 +15,11 @@ from consortia.cli import (
     console_cmd,
     contract_cmds,
     energy_cmds,
+    health_cmds,
     index_cmds,
     notary_cmds,
     org_cmds,
     perm_cmds,
-    scf_cmds,
     scf_cmds,
 )
 from consortia.cli import network as network_cli
@@ -81,7 +81,7 @@ notary_cmds.register(app)
 bills_cmds.register(app)
 energy_cmds.register(app)
 scf_cmds.register(app)
-scf_cmds.register(app)
+health_cmds.register(app)
 org_cmds.register(app, node_app)
 
 INDEX_DB = typer.Option(

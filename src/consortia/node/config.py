@@ -52,6 +52,17 @@ class NotaryServiceConfig(msgspec.Struct, frozen=True):
     """Requests accepted and not yet answered, over all clients."""
 
 
+class HealthStoreConfig(msgspec.Struct, frozen=True):
+    """The node's health record store (apps/health, ``/v1/health``). Off unless configured:
+    ``key_file`` (absolute, or relative to the home) is the custodian identity of this hospital's
+    node: records name its address, it opens their emergency copies of data keys and it signs
+    the access-log transactions; it must be used by nothing else (the store owns its nonces)."""
+
+    key_file: str
+    max_record_bytes: int = 16 * 1024 * 1024
+    """The largest ciphertext the store takes."""
+
+
 class NodeConfig(msgspec.Struct, frozen=True):
     name: str
     validator_index: int
@@ -61,6 +72,7 @@ class NodeConfig(msgspec.Struct, frozen=True):
     p2p_port: int = 26656
     peers: list[PeerConfig] = msgspec.field(default_factory=list)
     notary: NotaryServiceConfig | None = None
+    health: HealthStoreConfig | None = None
 
 
 CONFIG_FILE = "node.json"

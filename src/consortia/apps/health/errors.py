@@ -30,6 +30,13 @@ class BadFetchSignature(BadFetchRequest):
     http_status = 401
 
 
+class ReplayedFetchRequest(BadFetchRequest):
+    """A fetch request that was already served once (its nonce is on chain): sign a new one."""
+
+    code = "replayed_request"
+    http_status = 409
+
+
 class AccessRefused(ConsortiaError):
     """The reader holds no live grant or emergency opening on the record (or it was revoked)."""
 

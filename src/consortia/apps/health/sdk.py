@@ -8,6 +8,8 @@ from consortia.codec import encode
 from consortia.types.transaction import Call
 
 HEALTH = "health"
+ACCESSED_EVENT = "HealthAccessed"
+BREAK_GLASS_EVENT = "HealthBreakGlass"
 ERROR_CODES: tuple[str, ...] = (
     "no_identity", "not_hospital_staff", "bad_record", "record_exists", "record_not_found", "bad_patient",
     "no_sealing_key", "bad_custodian", "bad_sealed_key", "bad_key", "not_patient", "bad_grantee",

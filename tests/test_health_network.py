@@ -1,0 +1,168 @@
+"""Healthcare records with consent on four real validators (issue 12): a record put by a
+hospital doctor (ciphertext on the hospital's node), granted by the patient to a doctor of
+another hospital, fetched and decrypted, revoked, then refused; an emergency opening by a doctor
+without consent, alerted to the regulator and the patient, then fetched; the full access log;
+and no plaintext, diagnosis or patient name anywhere in any validator's chain store. One network,
+driven through the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from tests.procs import NetNode, cli_result, running_network, wait_for
+
+from consortia.apps.health import records as rec
+from consortia.client.client import Client
+from consortia.client.permissioned import NewIdentity, PermWallet, prepare_identity
+from consortia.client.wallet import Wallet
+from consortia.crypto.keyfile import load_key_file, save_key_file
+from consortia.node.config import HealthStoreConfig, load_config, write_config
+
+ORGS = "cb:central-bank,bank-a:bank,hosp-a:hospital,hosp-b:hospital,reg:regulator"
+PATIENT_NAME = "Jane Q. Example"
+PLAINTEXT = (f"Patient: {PATIENT_NAME}, born 1970-01-01.\nDiagnosis: type 2 diabetes mellitus; HbA1c 8.1%.\n"
+             "Plan: metformin 500 mg twice daily.\n").encode()
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Net:
+    info: dict[str, Any]
+    nodes: list[NetNode]
+    root: Path
+    keys: dict[str, Path]
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url  # hospital A's node: it keeps the records
+
+    def address(self, name: str) -> str:
+        return "0x" + load_key_file(self.keys[name]).address.hex()
+
+    def run(self, *args: str) -> dict[str, Any]:
+        return cli_result("health", *args, "--node", self.url)
+
+
+def _identity(org_dir: Path, name: str) -> NewIdentity:
+    """A key, its name's salted commitment and a certificate from the organisation's CA."""
+    ca = next((org_dir / "ca").glob("*-ca.crt"))
+    return prepare_identity(name, "ed25519", ca.read_bytes(), ca.with_suffix(".key").read_bytes())
+
+
+def _enroll(client: Client, org_dir: Path, new: NewIdentity) -> None:
+    admin = PermWallet(Wallet(load_key_file(org_dir / "admin.key"), client))
+    result = admin.enroll(new.key.address, 1, new.pii_hash, new.certificate)
+    assert result.status == "ok", result.error
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
+    root = tmp_path_factory.mktemp("health-net")
+    with running_network(root / "net", "--orgs", ORGS, start=False) as (info, nodes):
+        home = Path(info["home"])
+        orgs = {"custodian": home / "orgs/hosp-a", "patient": home / "orgs/bank-a"}
+        made = {"custodian": _identity(orgs["custodian"], "records store, hospital A"),
+                "patient": _identity(orgs["patient"], PATIENT_NAME)}
+        keys = {name: root / f"{name}.key" for name in made}
+        for name, new in made.items():
+            save_key_file(keys[name], new.key, None)
+        keys |= {"doctor-a": home / "orgs/hosp-a/admin.key", "doctor-b": home / "orgs/hosp-b/admin.key",
+                 "insurer": Path(next(k["file"] for k in info["keys"] if k["name"] == "bob"))}
+        config = load_config(nodes[0].home)  # node0 keeps hospital A's records with the custodian key
+        store = HealthStoreConfig(str(keys["custodian"]))
+        write_config(nodes[0].home, msgspec.structs.replace(config, health=store))
+        for node in nodes:
+            node.start()
+        wait_for(lambda: min(n.height() for n in nodes) >= 1, 30, "first block")
+        with Client(nodes[0].url) as client:
+            for name, new in made.items():
+                _enroll(client, orgs[name], new)
+        yield Net(info, nodes, root, keys)
+
+
+def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
+    for who in ("custodian", "patient", "doctor-b", "insurer"):
+        out = net.run("register-key", "--key", str(net.keys[who]))
+        assert out["_rc"] == 0 and out["registered"], out
+    node = httpx.get(f"{net.url}/v1/health/node", timeout=10).json()
+    assert node["custodian"] == net.address("custodian") and node["sealing_key_registered"]
+
+    source = net.root / "visit.txt"
+    source.write_bytes(PLAINTEXT)
+    stored = net.run("put", str(source), "--patient", net.address("patient"),
+                     "--key", str(net.keys["doctor-a"]))
+    assert stored["_rc"] == 0, stored
+    record = stored["record"]
+    assert (net.nodes[0].home / "health/records" / record[2:]).read_bytes() != PLAINTEXT
+
+    # nobody reads without consent
+    refused = net.run("get", record, "--key", str(net.keys["doctor-b"]), "--out", str(net.root / "no.txt"))
+    assert refused["_rc"] != 0 and refused["error"]["code"] == "no_access", refused
+
+    until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    granted = net.run("grant", record, "--to", net.address("doctor-b"), "--purpose", "second opinion",
+                      "--until", until, "--key", str(net.keys["patient"]))
+    assert granted["_rc"] == 0, granted
+    out = net.root / "doctor-b.txt"
+    fetched = net.run("get", record, "--key", str(net.keys["doctor-b"]), "--out", str(out))
+    assert fetched["_rc"] == 0 and fetched["basis"] == "consent", fetched
+    assert out.read_bytes() == PLAINTEXT
+
+    # a replayed fetch request (same signature and nonce) is not served again
+    with Client(net.url) as client:
+        reader = load_key_file(net.keys["doctor-b"])
+        request = rec.sign_fetch(reader, client.chain_id(), bytes.fromhex(record[2:]))
+        body = msgspec.json.encode(request)
+        first = httpx.post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
+        again = httpx.post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
+    assert first.status_code == 200, first.text
+    assert again.status_code == 409 and again.json()["code"] == "replayed_request", again.text
+
+    revoked = net.run("revoke", record, "--from", net.address("doctor-b"), "--key", str(net.keys["patient"]))
+    assert revoked["_rc"] == 0, revoked
+    after = net.run("get", record, "--key", str(net.keys["doctor-b"]), "--out", str(net.root / "late.txt"))
+    assert after["_rc"] != 0 and after["error"]["code"] == "no_access", after
+    assert not (net.root / "late.txt").exists()
+
+    # an insurer is no clinician; a doctor of hospital B opens the record in an emergency
+    denied = net.run("break-glass", record, "--reason", "need it", "--key", str(net.keys["insurer"]))
+    assert denied["_rc"] != 0 and denied["error"]["code"] == "not_hospital_staff", denied
+    opened = net.run("break-glass", record, "--reason", "unconscious on arrival in the ED",
+                     "--key", str(net.keys["doctor-b"]))
+    assert opened["_rc"] == 0, opened
+    emergency = net.root / "emergency.txt"
+    fetched = net.run("get", record, "--key", str(net.keys["doctor-b"]), "--out", str(emergency))
+    assert fetched["_rc"] == 0 and fetched["basis"] == "break-glass", fetched
+    assert emergency.read_bytes() == PLAINTEXT
+
+    alerts = httpx.get(f"{net.nodes[2].url}/v1/reg/alerts", timeout=10).json()
+    rules = [(a["rule"], a["address"]) for a in alerts["alerts"]]
+    assert ("health.break_glass", net.address("doctor-b")) in rules, alerts
+    patient = cli_result("health", "patient", net.address("patient"), "--node", net.nodes[3].url)
+    assert patient["records"] == 1 and patient["alerts"] == 1
+    assert patient["alert_list"][0]["doctor"] == net.address("doctor-b")
+
+    # the patient sees the whole log, from any node
+    log = cli_result("health", "log", record, "--node", net.nodes[1].url)
+    kinds = [(e["kind"], e["detail"]) for e in log["log"]]
+    assert kinds == [("stored", "hosp-a"), ("granted", "second opinion"), ("access", "consent"),
+                     ("access", "consent"), ("revoked", "second opinion"),
+                     ("break-glass", "unconscious on arrival in the ED"), ("access", "break-glass")], kinds
+
+    # nothing personal in any validator's chain store (blocks, receipts, state), nor in the record store
+    wait_for(lambda: min(n.height() for n in net.nodes) >= fetched["height"] + 1, 30, "all nodes caught up")
+    secrets = [PLAINTEXT, PATIENT_NAME.encode(), b"diabetes", b"metformin"]
+    for node in net.nodes:
+        files = [p for p in (node.home / "data").rglob("*") if p.is_file()]
+        files += [p for p in (node.home / "health").rglob("*") if p.is_file()]
+        disk = b"".join(p.read_bytes() for p in files)
+        assert b"second opinion" in disk and bytes.fromhex(record[2:]) in disk  # the scan sees the chain
+        for secret in secrets:
+            assert secret not in disk, (node.home, secret)
