@@ -1,4 +1,4 @@
-"""rotate-ca in process (decisions/0018): what passes replaces the organisation's CA and records
+"""rotate-ca in process (decisions/0019): what passes replaces the organisation's CA and records
 the change; every refusal (bad signature, unknown organisation, a CA that is not valid, a stale
 or repeated request, a proposer off the committee) names what is wrong and changes nothing. The
 node side's pure parts: which CAs a peer is accepted with at each height, when a node switches,

@@ -7,7 +7,7 @@ of four organisations started from their own homes on 127.0.0.1:
   the epoch on;
 * a validator's consensus key is rotated by ``rotate-validator``: the node switches keys at the
   epoch and the network keeps committing throughout, and again after a restart;
-* an organisation's CA is rotated by ``rotate-ca`` (decisions/0018): its node presents the new
+* an organisation's CA is rotated by ``rotate-ca`` (decisions/0019): its node presents the new
   CA's certificate from the effective height, every node accepts it without a restart (the
   rotating node's and a peer's new handshakes prove it), commits go on.
 """

@@ -1,4 +1,4 @@
-"""A node taking up organisations' CA rotations decided by governance (decisions/0018), with
+"""A node taking up organisations' CA rotations decided by governance (decisions/0019), with
 no restart.
 
 From the committed state (:func:`~consortia.contracts.permissioned.ca_rotation.ca_changes`):

@@ -1,4 +1,4 @@
-"""``consortia org rotate-ca``: an organisation makes its new CA at home (decisions/0018).
+"""``consortia org rotate-ca``: an organisation makes its new CA at home (decisions/0019).
 
 In the organisation's home, nothing private leaving it:
 

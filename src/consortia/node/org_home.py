@@ -64,7 +64,7 @@ class OrgHomeInfo:
     ca_cert: Path
     created_ms: int
     previous_ca_cert: Path | None = None
-    """The CA this organisation rotated away from (``org rotate-ca``, decisions/0018)."""
+    """The CA this organisation rotated away from (``org rotate-ca``, decisions/0019)."""
 
     @property
     def admin_address(self) -> bytes:

@@ -225,7 +225,7 @@ def _write_trust(home: Path, by_index: dict[int, OrgBundle], me: int) -> list[Pe
 
 def issuing_ca(info: OrgHomeInfo, cert: Path) -> Path:
     """Which of the organisation's CAs issued the node certificate ``cert``: the current one or,
-    while a CA rotation is not yet in effect, the previous one (decisions/0018)."""
+    while a CA rotation is not yet in effect, the previous one (decisions/0019)."""
     node_cert = load_certificate(cert)
     for ca in (info.ca_cert, info.previous_ca_cert):
         if ca is not None and issued_by(node_cert, ca.read_bytes()):

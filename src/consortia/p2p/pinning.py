@@ -55,7 +55,7 @@ class PeerPin:
     """A :class:`TlsPin` for validator ``index`` with its CA certificate found in the trust bundle.
 
     ``also``: further CAs accepted for the peer while its organisation rotates its CA (the old
-    and the new one are both accepted for a while, decisions/0018)."""
+    and the new one are both accepted for a while, decisions/0019)."""
 
     index: int
     spki_sha256: bytes

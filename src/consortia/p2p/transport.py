@@ -153,7 +153,7 @@ class PeerTransport:
     def set_peer_cas(self, index: int, ca_pems: list[bytes]) -> bool:
         """Accept certificates of any of ``ca_pems`` (the first is the peer's current CA) for
         peer ``index`` from the next handshake on, trusting each for new handshakes: an
-        organisation rotating its CA (decisions/0018). Links already up are left as they are.
+        organisation rotating its CA (decisions/0019). Links already up are left as they are.
         False if nothing changed; raises :class:`CertificateError` (nothing changed) for an
         unreadable CA, ``ValueError`` for an index that is no peer."""
         if self._client_ctx is None or self._server_ctx is None or self._pins is None:

@@ -1,4 +1,4 @@
-"""An organisation's CA rotated by governance (``rotate-ca``, decisions/0018).
+"""An organisation's CA rotated by governance (``rotate-ca``, decisions/0019).
 
 The organisation signs a :class:`~consortia.types.ca_rotation.CaRotationRequest` with one of its
 admin keys; any committee member proposes it. :func:`check_request` validates it (when proposed
