@@ -91,3 +91,13 @@ def test_cli_init_with_orgs(tmp_path: Path) -> None:
     plain = cli_json("network", "init", "--validators", "1", "--home", str(tmp_path / "open"),
                      "--base-port", "20000")
     assert plain["permissioned"] is False and plain["orgs"] == []
+
+
+def test_network_init_takes_a_chain_id_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    cli_json("network", "init", "--validators", "1", "--home", str(tmp_path / "named"),
+             "--base-port", "20000", "--chain-id", "bank-consortium-1")
+    assert json.loads((tmp_path / "named" / "genesis.json").read_text())["chain_id"] == "bank-consortium-1"
+    refused = cli_json("network", "init", "--validators", "1", "--home", str(tmp_path / "bad"),
+                       "--chain-id", "bad id!", check=False)
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_argument"
+    assert not (tmp_path / "bad").exists()

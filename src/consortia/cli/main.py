@@ -31,6 +31,7 @@ from consortia.client.arguments import (
     InvalidArgument,
     check_address_arg,
     check_amount,
+    check_chain_id,
     check_timeout,
     parse_int_text,
 )
@@ -45,6 +46,7 @@ from consortia.ledger.proofs import verify_receipt_proof
 from consortia.node.config import GENESIS_FILE, load_config, write_config
 from consortia.node.genesis import load_genesis
 from consortia.node.home_setup import init_dev_home, list_account_keys
+from consortia.node.network_setup import NETWORK_CHAIN_ID
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Consortia: a permissioned BFT blockchain for regulated industry.")
@@ -167,7 +169,8 @@ def dev(
     home: Path = typer.Option(Path(".consortia-dev"), "--home", help="Chain home directory."),
     api_port: int = typer.Option(8545, "--api-port", help="Port of the REST API."),
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2 (first start only)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Log debug lines too (empty blocks, peers)."),
     index_db: str = INDEX_DB,
     as_json: bool = JSON,
 ) -> None:
@@ -213,7 +216,8 @@ def dev(
 @handles_errors
 def node_start(
     home: Path = typer.Option(..., "--home", help="Node home directory."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Log debug lines too (empty blocks, peers)."),
     index_db: str = INDEX_DB,
     as_json: bool = JSON,
 ) -> None:
@@ -237,13 +241,15 @@ def network_init(
     base_port: int = typer.Option(8600, "--base-port", help="API of node i on base+i, p2p on base+100+i."),
     orgs: str = typer.Option(None, "--orgs", help=network_cli.ORGS_HELP),
     standby: int = typer.Option(0, "--standby", help="Extra nodes that governance may add later."),
+    chain_id: str = typer.Option(NETWORK_CHAIN_ID, "--chain-id", help="The chain's identifier."),
     as_json: bool = JSON,
 ) -> None:
     """Write complete homes for a local network of validators."""
     check_count(validators, "--validators", 1)
     check_count(standby, "--standby", 0)
     check_port(base_port, "--base-port")
-    network_cli.init_command(home, validators, suite, base_port, as_json, orgs, standby)
+    network_cli.init_command(home, validators, suite, base_port, as_json, orgs, standby,
+                             check_chain_id(chain_id, "--chain-id"))
 
 
 @network_app.command("status")
@@ -268,6 +274,8 @@ def up(
                                   help="API of node i on base+i (first start; default 8600)."),
     orgs: str = typer.Option(None, "--orgs", help="Organisations NAME:ROLE,... (first start)."),
     standby: int = typer.Option(0, "--standby", help="Extra nodes governance may add (first start)."),
+    chain_id: str = typer.Option(NETWORK_CHAIN_ID, "--chain-id",
+                                 help="The chain's identifier (first start)."),
     as_json: bool = JSON,
 ) -> None:
     """Run a local network (initialising it first if needed) until Ctrl-C."""
@@ -275,7 +283,8 @@ def up(
     check_count(standby, "--standby", 0)
     if base_port is not None:
         check_port(base_port, "--base-port")
-    network_cli.up_command(home, validators, suite, base_port, as_json, orgs, standby)
+    network_cli.up_command(home, validators, suite, base_port, as_json, orgs, standby,
+                           check_chain_id(chain_id, "--chain-id"))
 
 
 @app.command()

@@ -26,7 +26,7 @@ from consortia.crypto.keyfile import read_key_file_address
 from consortia.errors import ConfigError
 from consortia.node.config import GENESIS_FILE, load_config
 from consortia.node.home_setup import list_account_keys
-from consortia.node.network_setup import init_network, load_orgs, node_homes
+from consortia.node.network_setup import NETWORK_CHAIN_ID, init_network, load_orgs, node_homes
 
 ORGS_HELP = ('Permissioned network: organisations as NAME:ROLE, comma separated, e.g. '
              '"cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator".')
@@ -61,9 +61,11 @@ def init_command(
     as_json: bool,
     orgs: str | None = None,
     standby: int = 0,
+    chain_id: str = NETWORK_CHAIN_ID,
 ) -> None:
     homes = init_network(
-        root, validators, suite=suite, base_port=base_port, orgs=orgs or None, standby=standby
+        root, validators, suite=suite, base_port=base_port, orgs=orgs or None, standby=standby,
+        chain_id=chain_id,
     )
     data = {
         "home": str(root),
@@ -173,13 +175,14 @@ def up_command(
     as_json: bool,
     orgs: str | None = None,
     standby: int = 0,
+    chain_id: str = NETWORK_CHAIN_ID,
 ) -> None:
     """Initialise if needed, run every validator as its own process, stop them on Ctrl-C.
     ``base_port`` None: 8600 for a new network, the existing ports otherwise."""
     created = not (root / GENESIS_FILE).exists()
     if created:
         init_network(root, validators, suite=suite, base_port=DEFAULT_BASE_PORT if base_port is None
-                     else base_port, orgs=orgs or None, standby=standby)  # fmt: skip
+                     else base_port, orgs=orgs or None, standby=standby, chain_id=chain_id)  # fmt: skip
     homes = node_homes(root)
     if not created and base_port is not None and homes:
         existing = load_config(homes[0]).api_port

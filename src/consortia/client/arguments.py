@@ -185,6 +185,17 @@ MAX_TIMEOUT = 86_400.0
 """Longest wait for finality a command accepts (a day)."""
 
 
+CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_chain_id(value: object, what: str = "chain id") -> str:
+    """A chain id: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    if not isinstance(value, str) or CHAIN_ID.fullmatch(value) is None:
+        raise InvalidArgument(f"{what} must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a "
+                              f"letter or digit), got {value!r}")
+    return value
+
+
 def check_timeout(value: float) -> float:
     """Seconds to wait: more than 0 and at most a day (``nan`` and ``inf`` refused)."""
     if not 0 < value <= MAX_TIMEOUT:

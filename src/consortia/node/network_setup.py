@@ -122,9 +122,10 @@ def init_network(
     gov: GovParams | None = None,
     standby: int = 0,
     extra_identities: list[IdentitySpec] | None = None,
+    chain_id: str = NETWORK_CHAIN_ID,
 ) -> list[NodeHome]:
-    """Write the homes of a local network; ``orgs`` (``"name:role,..."`` or pairs) makes it
-    permissioned (see the module docs); without it the chain is open, as before.
+    """Write the homes of a local network of chain ``chain_id``; ``orgs`` (``"name:role,..."``
+    or pairs) makes it permissioned (see the module docs); without it the chain is open.
 
     ``standby`` nodes get complete homes (key, certificate, peers) but are not in the genesis
     set: they follow the chain until governance adds their key as a validator.
@@ -139,7 +140,7 @@ def init_network(
     keys = [KeyPair.generate(suite) for _ in range(validators + standby)]
     accounts = write_account_keys(root / "keys", DEV_ACCOUNTS, suite, None)
     genesis = make_genesis(
-        NETWORK_CHAIN_ID,
+        chain_id,
         suite,
         [(f"validator-{i}", key) for i, key in enumerate(keys[:validators])],
         [(acct.address, DEV_BALANCE) for acct, _ in accounts] + list(extra_allocations or []),
