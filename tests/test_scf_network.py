@@ -7,6 +7,7 @@ until the borrower consents and then shows another lender's loan; money is conse
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,10 @@ from typing import Any
 import httpx
 import pytest
 from tests.procs import NetNode, running_network, wait_for
+from typer.testing import CliRunner
 
 from consortia.apps.scf import sdk as apps
+from consortia.cli.main import app
 from consortia.client.cbdc import CbdcWallet
 from consortia.client.client import Client
 from consortia.client.permissioned import prepare_identity
@@ -25,7 +28,7 @@ from consortia.client.wallet import Wallet
 from consortia.contracts.permissioned.monetary import reserve_address
 from consortia.contracts.python.api import address_of
 from consortia.crypto.address import format_address
-from consortia.crypto.keyfile import load_key_file
+from consortia.crypto.keyfile import load_key_file, save_key_file
 from consortia.crypto.keys import KeyPair
 
 pytestmark = pytest.mark.slow
@@ -167,3 +170,76 @@ def test_a_payable_down_three_tiers_financed_at_two_banks_and_paid_at_maturity(c
     assert views[2].line(addr("core"))["used"] == 0
     assert all(part["status"] == "paid" for part in views[3].parts_of(payable))
     assert chain.total() == total
+
+
+def cli(node: str | None, *args: str) -> dict[str, Any]:
+    """One ``consortia`` command (against ``node``, unless None) with ``--json``: its document
+    (and it exited 0 exactly when the document is not a refusal)."""
+    result = CliRunner().invoke(app, [*args, "--json", *(["--node", node] if node else [])])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (result.exit_code == 0) == (out.get("ok", True) is not False), (args, result.stdout)
+    return out
+
+
+def test_the_cli_and_rest_over_the_same_network(chain: Chain, tmp_path: Path) -> None:
+    """The story again through ``consortia scf|invoice|credit`` (keys in files, each party on
+    its own node) and read back through ``/v1/scf``."""
+    p, addr = chain.parties, chain.addr
+    keys = {}
+    for name in ("bank-a", "bank-b", "core", "tier1", "tier2", "tier3"):
+        keys[name] = str(tmp_path / f"{name}.key")
+        save_key_file(Path(keys[name]), p[name].wallet.key, None)
+    url = [n.url for n in chain.nodes]
+    a = {name: format_address(addr(name)) for name in keys}
+
+    line = cli(url[1], "scf", "line", "--core", a["core"], "--limit", str(5 * M), "--key", keys["bank-a"])
+    assert line["ok"] and line["limit"] == 5 * M
+    digest = cli(url[1], "invoice", "register", "--buyer", a["core"], "--number", "cli 7",
+                 "--amount", "300000", "--date", "2025-04-01", "--key", keys["tier1"])["hash"]
+    offline = cli(None, "invoice", "hash", "--seller", a["tier1"], "--buyer", a["core"],
+                  "--number", "CLI-7", "--amount", "300000", "--date", "20250401")
+    assert offline["hash"] == digest
+    payable = cli(url[0], "scf", "confirm", "--supplier", a["tier1"], "--amount", "300000",
+                  "--maturity", "+1h", "--invoice", digest, "--key", keys["core"])["id"]
+    part = cli(url[1], "scf", "transfer", str(payable), "--to", a["tier2"], "--amount", "100000",
+               "--key", keys["tier1"])["part"]
+    refused = cli(url[3], "scf", "transfer", str(payable), "--to", a["tier3"], "--amount", "1",
+                  "--key", keys["tier3"])
+    assert refused["error"]["code"] == "not_holder"
+    offer = cli(url[2], "scf", "finance", str(part), "--bank", a["bank-b"], "--amount", "100000",
+                "--rate-bps", "500", "--key", keys["tier2"])
+    assert offer["price"] == 100_000 - offer["interest"] and offer["part"] == part
+    assert cli(url[2], "scf", "finance-accept", str(part), "--key", keys["bank-b"])["price"] == offer["price"]
+    shown = cli(url[3], "scf", "show", str(payable))
+    assert sorted((x["holder"], x["amount"]) for x in shown["parts"]) == sorted(
+        [(a["tier1"], 200_000), (a["bank-b"], 100_000)])
+    held = cli(url[0], "scf", "list", "--holder", a["bank-b"])["parts"]
+    assert part in [x["id"] for x in held]
+
+    # credit: consent, a logged query, revocation, then refused
+    assert cli(url[3], "credit", "consent", "--lender", a["bank-a"], "--until", "+1h", "--scope", "summary",
+               "--key", keys["tier3"])["ok"]
+    answer = cli(url[1], "credit", "query", a["tier3"], "--key", keys["bank-a"])
+    assert answer["scope"] == "summary" and "items" not in answer
+    assert cli(url[3], "credit", "revoke", "--lender", a["bank-a"], "--key", keys["tier3"])["ok"]
+    again = cli(url[1], "credit", "query", a["tier3"], "--key", keys["bank-a"])
+    assert again["error"]["code"] == "no_consent"
+    assert [e["by"] for e in cli(url[0], "credit", "log", a["tier3"])["log"]] == [a["bank-a"]]
+
+    # the same through REST, on another node
+    def get(path: str) -> dict[str, Any]:
+        response = httpx.get(url[2] + path, timeout=5)
+        assert response.status_code == 200, (path, response.text)
+        return dict(response.json())
+
+    assert get(f"/v1/scf/payables/{payable}")["parts"] == shown["parts"]
+    assert get(f"/v1/scf/invoices/{digest}")["invoice"]["locked"] == 100_000
+    assert get(f"/v1/scf/lines/{a['core']}")["line"]["used"] >= 300_000
+    assert part in [x["id"] for x in get(f"/v1/scf/parts?holder={a['bank-b']}")["parts"]]
+    assert get(f"/v1/scf/parts/{payable}/quote?amount=1000&rate_bps=500")["price"] <= 1000
+    assert [e["by"] for e in get(f"/v1/scf/credit/log/{a['tier3']}")["log"]] == [a["bank-a"]]
+    assert get(f"/v1/scf/credit/consents/{a['tier3']}/{a['bank-a']}")["consent"]["revoked"] > 0
+    assert any(x["id"] == payable for x in get("/v1/scf/payables")["payables"])
+    missing = httpx.get(url[2] + "/v1/scf/parts/999999", timeout=5)
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
