@@ -111,9 +111,14 @@ def test_a_fifth_node_joins_by_vote_and_leaves_again(tmp_path: Path) -> None:
             node.start()
         wait_for(lambda: min(n.height() for n in nodes) >= 2, 30, "the fifth node to follow")
         assert nodes[4].status()["validator"] is None
+        assert nodes[0].status()["validators"] == 4  # the epoch's set, not a count of homes
+        text = cli("network", "status", "--home", str(tmp_path / "net"), check=True).stdout
+        fifth = next(line for line in text.splitlines() if "node4" in line)
+        assert "follower" in fifth and "None" not in fifth, text  # a standby follows; no "round None"
 
         decide(info, url, "add-validator", "--name", "validator-4", "--validator-key", fifth_key)
         wait_for(lambda: nodes[4].status().get("validator") == 4, 60, "the fifth node to validate")
+        assert nodes[0].status()["validators"] == 5  # /v1/status follows the epoch (was the genesis's 4)
         begin = nodes[0].height()
 
         def fifth_led() -> bool:

@@ -25,6 +25,7 @@ from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import read_key_file_address
 from consortia.errors import ConfigError
 from consortia.node.config import GENESIS_FILE, load_config
+from consortia.node.genesis import load_genesis
 from consortia.node.home_setup import list_account_keys
 from consortia.node.network_setup import NETWORK_CHAIN_ID, init_network, load_orgs, node_homes
 
@@ -110,6 +111,7 @@ def url_status(url: str, known: dict[str, Any] | None = None) -> dict[str, Any]:
         "warnings": status.get("warnings", []),
         "up": True,
         "height": status["height"],
+        "role": "validator" if status.get("validator") is not None else "follower",
         "round": status.get("consensus_round"),
         "leader": status.get("leader"),
         "peers": status.get("peers", []),
@@ -131,12 +133,14 @@ def status_command(root: Path | None, as_json: bool, urls: list[str] | None = No
     hashes = {r["genesis_hash"] for r in rows if r["up"]}
 
     def human() -> None:
-        table = Table("node", "api", "height", "round", "leader", "peers", "state root")
+        table = Table("node", "role", "api", "height", "round", "leader", "peers", "state root")
         for r in rows:
             if not r["up"]:
-                table.add_row(r["node"], r["api"], "[red]down[/]", "", "", "", "")
+                table.add_row(r["node"], "", r["api"], "[red]down[/]", "", "", "", "")
                 continue
-            table.add_row(r["node"], r["api"], str(r["height"]), str(r["round"]), str(r["leader"]),
+            following = r["round"] is None  # a standby or removed node: it follows, it does not vote
+            table.add_row(r["node"], r["role"], r["api"], str(r["height"]),
+                          "-" if following else str(r["round"]), "-" if following else str(r["leader"]),
                           ",".join(map(str, r["peers"])), shorten(r["state_root"], 18))
         console.print(table)
         if len(hashes) > 1:
@@ -221,7 +225,9 @@ def up_command(
                 "nodes": nodes, "keys": _keys(root), "orgs": _orgs(root)}
 
         def human() -> None:
-            console.print(f"[bold green]Consortia network[/] of {len(nodes)} validators in {root}")
+            voting = len(load_genesis(root / GENESIS_FILE).validators)
+            standby = f" and {len(nodes) - voting} standby node(s)" if len(nodes) > voting else ""
+            console.print(f"[bold green]Consortia network[/] of {voting} validators{standby} in {root}")
             for n in nodes:
                 console.print(f"  {Path(n['home']).name}: API and explorer {n['api']}")
             console.print("  funded dev keys (unencrypted, for development only):")
