@@ -11,6 +11,8 @@ exactly that code.
 
 from __future__ import annotations
 
+import functools
+
 from consortia.apps.bills.contracts import CONTRACTS as BILLS_CONTRACTS
 from consortia.apps.bills.contracts import source as bills_source
 from consortia.apps.cbdc.contracts import CONTRACTS as CBDC_CONTRACTS
@@ -55,8 +57,17 @@ def app_sources() -> dict[str, str]:
 
 def app_records(suite: str) -> dict[bytes, bytes]:
     """The state records deploying every app contract at height 0 (merge them into the
-    genesis state of a permissioned chain; they need the governance records' layout)."""
+    genesis state of a permissioned chain; they need the governance records' layout).
+
+    Compiling every application's source takes about a second, and the records depend on
+    nothing but the sources shipped with this package: they are made once per process (a
+    fresh dict each call, so callers may change theirs)."""
     get_suite(suite)  # an unknown suite fails here, as the rest of genesis would
+    return dict(_app_records())
+
+
+@functools.cache
+def _app_records() -> tuple[tuple[bytes, bytes], ...]:
     ctx = CallContext(
         sender=CONSORTIUM, tx_hash=b"", block=BlockContext("genesis", GENESIS_HEIGHT, 0, 0),
         state=TxState(_Empty()),
@@ -67,4 +78,4 @@ def app_records(suite: str) -> dict[bytes, bytes]:
         invariant(code_hash == code_hash_of(source), "a contract's code hash is the hash of its source")
         ContractRegistry.store(ctx, name, source, ContractMeta(code_hash, 1, CONSORTIUM, GENESIS_HEIGHT))
         write(ctx.state, keys.code(name), CodeApproval(name, code_hash, 1, 0, GENESIS_HEIGHT))
-    return {key: value for key, value in ctx.state.writes.items() if value is not None}
+    return tuple((key, value) for key, value in ctx.state.writes.items() if value is not None)
