@@ -87,6 +87,9 @@ def health_routes(node: Node) -> list[Route]:
         held = service is not None and await run_in_threadpool(service.store.has, value)
         return _response({"height": chain.head.height, "record": to_json(entry), "stored_here": held})
 
+    async def record_or_upload(request: Request) -> Response:
+        return await (upload(request) if request.method == "PUT" else record(request))
+
     async def record_log(request: Request) -> Response:
         value = parse_hash(request.path_params["record"], "record")
         start = parse_uint(request.query_params.get("start", "1"), "start", minimum=1)
@@ -134,8 +137,7 @@ def health_routes(node: Node) -> list[Route]:
     handlers: list[tuple[str, Callable[..., Any], list[str]]] = [
         ("/v1/health/node", node_info, ["GET"]),
         ("/v1/health/fetch", fetch, ["POST"]),
-        ("/v1/health/records/{record}", upload, ["PUT"]),
-        ("/v1/health/records/{record}", record, ["GET"]),
+        ("/v1/health/records/{record}", record_or_upload, ["GET", "PUT"]),
         ("/v1/health/records/{record}/log", record_log, ["GET"]),
         ("/v1/health/records/{record}/grants/{address}", grant, ["GET"]),
         ("/v1/health/patients/{address}", patient, ["GET"]),

@@ -155,6 +155,45 @@ def _notary_paths() -> dict[str, Any]:
     }
 
 
+def _health_paths() -> dict[str, Any]:
+    """Healthcare records (api/health_routes.py); grants, revocations and emergency openings are
+    signed transactions (``/v1/tx``)."""
+    record = [_path("record", "SHA-256 of the ciphertext: 0x + 64 hex digits")]
+    address = "0x + 40 hex digits"
+    fetch = {"type": "object", "required": ["record", "public_key", "timestamp_ms", "nonce", "signature"],
+             "properties": {"record": _HEX, "public_key": _HEX, "timestamp_ms": {"type": "integer"},
+                            "nonce": _HEX, "signature": _HEX}}
+    return {
+        "/v1/health/node": _get("This node's record store: custodian address, sealing key, limits", [],
+                                "store", 404),
+        "/v1/health/fetch": {"post": {
+            "summary": "A reader's signed fetch request: the ciphertext and its sealed data key, once the "
+                       "access is logged on chain",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": fetch}}},
+            "responses": {"200": _json({"type": "object"}, "ciphertext, sealed_key, basis, log_tx, height"),
+                          **_errors(400, 401, 403, 404, 409, 413, 504)}}},
+        "/v1/health/records/{record}": {
+            **_get("A record on chain (patient, hospital, custodian, sealed keys), and whether this node "
+                   "holds its ciphertext", record, "record", 400, 404),
+            "put": {"summary": "The record's ciphertext, kept if the chain holds its hash for this node",
+                    "parameters": record,
+                    "requestBody": {"required": True, "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {"200": _json({"type": "object"}, "stored"), **_errors(400, 404, 413)}},
+        },
+        "/v1/health/records/{record}/log": _get(
+            "The record's access log", [*record, _query("start", "from the n-th", "integer"),
+                                        _query("limit", "1 to 100", "integer")], "log", 400, 404),
+        "/v1/health/records/{record}/grants/{address}": _get(
+            "A grant on the record and the address's access now", [*record, _path("address", address)],
+            "grant", 400, 404),
+        "/v1/health/patients/{address}": _get("A patient's records and emergency alerts",
+                                              [_path("address", address)], "records, alerts", 400),
+        "/v1/health/keys/{address}": _get("An identity's registered sealing key (X25519)",
+                                          [_path("address", address)], "key", 400),
+    }
+
+
 def _index_paths() -> dict[str, Any]:
     """The SQL index's routes (api/index_routes.py)."""
     page = [_query("cursor", "next_cursor of the previous page"),
@@ -308,6 +347,7 @@ def openapi_spec() -> dict[str, Any]:
                                      [_path("id", "request id")], "request", 400, 404),
             **_index_paths(),
             **_notary_paths(),
+            **_health_paths(),
             **_bills_paths(),
             **_energy_paths(),
             **_scf_paths(),

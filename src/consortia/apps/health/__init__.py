@@ -4,7 +4,7 @@ fresh AES-256-GCM data key and kept off chain in their hospital node's record st
 to each party, consent grants, emergency openings and every access (:mod:`.contracts`).
 Cryptography in :mod:`.records`, calls in :mod:`.sdk`, the node side in :mod:`.service`.
 
-Decision record: docs/decisions/0017-health-records.md (or the number it was committed under).
+Decision record: docs/decisions/0020-health-records.md.
 """
 
 from consortia.apps.health.contracts import CONTRACTS, source
