@@ -8,6 +8,7 @@ driven through the CLI."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +110,16 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     record = stored["record"]
     assert (net.nodes[0].home / "health/records" / record[2:]).read_bytes() != PLAINTEXT
 
+    # the store keeps only bytes whose hash the chain holds for this node; other nodes keep none
+    put = f"{net.url}/v1/health/records/{record}"
+    wrong = httpx.put(put, content=b"other bytes", timeout=10)
+    assert wrong.status_code == 400 and wrong.json()["code"] == "bad_record_upload", wrong.text
+    unknown = hashlib.sha256(b"never recorded").hexdigest()
+    stray = httpx.put(f"{net.url}/v1/health/records/0x{unknown}", content=b"never recorded", timeout=10)
+    assert stray.status_code == 404 and stray.json()["code"] == "record_not_found", stray.text
+    off = httpx.get(f"{net.nodes[1].url}/v1/health/node", timeout=10)
+    assert off.status_code == 404 and off.json()["code"] == "health_store_off"
+
     # nobody reads without consent
     refused = net.run("get", record, "--key", str(net.keys["doctor-b"]), "--out", str(net.root / "no.txt"))
     assert refused["_rc"] != 0 and refused["error"]["code"] == "no_access", refused
@@ -131,6 +142,9 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
         again = httpx.post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
     assert first.status_code == 200, first.text
     assert again.status_code == 409 and again.json()["code"] == "replayed_request", again.text
+    forged = msgspec.json.encode(msgspec.structs.replace(request, nonce="0x" + "00" * 16))
+    refused_forged = httpx.post(f"{net.url}/v1/health/fetch", content=forged, timeout=30)
+    assert refused_forged.status_code == 401 and refused_forged.json()["code"] == "bad_signature"
 
     revoked = net.run("revoke", record, "--from", net.address("doctor-b"), "--key", str(net.keys["patient"]))
     assert revoked["_rc"] == 0, revoked
