@@ -20,52 +20,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from consortia.api.app_views import AppViews, json_response
 from consortia.api.params import parse_uint, query_uint
 from consortia.apps.energy import sdk as apps
-from consortia.contracts.python.errors import NoSuchContract, NoSuchMethod
 from consortia.contracts.python.json_data import to_json
 from consortia.crypto.address import parse_address
-from consortia.errors import ConsortiaError, DecodeError, NotFound
-from consortia.execution.context import BlockContext
+from consortia.errors import DecodeError
 from consortia.node.node import Node
 
 MAX_ID = 2**62
 NOT_FOUND_CODES = ("meter_not_found", "certificate_not_found", "trade_not_found")
-_json = msgspec.json.Encoder()
-
-
-def _response(data: Any) -> Response:
-    return Response(_json.encode(data), media_type="application/json")
 
 
 def energy_routes(node: Node) -> list[Route]:
-    chain = node.chain
-
-    def head_block() -> BlockContext:
-        header = chain.head_header
-        return BlockContext(chain.chain_id, header.height, header.timestamp_ms, header.proposer)
-
-    def run(block: BlockContext, call: apps.ViewCall) -> Any:
-        with chain.store.snapshot() as state:
-            try:
-                return chain.contract_host.run_view(state, block, call.contract, call.method, call.args)
-            except (NoSuchContract, NoSuchMethod):
-                raise NotFound("the energy application is not deployed on this chain") from None
-            except ConsortiaError as exc:
-                if exc.code in NOT_FOUND_CODES:
-                    raise NotFound(exc.message) from None
-                raise
+    views = AppViews(node, "energy", NOT_FOUND_CODES)
+    head_block, run = views.head_block, views.run
 
     async def answer(call: apps.ViewCall, key: str, **extra: Any) -> Response:
         block = head_block()
         result = await run_in_threadpool(run, block, call)
-        return _response({"height": block.height, **extra, key: to_json(result)})
+        return json_response({"height": block.height, **extra, key: to_json(result)})
 
     def page(request: Request) -> tuple[int, int]:
         start = query_uint(request, "start", 0, maximum=MAX_ID)

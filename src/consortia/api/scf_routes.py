@@ -24,30 +24,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from consortia.api.app_views import AppViews, json_response
 from consortia.api.params import parse_uint, query_uint
 from consortia.apps.scf import sdk as apps
-from consortia.contracts.python.errors import NoSuchContract, NoSuchMethod
 from consortia.contracts.python.json_data import to_json
 from consortia.crypto.address import parse_address
-from consortia.errors import ConsortiaError, DecodeError, NotFound
-from consortia.execution.context import BlockContext
+from consortia.errors import DecodeError, NotFound
 from consortia.node.node import Node
 
 MAX_ID = 2**63 - 1
 MAX_MS = 2**63 - 1
 MAX_AMOUNT = 2**64 - 1
 NOT_FOUND = ("payable_not_found", "part_not_found", "invoice_not_found", "loan_not_found")
-_json = msgspec.json.Encoder()
-
-
-def _response(data: Any) -> Response:
-    return Response(_json.encode(data), media_type="application/json")
 
 
 def parse_hash(text: str, what: str) -> bytes:
@@ -59,29 +52,15 @@ def parse_hash(text: str, what: str) -> bytes:
 
 
 def scf_routes(node: Node) -> list[Route]:
-    chain = node.chain
-
-    def head_block() -> BlockContext:
-        header = chain.head_header
-        return BlockContext(chain.chain_id, header.height, header.timestamp_ms, header.proposer)
-
-    def run(block: BlockContext, call: apps.ViewCall) -> Any:
-        with chain.store.snapshot() as state:
-            try:
-                return chain.contract_host.run_view(state, block, call.contract, call.method, call.args)
-            except (NoSuchContract, NoSuchMethod):
-                raise NotFound(f"the {call.contract} application is not deployed on this chain") from None
-            except ConsortiaError as exc:
-                if exc.code in NOT_FOUND:
-                    raise NotFound(exc.message) from None
-                raise
+    views = AppViews(node, "scf", NOT_FOUND)
+    head_block, run = views.head_block, views.run
 
     async def answer(calls: dict[str, apps.ViewCall], **extra: Any) -> Response:
         block = head_block()
         out: dict[str, Any] = {"height": block.height, **extra}
         for key, call in calls.items():
             out[key] = to_json(await run_in_threadpool(run, block, call))
-        return _response(out)
+        return json_response(out)
 
     def path_id(request: Request, what: str) -> int:
         return parse_uint(request.path_params["id"], what, minimum=1, maximum=MAX_ID)
@@ -123,7 +102,7 @@ def scf_routes(node: Node) -> list[Route]:
         at_ms = query_uint(request, "at_ms", 0, maximum=MAX_MS)
         block = head_block()
         result = await run_in_threadpool(run, block, apps.quote(found, amount, rate, at_ms))
-        return _response({"height": block.height, "id": found, "amount": amount, "rate_bps": rate,
+        return json_response({"height": block.height, "id": found, "amount": amount, "rate_bps": rate,
                           **to_json(result)})  # fmt: skip
 
     async def get_line(request: Request) -> Response:
@@ -132,7 +111,7 @@ def scf_routes(node: Node) -> list[Route]:
         line = await run_in_threadpool(run, block, apps.line(core))
         if not line:
             raise NotFound(f"{request.path_params['core']} has no credit line")
-        return _response({"height": block.height, "line": to_json(line)})
+        return json_response({"height": block.height, "line": to_json(line)})
 
     async def get_invoice(request: Request) -> Response:
         digest = parse_hash(request.path_params["hash"], "an invoice hash")
@@ -153,7 +132,7 @@ def scf_routes(node: Node) -> list[Route]:
         lender = parse_address(request.path_params["lender"])
         block = head_block()
         grant = await run_in_threadpool(run, block, apps.consent_of(borrower, lender))
-        return _response({"height": block.height, "consent": to_json(grant) if grant else None})
+        return json_response({"height": block.height, "consent": to_json(grant) if grant else None})
 
     return [
         Route("/v1/scf/payables", list_payables),
