@@ -19,6 +19,8 @@ from consortia.apps.health.errors import (
     CannotOpenRecord,
     StaleFetchRequest,
 )
+from consortia.client.arguments import InvalidArgument
+from consortia.client.health import check_record, parse_until
 from consortia.contracts.permissioned.alerting import alerts
 from consortia.contracts.permissioned.harness import DEFAULT_ORGS, Consortium, Outcome, consortium
 from consortia.contracts.python.host import PythonContractHost
@@ -157,6 +159,19 @@ def test_fetch_requests_are_checked() -> None:
     with pytest.raises(BadFetchRequest, match="nonce"):
         rec.check_fetch(rec.FetchRequest(request.record, request.public_key, request.timestamp_ms, "0x00",
                                          request.signature), "ed25519", "c", 1_000_000, 300_000)
+
+
+def test_client_argument_checks() -> None:
+    assert parse_until("2025-01-31") == 1_738_368_000_000  # through that day: 2025-02-01T00:00Z
+    assert parse_until("2025-01-31T18:00:00+01:00") == 1_738_342_800_000
+    for bad in ("2025-01-31T18:00:00", "31/01/2025", "tomorrow", ""):
+        with pytest.raises(InvalidArgument):
+            parse_until(bad)
+    digest = os.urandom(32)
+    assert check_record(digest) == digest == check_record("0x" + digest.hex()) == check_record(digest.hex())
+    for bad in (digest[:31], "0x" + "zz" * 32, "0x" + "00" * 33, 5):
+        with pytest.raises(InvalidArgument):
+            check_record(bad)  # type: ignore[arg-type]
 
 
 # --- the contract -------------------------------------------------------------------------------

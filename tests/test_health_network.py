@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from tests.procs import NetNode, cli, running_network, wait_for
+from tests.procs import CLI, NetNode, cli, running_network, wait_for
 
 from consortia.apps.health import records as rec
 from consortia.client.client import Client
@@ -176,6 +178,13 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     assert kinds == [("stored", "hosp-a"), ("granted", "second opinion"), ("access", "consent"),
                      ("access", "consent"), ("revoked", "second opinion"),
                      ("break-glass", "unconscious on arrival in the ED"), ("access", "break-glass")], kinds
+
+    # into a pipe, the text log is whole at any width (nothing wrapped, nothing cut)
+    env = {**os.environ, "COLUMNS": "40"}
+    text = subprocess.run([*CLI, "health", "log", record, "--node", net.url], capture_output=True, text=True,
+                          timeout=90, stdin=subprocess.DEVNULL, env=env, check=True).stdout
+    assert record in text and net.address("doctor-b") in text and "…" not in text
+    assert "unconscious on arrival in the ED" in text.splitlines()[-2]
 
     # nothing personal in any validator's chain store (blocks, receipts, state), nor in the record store
     wait_for(lambda: min(n.height() for n in net.nodes) >= fetched["height"] + 1, 30, "all nodes caught up")
