@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consortia.apps.genesis import app_records
 from consortia.apps.health import records as rec
@@ -127,6 +129,18 @@ def test_a_record_opens_only_with_its_data_key_and_unaltered() -> None:
         altered[i] ^= 1
         with pytest.raises(CannotOpenRecord):
             rec.decrypt_record(key, bytes(altered))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=2048), st.data())
+def test_any_record_round_trips_and_any_changed_byte_is_caught(plaintext: bytes, data: st.DataObject) -> None:
+    key, blob = rec.encrypt_record(plaintext)
+    assert rec.decrypt_record(key, blob) == plaintext and len(blob) == len(plaintext) + 28
+    i = data.draw(st.integers(0, len(blob) - 1))
+    flip = data.draw(st.integers(1, 255))
+    altered = blob[:i] + bytes([blob[i] ^ flip]) + blob[i + 1:]
+    with pytest.raises(CannotOpenRecord):
+        rec.decrypt_record(key, altered)
 
 
 def test_a_sealed_data_key_opens_only_with_its_holders_key() -> None:

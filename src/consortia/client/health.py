@@ -20,6 +20,7 @@ refuses raises :class:`AccessRefused` (403 ``no_access``).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import msgspec
@@ -33,10 +34,13 @@ from consortia.client.cbdc import ContractRefused, app_refusal
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet
 from consortia.crypto.address import format_address
+from consortia.errors import ConnectionFailed
 
 __all__ = ["ContractRefused", "HealthClient", "HealthWallet", "check_record", "parse_until"]
 
 _MS = 1000
+UPLOAD_ATTEMPTS = 3
+UPLOAD_RETRY_S = 1.0
 
 
 def check_record(value: object) -> bytes:
@@ -171,10 +175,25 @@ class HealthWallet(PermWallet):
         receipt = self._app("put", record, patient_address, custodian,
                             rec.seal_data_key(patient_key, data_key),
                             rec.seal_data_key(custodian_key, data_key))
-        self.reads.upload(record, blob)
+        self._upload(record, blob, receipt)
         return {"record": "0x" + record.hex(), "patient": format_address(patient_address),
                 "custodian": node["custodian"], "size": len(blob), "tx_hash": "0x" + receipt.tx_hash.hex(),
                 "height": receipt.height}
+
+    def _upload(self, record: bytes, blob: bytes, receipt: sdk.ContractReceipt) -> None:
+        """Hand the node the ciphertext (the record is on chain now); retried while the node is
+        unreachable, since the ciphertext exists nowhere else."""
+        for attempt in range(UPLOAD_ATTEMPTS):
+            try:
+                self.reads.upload(record, blob)
+                return
+            except ConnectionFailed as exc:
+                if attempt + 1 == UPLOAD_ATTEMPTS:
+                    raise ConnectionFailed(
+                        f"record 0x{record.hex()} is on chain (tx 0x{receipt.tx_hash.hex()}) but its "
+                        f"ciphertext did not reach the node after {UPLOAD_ATTEMPTS} attempts "
+                        f"({exc.message}); store the file again as a new record") from None
+                time.sleep(UPLOAD_RETRY_S)
 
     def grant(self, record: bytes | str, grantee: bytes | str, purpose: str, until_ms: int) -> dict[str, Any]:
         """Let ``grantee`` read ``record`` for ``purpose`` until ``until_ms``: the data key (opened
