@@ -46,6 +46,10 @@ def cas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for label in ("old", "new", "third"):
         out[label], _ = create_ca("bank-a", root / label)
     out["node"], _ = issue_node_cert(out["old"], out["old"].with_suffix(".key"), 1, "node", root / "node")
+    # the chain's time in these tests: now, once the CAs exist (they are valid from a few minutes
+    # before their making; a clock read at import could be earlier than that on a slow run)
+    global NOW_MS
+    NOW_MS = time.time_ns() // 1_000_000
     return out
 
 

@@ -26,12 +26,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from consortia.apps.bills.sdk import MAX_RATE_BPS
 from consortia.cli.keys import load_key
 from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import bills
 from consortia.client import contracts as sdk
-from consortia.client.arguments import InvalidArgument, check_id, parse_int_text
+from consortia.client.arguments import InvalidArgument, check_bps, check_id, parse_int_text
 from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
@@ -197,7 +198,8 @@ def bill_discount(bill_id: str = BILL_ID,
                   rate_bps: str = typer.Option(..., "--rate-bps", help="Annual rate in basis points."),
                   key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON) -> None:
     """The holder offers a bill for discount at a bank (the bank's discount-accept settles it)."""
-    found, rate = _id(bill_id), bills.check_rate(parse_int_text(rate_bps, "rate"))
+    found = _id(bill_id)
+    rate = check_bps(parse_int_text(rate_bps, "rate"), MAX_RATE_BPS, "discount rate")
     with _signer(key, node, timeout) as wallet:
         terms = wallet.discount(found, bank, rate)
     data = {"ok": True, "id": found, "bank": bank, "rate_bps": rate, **terms}

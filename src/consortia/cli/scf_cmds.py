@@ -41,12 +41,14 @@ from consortia.client.arguments import (
     InvalidArgument,
     check_address_arg,
     check_amount,
+    check_bps,
+    check_digest,
     check_id,
     parse_int_text,
 )
 from consortia.client.bills import parse_when
 from consortia.client.client import Client
-from consortia.client.scf import ScfQueries, ScfWallet, check_hash, check_limit, check_rate, check_scope
+from consortia.client.scf import ScfQueries, ScfWallet, check_credit_limit, check_scope
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.json_data import to_json
 from consortia.crypto.address import format_address
@@ -170,6 +172,10 @@ def _rows(title: str, columns: tuple[str, ...], items: list[dict[str, Any]]) -> 
     return human
 
 
+def invoice_hash_arg(text: str) -> bytes:
+    return check_digest(text, "invoice hash")
+
+
 def _addr(value: bytes) -> str:
     return format_address(value)
 
@@ -189,7 +195,7 @@ def scf_line(
 ) -> None:
     """A bank sets (or changes) a core enterprise's credit line."""
     address = check_address_arg(core, "core enterprise")
-    units = check_limit(parse_int_text(limit, "limit"))
+    units = check_credit_limit(parse_int_text(limit, "limit"))
     with _signer(key, node, timeout) as wallet:
         fields = wallet.set_line(address, units)
     _said({"ok": True, **fields}, as_json, f"credit line of {_addr(address)} set to {units}")
@@ -233,7 +239,7 @@ def scf_confirm(
         raise InvalidArgument(
             f"link 1 to {apps.MAX_INVOICES} invoices (--invoice HASH each), got {len(invoice)}"
         )
-    hashes = [check_hash(h) for h in invoice]
+    hashes = [check_digest(h, "invoice hash") for h in invoice]
     with _signer(key, node, timeout) as wallet:
         when = _when(maturity, wallet, "the maturity")
         payable_id = wallet.confirm(to, units, when, hashes)
@@ -281,7 +287,7 @@ def scf_finance(
 ) -> None:
     """The holder offers (part of) a part to a bank; the bank's finance-accept settles it (DvP)."""
     found, to, units = _part(part_id), check_address_arg(bank, "bank"), _amount(amount)
-    rate = check_rate(parse_int_text(rate_bps, "rate"))
+    rate = check_bps(parse_int_text(rate_bps, "rate"), apps.MAX_RATE_BPS, "rate")
     with _signer(key, node, timeout) as wallet:
         terms = wallet.finance(found, to, units, rate, recourse)
     _said(
@@ -492,7 +498,7 @@ _simple(
     invoice_app,
     "confirm",
     "confirmed invoice",
-    check_hash,
+    invoice_hash_arg,
     HASH,
     ScfWallet.confirm_invoice,
     "The buyer confirms an invoice.",
@@ -501,7 +507,7 @@ _simple(
     invoice_app,
     "dispute",
     "disputed invoice",
-    check_hash,
+    invoice_hash_arg,
     HASH,
     ScfWallet.dispute_invoice,
     "The buyer disputes an invoice (a disputed invoice cannot be financed).",
@@ -512,7 +518,7 @@ _simple(
 @handles_errors
 def invoice_show(digest: str = HASH, node: str = NODE, as_json: bool = JSON) -> None:
     """An invoice as registered: seller, buyer, amount, status, what is financed against it."""
-    found = check_hash(digest)
+    found = check_digest(digest, "invoice hash")
     with _query(node) as queries:
         record = queries.invoice(found)
     _show({"hash": found, **record}, as_json, f"invoice 0x{found.hex()}")
@@ -543,7 +549,8 @@ def credit_record(
     if bool(commitment) == bool(terms):
         raise InvalidArgument("give either --commitment HASH or --terms TEXT (committed with a fresh salt)")
     salt = secrets.token_bytes(16) if terms else b""
-    made = check_hash(commitment, "commitment") if commitment else apps.loan_commitment(salt, terms.encode())
+    made = (check_digest(commitment, "commitment") if commitment
+            else apps.loan_commitment(salt, terms.encode()))
     with _signer(key, node, timeout) as wallet:
         head = ScfQueries(wallet.client).head_time()
         start_ms = parse_when(start, head) if start else head

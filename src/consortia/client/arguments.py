@@ -185,6 +185,34 @@ MAX_TIMEOUT = 86_400.0
 """Longest wait for finality a command accepts (a day)."""
 
 
+DIGEST_BYTES = 32
+
+
+def check_digest(value: object, what: str = "hash",
+                 error: type[ConsortiaError] | None = None) -> bytes:
+    """A 32-byte digest (SHA-256, SM3) from bytes or 64 hex digits with an optional ``0x``;
+    anything else is ``error`` (an :class:`InvalidArgument` unless an app names its own)."""
+    raw: bytes | None = value if isinstance(value, bytes) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            raw = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
+        except ValueError:
+            raw = None
+    if raw is None or len(raw) != DIGEST_BYTES:
+        raise (error or InvalidArgument)(f"the {what} is {DIGEST_BYTES} bytes (64 hex digits, optional 0x), "
+                                         f"got {str(value)[:80]!r}")
+    return raw
+
+
+def check_bps(value: object, maximum: int, what: str = "rate") -> int:
+    """A whole rate in basis points a year, 1 to ``maximum``."""
+    if not is_int(value) or not 1 <= value <= maximum:  # type: ignore[operator]
+        raise InvalidArgument(f"the {what} is 1 to {maximum} basis points a year, got {value!r:.40}")
+    assert isinstance(value, int)
+    return value
+
+
 CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 

@@ -29,6 +29,7 @@ from consortia.client.arguments import (
     InvalidArgument,
     check_address_arg,
     check_amount,
+    check_bps,
     check_id,
     is_int,
 )
@@ -64,14 +65,6 @@ def check_kind(kind: object, acceptance: object) -> tuple[str, str]:
 def check_timestamp(value: object, what: str) -> int:
     if not is_int(value) or not 0 <= value <= MAX_TIMESTAMP_MS:  # type: ignore[operator]
         raise InvalidArgument(f"{what} must be a timestamp in ms from 0 to {MAX_TIMESTAMP_MS}, "
-                              f"got {value!r:.40}")
-    assert isinstance(value, int)
-    return value
-
-
-def check_rate(value: object) -> int:
-    if not is_int(value) or not 1 <= value <= apps.MAX_RATE_BPS:  # type: ignore[operator]
-        raise InvalidArgument(f"the discount rate is 1 to {apps.MAX_RATE_BPS} basis points a year, "
                               f"got {value!r:.40}")
     assert isinstance(value, int)
     return value
@@ -193,7 +186,7 @@ class BillsWallet(PermWallet):
     def discount(self, bill_id: int, bank: bytes | str, rate_bps: int) -> dict[str, Any]:
         """Offer the bill to ``bank`` at ``rate_bps`` a year; the terms (days, interest, price)."""
         receipt = self._app(apps.discount(check_id(bill_id, "bill id"), check_address_arg(bank, "bank"),
-                                          check_rate(rate_bps)))
+                                          check_bps(rate_bps, apps.MAX_RATE_BPS, "discount rate")))
         fields = _event(receipt, "DiscountOffered")
         return {"days": fields["days"], "interest": fields["interest"], "price": fields["price"],
                 "tx_hash": "0x" + receipt.tx_hash.hex(), "height": receipt.height}
@@ -298,7 +291,8 @@ class BillsQueries:
     def quote(self, bill_id: int, rate_bps: int, at_ms: int = 0) -> dict[str, int]:
         path = f"/v1/bills/{check_id(bill_id, 'bill id')}/quote"
         at_ms = check_timestamp(at_ms, "the quote's time")
-        data = self.client.get(path, rate_bps=check_rate(rate_bps), at_ms=at_ms)
+        rate = check_bps(rate_bps, apps.MAX_RATE_BPS, "discount rate")
+        data = self.client.get(path, rate_bps=rate, at_ms=at_ms)
         return {k: int(data[k]) for k in ("days", "interest", "price")}
 
     def open_dishonours(self, drawer: bytes | str) -> int:

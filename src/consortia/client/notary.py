@@ -25,7 +25,6 @@ import httpx
 
 from consortia.apps.notary.errors import BadDocumentHash, NoDocuments, TooManyDocuments
 from consortia.apps.notary.receipts import (
-    LEAF_BYTES,
     RECEIPT_VERSION,
     DocumentReceipt,
     Level,
@@ -38,7 +37,7 @@ from consortia.apps.notary.receipts import (
     verify_receipt,
 )
 from consortia.apps.notary.sdk import anchor_call
-from consortia.client.arguments import InvalidArgument, check_address_arg
+from consortia.client.arguments import InvalidArgument, check_address_arg, check_digest
 from consortia.client.client import Client
 from consortia.client.contracts import receipt_error, receipt_from_json
 from consortia.client.wallet import Wallet
@@ -65,18 +64,8 @@ def check_hashes(hashes: Sequence[bytes | str], limit: int = MAX_BATCH) -> list[
 
 
 def check_hash(value: bytes | str, what: str = "document hash") -> bytes:
-    raw: bytes | None = None
-    if isinstance(value, bytes):
-        raw = value
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            raw = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
-        except ValueError:
-            raw = None
-    if raw is None or len(raw) != LEAF_BYTES:
-        raise BadDocumentHash(f"{what} is not a SHA-256 (32 bytes, 64 hex digits): {str(value)[:80]!r}")
-    return raw
+    """A SHA-256 digest (bytes, or 64 hex digits with optional ``0x``), or BadDocumentHash."""
+    return check_digest(value, what, BadDocumentHash)
 
 
 def hash_files(paths: Sequence[Path]) -> list[bytes]:

@@ -26,35 +26,24 @@ from typing import Any
 
 from consortia.apps.scf import sdk as apps
 from consortia.client import contracts as sdk
-from consortia.client.arguments import InvalidArgument, check_address_arg, check_amount, check_id, is_int
+from consortia.client.arguments import (
+    InvalidArgument,
+    check_address_arg,
+    check_amount,
+    check_bps,
+    check_digest,
+    check_id,
+    is_int,
+)
 from consortia.client.bills import check_timestamp
 from consortia.client.cbdc import ContractRefused, app_refusal
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet
 
-__all__ = ["ContractRefused", "ScfQueries", "ScfWallet", "check_hash"]
+__all__ = ["ContractRefused", "ScfQueries", "ScfWallet", "check_credit_limit", "check_scope"]
 
 
-def check_hash(value: object, what: str = "invoice hash") -> bytes:
-    """A 32-byte hash, from bytes or ``0x`` hex text."""
-    if isinstance(value, str):
-        try:
-            value = bytes.fromhex(value.removeprefix("0x"))
-        except ValueError:
-            raise InvalidArgument(f"the {what} is 64 hex digits, got {value!r:.80}") from None
-    if not isinstance(value, bytes) or len(value) != apps.HASH_BYTES:
-        raise InvalidArgument(f"the {what} is {apps.HASH_BYTES} bytes (64 hex digits)")
-    return value
-
-
-def check_rate(value: object) -> int:
-    if not is_int(value) or not 1 <= value <= apps.MAX_RATE_BPS:  # type: ignore[operator]
-        raise InvalidArgument(f"the rate is 1 to {apps.MAX_RATE_BPS} basis points a year, got {value!r:.40}")
-    assert isinstance(value, int)
-    return value
-
-
-def check_limit(value: object) -> int:
+def check_credit_limit(value: object) -> int:
     if not is_int(value) or not 0 <= value < 2**64:  # type: ignore[operator]
         raise InvalidArgument(f"a credit limit is a whole amount from 0 to 2**64 - 1, got {value!r:.40}")
     assert isinstance(value, int)
@@ -94,7 +83,8 @@ class ScfWallet(PermWallet):
 
     # credit lines and invoices
     def set_line(self, core: bytes | str, limit: int) -> dict[str, Any]:
-        receipt = self._app(apps.set_line(check_address_arg(core, "core enterprise"), check_limit(limit)))
+        core_address = check_address_arg(core, "core enterprise")
+        receipt = self._app(apps.set_line(core_address, check_credit_limit(limit)))
         return _event(receipt, apps.SCF, "LineSet")
 
     def register_invoice(self, buyer: bytes | str, number: str, amount: int, date: str) -> bytes:
@@ -105,10 +95,10 @@ class ScfWallet(PermWallet):
         return digest
 
     def confirm_invoice(self, digest: bytes | str) -> sdk.ContractReceipt:
-        return self._app(apps.confirm_invoice(check_hash(digest)))
+        return self._app(apps.confirm_invoice(check_digest(digest, "invoice hash")))
 
     def dispute_invoice(self, digest: bytes | str) -> sdk.ContractReceipt:
-        return self._app(apps.dispute_invoice(check_hash(digest)))
+        return self._app(apps.dispute_invoice(check_digest(digest, "invoice hash")))
 
     # payables
     def confirm(self, supplier: bytes | str, amount: int, maturity_ms: int,
@@ -121,7 +111,7 @@ class ScfWallet(PermWallet):
             check_address_arg(supplier, "supplier"),
             check_amount(amount),
             check_timestamp(maturity_ms, "the maturity"),
-            [check_hash(i) for i in invoices],
+            [check_digest(i, "invoice hash") for i in invoices],
         )
         return int(_event(self._app(call), apps.SCF, "PayableConfirmed")["id"])
 
@@ -139,7 +129,7 @@ class ScfWallet(PermWallet):
             check_id(part_id, "part id"),
             check_address_arg(bank, "bank"),
             check_amount(amount),
-            check_rate(rate_bps),
+            check_bps(rate_bps, apps.MAX_RATE_BPS, "rate"),
             bool(recourse),
         )
         fields = _event(self._app(call), apps.SCF, "FinanceOffered")
@@ -189,7 +179,7 @@ class ScfWallet(PermWallet):
                     due_ms: int) -> int:  # fmt: skip
         call = apps.record_loan(
             check_address_arg(borrower, "borrower"),
-            check_hash(commitment, "commitment"),
+            check_digest(commitment, "commitment"),
             check_amount(amount),
             check_timestamp(start_ms, "the start"),
             check_timestamp(due_ms, "the due time"),
@@ -245,7 +235,7 @@ class ScfQueries:
         return list(self._view(apps.parts_of(check_id(payable_id, "payable id"))))
 
     def invoice(self, digest: bytes | str) -> dict[str, Any]:
-        return dict(self._view(apps.invoice(check_hash(digest))))
+        return dict(self._view(apps.invoice(check_digest(digest, "invoice hash"))))
 
     def held_by(
         self, holder: bytes | str, start: int = 0, limit: int = apps.MAX_LIST

@@ -43,7 +43,7 @@ from consortia.contracts.permissioned import (
 from consortia.contracts.permissioned.certs import check_ca_pem
 from consortia.contracts.permissioned.directory import config
 from consortia.contracts.permissioned.errors import CertificateRejected, InvalidProposal
-from consortia.contracts.permissioned.limits import MAX_NAME
+from consortia.contracts.permissioned.limits import MAX_HOST, MAX_NAME, MAX_PORT
 from consortia.contracts.permissioned.records import CodeApproval, ContractCode, OrgSpec, ParamChange
 from consortia.contracts.permissioned.store import StateGet, write
 from consortia.crypto.address import address_from_public_key
@@ -68,8 +68,6 @@ KINDS = (
     ADD_ORG, REMOVE_ORG, ADD_VALIDATOR, REMOVE_VALIDATOR, SET_PARAM, DEPLOY_CONTRACT, UPGRADE_CONTRACT,
     JOIN_ORG, ROTATE_VALIDATOR, ROTATE_CA,
 )  # fmt: skip
-MAX_PORT = 65_535
-MAX_HOST = 253
 
 
 class KeyChange(msgspec.Struct, array_like=True, frozen=True):

@@ -45,3 +45,9 @@ MAX_WALLET_TIER = 4
 
 MAX_SUPPLY = 2**64 - 1
 """Cumulative issuance (and redemption) of the chain and of each organisation, at most."""
+
+MAX_PORT = 65_535
+"""The highest TCP port a joining organisation's bundle may name (join-org proposals)."""
+
+MAX_HOST = 253
+"""The longest host name a joining organisation's bundle may name (a DNS name's limit)."""
