@@ -75,12 +75,18 @@ def free_base_port() -> int:
     raise RuntimeError("no free block of ports")
 
 
+INDEX_DB = ""
+"""``--index-db`` for every node ("" leaves the node's default, a SQLite index in its home)."""
+
+
 def start_nodes(homes: list[Path], lab: Lab | None = None) -> list[subprocess.Popen[str]]:
     """Node processes (each in its lab host's namespace when ``lab`` is given)."""
     procs = []
     for i, home in enumerate(homes):
         log = open(home / "bench-node.log", "w")  # noqa: SIM115
         argv = [sys.executable, "-m", "consortia.cli", "node", "start", "--home", str(home), "--json"]
+        if INDEX_DB:
+            argv += ["--index-db", INDEX_DB]
         kwargs: dict = {"stdout": subprocess.PIPE, "stderr": log, "stdin": subprocess.DEVNULL}
         procs.append(lab.popen(i, argv, **kwargs) if lab else subprocess.Popen(argv, text=True, **kwargs))
     for proc in procs:
@@ -319,11 +325,15 @@ def main() -> None:
                         help="also sweep wallet payments on a permissioned network (all checks on)")
     parser.add_argument("--wallets-only", action="store_true",
                         help="only the wallet sweep (for profiling it; no ratio)")
+    parser.add_argument("--index-db", default="",
+                        help="the nodes' SQL index: 'off' to measure without it (default: SQLite)")
     parser.add_argument("--no-rules", action="store_true",
                         help="wallet sweep without the alert rules (to see what they cost)")
     parser.add_argument("--netem", default=None,
                         help='also sweep on namespaced hosts under netem words, e.g. "50ms 10ms loss 1%%"')
     args = parser.parse_args()
+    global INDEX_DB
+    INDEX_DB = args.index_db
     raw = raw_ed25519_verify_rate_parallel(20000)
     print(f"raw Ed25519 verify on {os.cpu_count()} cores: {raw:.0f}/s; with {args.validators} "
           f"validators each verifying every transaction once, the ceiling is "
