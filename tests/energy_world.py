@@ -5,7 +5,6 @@ regulator. Shared by tests/test_app_energy.py."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from tests.app_world import AppWorld
@@ -60,16 +59,10 @@ class World(AppWorld):
         return dict(self.view(sdk.trade(trade_id)))
 
 
-@functools.cache
-def _app_records() -> dict[bytes, bytes]:
-    """The applications' genesis records (pure and deterministic: built once per test session)."""
-    return app_records(SUITE)
-
-
 def make_world() -> World:
     net = consortium((*DEFAULT_ORGS, ("grid-co", "grid"), ("homes", "enterprise")))
     h = net.harness
-    h.state.data.update(_app_records())
+    h.state.data.update(app_records(SUITE))  # compiled once per process
     host = h.enable_contracts()
     parties: dict[str, bytes] = {"grid": net.admins["grid-co"].address, "bank": net.admins["bank-a"].address,
                                  "reg": net.admins["reg"].address}

@@ -234,12 +234,12 @@ class Node:
 
     def _on_commit(self, executed: ExecutedBlock, committed: CommittedBlock) -> None:
         header = executed.header
+        since_proposed_ms = self.clock.now_ms() - header.timestamp_ms
         log.log(logging.INFO if executed.txs else logging.DEBUG,  # an idle chain stays quiet
                 "block %d committed: %d txs, round %d, leader %d, %d ms after it was proposed",
-                header.height, len(executed.txs), header.round, header.proposer,
-                self.clock.now_ms() - header.timestamp_ms)
-        self.metrics.height.set(executed.header.height)
-        self.metrics.finality_seconds.observe(max(0, self.clock.now_ms() - header.timestamp_ms) / 1000)
+                header.height, len(executed.txs), header.round, header.proposer, since_proposed_ms)
+        self.metrics.height.set(header.height)
+        self.metrics.finality_seconds.observe(max(0, since_proposed_ms) / 1000)
         if header.timeout_cert is not None:
             self.metrics.view_changes.inc()
         self.metrics.blocks.inc()

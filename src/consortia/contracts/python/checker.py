@@ -20,6 +20,7 @@ import ast
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from consortia.contracts.python.api import API_DECORATORS, API_NAMES, STORAGE_DECLARATIONS
 from consortia.contracts.python.errors import ContractRejected
@@ -137,9 +138,9 @@ class Checker:
     """When a list, every violation is collected in it (source order of the checks) instead of
     the first being raised."""
 
-    def _checked(self, check: Callable[[], None]) -> None:
+    def _checked(self, check: Callable[..., None], *args: Any) -> None:
         try:
-            check()
+            check(*args)
         except ContractRejected as exc:
             if self.violations is None:
                 raise
@@ -153,10 +154,10 @@ class Checker:
         while stack:
             node, line = stack.pop()
             self.line = getattr(node, "lineno", 0) or line
-            self._checked(lambda node=node: self.check_node(node))  # type: ignore[misc]
+            self._checked(self.check_node, node)
             stack.extend((child, self.line) for child in reversed(list(ast.iter_child_nodes(node))))
         for stmt in self.tree.body:
-            self._checked(lambda stmt=stmt: self.check_module_statement(stmt))  # type: ignore[misc]
+            self._checked(self.check_module_statement, stmt)
 
     # --- module structure -------------------------------------------------------------
 
