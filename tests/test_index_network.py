@@ -2,7 +2,8 @@
 a real PostgreSQL server): after a scripted day of payments, governance and application use,
 ``consortia reg audit`` of an account lists every payment it made and received with its
 counterparties, ``consortia history`` and ``consortia txs`` answer, ``consortia index check``
-reports no difference on every node, and ``/metrics`` shows the index lag.
+reports no difference on every node, and ``/metrics`` shows the index lag. Each node indexes
+in a process of its own: killed, it is restarted and resumes; the node killed, it ends.
 
 One network for the module; every step also crosses the peer network (parties talk to
 different nodes)."""
@@ -10,6 +11,8 @@ different nodes)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +188,49 @@ def test_a_scripted_day_is_in_every_nodes_index_and_the_audit(network: Any) -> N
     finally:
         for c in clients:
             c.close()
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie left for its (dead) parent's reaper."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _index_status(node: NetNode) -> dict[str, Any]:
+    return dict(httpx.get(f"{node.url}/v1/index/status", timeout=5).json())
+
+
+@pytest.mark.timeout(240)
+def test_the_index_runs_in_its_own_process_comes_back_when_killed_and_dies_with_its_node(
+    network: Any,
+) -> None:
+    info, nodes, _pg = network
+    node = nodes[1]
+    assert node.proc is not None
+    first = _index_status(node)
+    worker = first["process"]
+    assert worker and worker != node.proc.pid and _alive(worker), first
+
+    # the index process killed mid-run: the node restarts it and the index resumes, no gap
+    os.kill(worker, signal.SIGKILL)
+    wait_for(lambda: (s := _index_status(node))["restarts"] >= 1 and s["process"] not in (None, worker),
+             TIMEOUT, "the node restarting its index process")  # fmt: skip
+    admins = {o["name"]: load_key_file(Path(o["admin_key"])) for o in info["orgs"]}
+    with Client(node.url, timeout=TIMEOUT) as client:
+        paid = _party(admins["cb"], client).issue("bank-a", 1_000)
+    _indexed([node], paid.height)
+    report = cli_json("index", "check", "--node", node.url)
+    assert report["ok"] and report["blocks_checked"] >= paid.height, report["differences"]
+    assert node.proc.pid != _index_status(node)["process"]
+
+    # the node killed outright: its index process notices (its input closes) and ends
+    victim = nodes[2]
+    assert victim.proc is not None
+    orphan = _index_status(victim)["process"]
+    victim.kill9()
+    wait_for(lambda: not _alive(orphan), TIMEOUT, "the dead node's index process to end")
+    victim.start()
+    _indexed([victim], paid.height)

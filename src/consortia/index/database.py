@@ -129,15 +129,24 @@ def _alembic(conn: Connection) -> Config:
 class IndexDatabase:
     """One index database: open (migrated to the current schema), write blocks, read."""
 
-    def __init__(self, url: str, chain_id: str, genesis_hash: bytes, *, claim: bool = True) -> None:
+    def __init__(
+        self, url: str, chain_id: str, genesis_hash: bytes, *, claim: bool = True,
+        writer: bool = True,
+    ) -> None:  # fmt: skip
         """``claim``: bind an empty database to this chain and refuse another chain's (off
-        only to :meth:`reset` a database that may hold another chain)."""
+        only to :meth:`reset` a database that may hold another chain). ``writer=False`` opens
+        a database another process writes (the node's API beside its index process): no
+        migration, no claim; one not yet migrated to this schema is :class:`IndexUnavailable`."""
         self.url = url
         self.chain_id = chain_id
         self.genesis_hash = genesis_hash
         self.engine = engine_for(url)
         self.backend = self.engine.dialect.name
         try:
+            if not writer:
+                if self.schema_revision() != self.head_revision():
+                    raise IndexUnavailable(f"the index database {self.safe_url} is not migrated yet")
+                return
             self.migrate()
             if claim:
                 self._claim()

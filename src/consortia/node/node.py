@@ -39,7 +39,7 @@ from consortia.node.metrics import NodeMetrics
 from consortia.types.block import CommittedBlock
 
 if TYPE_CHECKING:
-    from consortia.index.follower import IndexFollower
+    from consortia.index.process import IndexProcess
 
 log = logging.getLogger("consortia.node")
 
@@ -99,7 +99,7 @@ class Node:
         for SQLite in the home, ``off`` for none, or a database URL."""
         self.home = home
         self.index_db = index_db
-        self.index: IndexFollower | None = None  # the SQL index, once started
+        self.index: IndexProcess | None = None  # the SQL index, once started
         self.clock: Clock = clock if clock is not None else WallClock()
         self.offload = offload
         self.config: NodeConfig = load_config(home)
@@ -252,22 +252,20 @@ class Node:
     # --- the SQL index ------------------------------------------------------------------
 
     def start_index(self) -> None:
-        """Start following commits into the SQL index in its own thread (see
-        :mod:`consortia.index.follower`); a malformed ``index_db`` is a ConfigError now, an
+        """Start following commits into the SQL index, in a process of its own (see
+        :mod:`consortia.index.process`); a malformed ``index_db`` is a ConfigError now, an
         unreachable database only delays the index (retried, shown in its status)."""
-        from consortia.index.database import IndexDatabase, engine_for, resolve_url
-        from consortia.index.follower import IndexFollower
+        from consortia.index.database import engine_for, resolve_url
+        from consortia.index.process import IndexProcess
 
         url = resolve_url(self.index_db, self.home)
         if url is None or self.index is not None:
             return
         engine_for(url).dispose()  # a malformed URL fails the start, with its reason
-        chain_id, ghash = self.genesis.chain_id, genesis_hash(self.genesis)
-        follower = IndexFollower(lambda: IndexDatabase(url, chain_id, ghash), self.store,
-                                 self.chain.suite, self.genesis)  # fmt: skip
-        self.metrics.watch_index(follower, lambda: self.chain.head.height)
-        self.index = follower
-        follower.start()
+        index = IndexProcess(self.home, url, self.genesis.chain_id, genesis_hash(self.genesis))
+        self.metrics.watch_index(index, lambda: self.chain.head.height)
+        self.index = index
+        index.start()
 
     def close(self) -> None:
         if self.index is not None:
