@@ -23,6 +23,7 @@ from consortia.cli import (
     scf_cmds,
 )
 from consortia.cli import network as network_cli
+from consortia.cli.help_format import PlainHelpGroup
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
 from consortia.cli.options import JSON, NODE
@@ -48,7 +49,7 @@ from consortia.node.genesis import load_genesis
 from consortia.node.home_setup import init_dev_home, list_account_keys
 from consortia.node.network_setup import NETWORK_CHAIN_ID
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, cls=PlainHelpGroup,
                   help="Consortia: a permissioned BFT blockchain for regulated industry.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create and inspect key files.")
 node_app = typer.Typer(no_args_is_help=True, help="Run a node.")

@@ -57,7 +57,7 @@ def _verified_json(v: VerifiedStamp) -> dict[str, Any]:
 @handles_errors
 def stamp(
     files: list[Path] = typer.Argument(..., help="Documents to notarise (any number)."),
-    out: Path = typer.Option(..., "--out", help="Directory for the receipts (<file>.notary.json)."),
+    out: Path = typer.Option(..., "--out", help="Directory for the receipts (one FILE.notary.json each)."),
     key: Path = typer.Option(None, "--key", help="Key file that signs the anchoring transaction."),
     service: bool = typer.Option(False, "--service", help="Use the node's stamping service (no key)."),
     no_register: bool = typer.Option(False, "--no-register",
@@ -99,7 +99,7 @@ def stamp(
 @handles_errors
 def verify(
     file: Path = typer.Argument(..., help="The document."),
-    receipt: Path = typer.Argument(..., help="Its receipt (<file>.notary.json)."),
+    receipt: Path = typer.Argument(..., help="Its receipt (FILE.notary.json)."),
     genesis: Path = typer.Option(..., "--genesis", help="The chain's genesis.json."),
     as_json: bool = JSON,
 ) -> None:
