@@ -95,3 +95,5 @@ def test_metrics_show_consensus_and_finality_and_the_dashboard_uses_only_real_me
     used = {m for p in dashboard["panels"] for t in p["targets"]
             for m in re.findall(r"consortia_[a-z_]+", t["expr"])}
     assert used and {m.removesuffix("_total").removesuffix("_bucket") for m in used} <= exported
+    assert {"consortia_syncing", "consortia_blocks_behind"} <= used  # sync state is charted
+    assert values["consortia_syncing"] == 0 and values["consortia_blocks_behind"] == 0  # alone: level

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from prometheus_client import generate_latest
 from tests.conftest import Refusals
 
 from consortia.client.tx_builder import sign_transfer
@@ -359,6 +360,31 @@ def test_catch_up_applies_certified_blocks(cluster: Cluster) -> None:
     assert behind.node.chain.head.state_root == up.node.chain.head.state_root
     assert behind.frames.messages(HeightRequest)[0] == HeightRequest(1, 64)
     assert not behind.net.block_sync.catching_up
+
+
+def test_catch_up_shows_in_the_sync_metrics(cluster: Cluster) -> None:
+    """``consortia_syncing`` is 1 from the moment a peer shows a certificate far above our head
+    until the blocks are in; ``consortia_blocks_behind`` counts from the best height shown."""
+    up, behind = _pair(cluster)
+    behind.node.metrics.watch_sync(behind.net.block_sync)
+
+    def sync_metrics() -> tuple[float, float, float]:
+        text = generate_latest(behind.node.metrics.registry).decode()
+        values = {ln.split()[0]: float(ln.split()[1]) for ln in text.splitlines() if ln[:1] != "#"}
+        return (values["consortia_syncing"], values["consortia_blocks_behind"],
+                values["consortia_best_peer_height"])
+
+    assert sync_metrics() == (0, 0, 0)
+    head = up.node.store.block(up.height)
+
+    async def scenario() -> None:
+        behind.net.on_frame(0, encode_wire(SyncMsg(SyncInfo(high_qc=head.qc))))
+        assert sync_metrics() == (1, up.height, up.height)  # asked, nothing arrived yet
+        cluster.hub.pump()
+
+    asyncio.run(scenario())
+    assert behind.height == up.height
+    assert sync_metrics() == (0, 0, up.height)
 
 
 def test_catch_up_refuses_a_block_with_a_bad_certificate(

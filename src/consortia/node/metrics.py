@@ -27,6 +27,18 @@ class ConsensusView(Protocol):
     def connected_peer_count(self) -> int: ...
 
 
+class SyncView(Protocol):
+    """What the metrics read of the node's catch-up (``consortia.node.net.block_sync``)."""
+
+    @property
+    def catching_up(self) -> bool: ...
+
+    @property
+    def best_peer_height(self) -> int: ...
+
+    def blocks_behind(self) -> int: ...
+
+
 FINALITY_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30)
 
 
@@ -79,6 +91,17 @@ class NodeMetrics:
             "consortia_is_validator", "1 if this node votes in the current epoch, else 0", registry=r
         )
         self.peers = Gauge("consortia_peers_connected", "Validators this node is connected to", registry=r)
+        self.syncing = Gauge(
+            "consortia_syncing", "1 while this node catches up (blocks or a state snapshot), 0 when "
+            "it follows the chain", registry=r,
+        )
+        self.blocks_behind = Gauge(
+            "consortia_blocks_behind", "Committed height below the best certified height a peer "
+            "has shown (0: caught up)", registry=r,
+        )
+        self.best_peer_height = Gauge(
+            "consortia_best_peer_height", "The best certified height a peer has shown", registry=r
+        )
 
     def watch_consensus(self, view: ConsensusView) -> None:
         """Read round, epoch, validator count, membership and peers at each scrape (0 while the
@@ -93,6 +116,12 @@ class NodeMetrics:
         self.validators.set_function(lambda: number("validators"))
         self.is_validator.set_function(lambda: float(view.consensus_status().get("validator") is not None))
         self.peers.set_function(lambda: float(view.connected_peer_count()))
+
+    def watch_sync(self, sync: SyncView) -> None:
+        """Read the catch-up state at each scrape (a one-validator node has none: all 0)."""
+        self.syncing.set_function(lambda: float(sync.catching_up))
+        self.blocks_behind.set_function(lambda: float(sync.blocks_behind()))
+        self.best_peer_height.set_function(lambda: float(sync.best_peer_height))
 
     def watch_index(self, index: IndexLag, head_height: Callable[[], int]) -> None:
         """Read the index's height and lag at each scrape."""

@@ -66,6 +66,7 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     rotations: asyncio.Task[None] | None = None
     if len(node.genesis.validators) > 1:
         network = PeerNetwork(node)
+        node.metrics.watch_sync(network.block_sync)
         frames = PeerTransport(
             node.config.validator_index,
             node.config.p2p_host,

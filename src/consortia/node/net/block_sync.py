@@ -45,6 +45,8 @@ class BlockSync:
         self._wanted: set[bytes] = set()
         self._by_heights = False
         self._catch_up_since = 0.0
+        self.best_peer_height = 0
+        """The highest certified height any peer has shown (0 before any did)."""
 
     # --- blocks by id (for the consensus core) -----------------------------------------------
 
@@ -78,6 +80,10 @@ class BlockSync:
     def catching_up(self) -> bool:
         return self._by_heights or self.state_sync.pending
 
+    def blocks_behind(self) -> int:
+        """How far our head is below the best certified height a peer has shown (0 when level)."""
+        return max(0, self.best_peer_height - self.links.chain.head.height)
+
     def note_height(self, sender: int, certified_height: int) -> None:
         """A peer knows a certified block well above our head: catch up.
 
@@ -86,6 +92,7 @@ class BlockSync:
         """
         chain = self.links.chain
         clock = self.links.node.clock
+        self.best_peer_height = max(self.best_peer_height, certified_height)
         gap = certified_height - chain.head.height
         if self.catching_up and clock.monotonic() - self._catch_up_since > CATCH_UP_TIMEOUT_S:
             # the peer never answered in full: drop what arrived and ask again
