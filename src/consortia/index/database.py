@@ -250,6 +250,13 @@ class IndexDatabase:
         (on SQLite a WAL reader, never blocking the writer; on PostgreSQL REPEATABLE READ)."""
         options = {"isolation_level": "REPEATABLE READ"} if self.backend == "postgresql" else {}
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            if self.backend == "postgresql":
+                # Every paged query orders by an index it fixes the leading columns of (see
+                # queries._page). PostgreSQL may instead walk the height index backwards, filter
+                # and sort incrementally — it assumes an account's entries spread evenly over
+                # heights: 78 ms instead of 0.08 ms for the newest page of a 100k-entry history
+                # whose entries are old. Without incremental sort that plan is never cheaper.
+                conn.exec_driver_sql("SET LOCAL enable_incremental_sort = off")
             yield conn
 
 
