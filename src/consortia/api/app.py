@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,7 +17,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia import __version__
@@ -28,6 +27,7 @@ from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
 from consortia.api.energy_routes import energy_routes
 from consortia.api.errors import RequestRefused
+from consortia.api.explorer_routes import explorer_routes
 from consortia.api.health_routes import health_routes
 from consortia.api.index_routes import index_routes
 from consortia.api.notary_routes import notary_routes
@@ -48,7 +48,6 @@ from consortia.node.genesis import genesis_hash
 from consortia.node.node import Node
 from consortia.types.genesis import ChainParams
 
-STATIC = Path(__file__).parent / "static"
 MAX_WAIT_SECONDS = 60.0
 MAX_STATE_KEY_BYTES = 2048
 MAX_BLOCK_LIST = 100
@@ -321,9 +320,6 @@ def create_app(node: Node) -> Starlette:
     def spec(request: Request) -> Response:
         return json_response(openapi_spec())
 
-    def explorer(request: Request) -> Response:
-        return FileResponse(STATIC / "explorer.html")
-
     async def on_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ConsortiaError):
             return error_response(exc)
@@ -334,7 +330,6 @@ def create_app(node: Node) -> Starlette:
         return json_response({"code": "internal", "message": "internal error"}, 500)
 
     routes = [
-        Route("/", explorer),
         Route("/v1/status", status),
         Route("/v1/genesis", genesis),
         Route("/v1/txs", submit_batch, methods=["POST"]),
@@ -357,6 +352,7 @@ def create_app(node: Node) -> Starlette:
     routes += health_routes(node)
     routes += energy_routes(node)
     routes += scf_routes(node)
+    routes += explorer_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error
