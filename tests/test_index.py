@@ -246,7 +246,7 @@ def test_migrations_give_exactly_the_schema_and_downgrade_to_nothing(
 ) -> None:
     db = _open(chain, db_url)
     try:
-        assert db.schema_revision() == IndexDatabase.head_revision() == "0001"
+        assert db.schema_revision() == IndexDatabase.head_revision() == "0002"
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={
                 "compare_type": False,  # Amount is a dialect-specific type; columns, keys, indexes

@@ -25,6 +25,8 @@ from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
 from consortia.apps.notary.contracts import source as notary_source
 from consortia.apps.scf.contracts import CONTRACTS as SCF_CONTRACTS
 from consortia.apps.scf.contracts import source as scf_source
+from consortia.apps.trace.contracts import CONTRACTS as TRACE_CONTRACTS
+from consortia.apps.trace.contracts import source as trace_source
 from consortia.contracts.permissioned import keys
 from consortia.contracts.permissioned.records import CodeApproval
 from consortia.contracts.permissioned.store import write
@@ -52,6 +54,7 @@ def app_sources() -> dict[str, str]:
     sources.update({name: energy_source(name) for name in ENERGY_CONTRACTS})
     sources.update({name: scf_source(name) for name in SCF_CONTRACTS})
     sources.update({name: health_source(name) for name in HEALTH_CONTRACTS})
+    sources.update({name: trace_source(name) for name in TRACE_CONTRACTS})
     return sources
 
 

@@ -54,7 +54,8 @@ def register(app: typer.Typer, node_app: typer.Typer) -> None:
 @handles_errors
 def org_init(
     name: str = typer.Option(..., "--name", help="Organisation name (a-z, 0-9, '.', '_', '-')."),
-    role: str = typer.Option(..., "--role", help="central-bank, bank, enterprise, hospital, grid, regulator"),
+    role: str = typer.Option(..., "--role",
+                             help="central-bank, bank, enterprise, hospital, grid, regulator, inspector"),
     home: Path = typer.Option(..., "--home", help="The organisation's own (empty) directory."),
     suite: str = typer.Option("ed25519", "--suite", help="ed25519 or sm2."),
     no_password: bool = typer.Option(False, "--no-password", help="Store the keys unencrypted (dev only)."),

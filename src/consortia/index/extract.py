@@ -35,6 +35,7 @@ from consortia.contracts.permissioned.records import Alert
 from consortia.contracts.python.api import address_of
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.suites import Suite
+from consortia.index.trace_extract import TRACE, trace_rows
 from consortia.types.block import CommittedBlock
 from consortia.types.genesis import Genesis
 from consortia.types.receipt import Event, Receipt
@@ -110,6 +111,14 @@ def block_rows(
         raw = txs[idx] if idx < len(txs) else None
         _receipt_rows(out, idx, raw, receipt, suite, header.timestamp_ms)
     return out
+
+
+def receipt_rows(
+    out: BlockRows, idx: int, raw: bytes | None, receipt: Receipt, suite: Suite, timestamp_ms: int
+) -> None:
+    """Add the rows of one receipt (its transaction's ``raw`` bytes, ``None`` for a scheduled
+    call) at position ``idx`` of the block ``out`` is for: what :func:`block_rows` does per receipt."""
+    _receipt_rows(out, idx, raw, receipt, suite, timestamp_ms)
 
 
 def _decode_tx(raw: bytes, suite: Suite) -> tuple[TxBody | None, bytes | None]:
@@ -217,12 +226,19 @@ def _movement(
 
 
 def _objects(out: BlockRows, idx: int, ev_idx: int, event: Event, tx_hash: bytes, timestamp_ms: int) -> None:
-    """Alerts, proposals and votes, wallets: the built-in applications' objects."""
+    """Alerts, proposals and votes, wallets, traced items: the built-in applications' objects."""
     height = out.height
     key = (event.contract, event.name)
     try:
         value = _ANY.decode(event.data)
     except Exception:  # not MessagePack: kept in ``events`` only
+        return
+    if event.contract == TRACE:
+        found = trace_rows(height, timestamp_ms, idx, ev_idx, event.name, value)
+        for table, row in found.rows:
+            out.add(table, row)
+        out.objects.extend(ObjectChange("trace_items", {"item": item}, values)
+                           for item, values in found.items)
         return
     if key == ("regulator", "Alert"):
         try:

@@ -3,11 +3,13 @@
 Two kinds of table:
 
 * **per-height facts** (``blocks``, ``txs``, ``events``, ``event_parties``, ``movements``,
-  ``account_history``, ``alerts``, ``votes``): rows are only ever inserted, each carries the height
-  of the block it came from, and a block's rows are exactly what :func:`~.extract.block_rows`
-  derives from that block — so ``consortia index check`` compares them height by height;
-* **objects** (``proposals``, ``wallets``): one row per object, changed by later blocks (a proposal
-  closes, a wallet changes tier); they are a fold of the per-block object changes in height order.
+  ``account_history``, ``alerts``, ``votes``, ``trace_links``, ``trace_edges``): rows are only
+  ever inserted, each carries the height of the block it came from, and a block's rows are
+  exactly what :func:`~.extract.block_rows` derives from that block — so ``consortia index
+  check`` compares them height by height;
+* **objects** (``proposals``, ``wallets``, ``trace_items``): one row per object, changed by later
+  blocks (a proposal closes, a wallet changes tier, an item changes hands); they are a fold of
+  the per-block object changes in height order.
 
 ``index_state`` holds the one row saying which chain this is and the last indexed height; it is
 written in the same SQL transaction as that block's rows (resumable with no gap and no duplicate).
@@ -36,7 +38,7 @@ from sqlalchemy import (
     types,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _I64_MAX = 2**63 - 1
 
 
@@ -224,10 +226,58 @@ wallets = Table(
 )
 Index("ix_wallets_org", wallets.c.org, wallets.c.address)
 
+# --- apps/trace (issue 18, decisions/0021; revision 0002) ------------------------------------
+
+trace_links = Table(
+    "trace_links", metadata,
+    Column("item", Text, primary_key=True),
+    Column("height", BigInteger, primary_key=True, autoincrement=False),
+    Column("tx_idx", Integer, primary_key=True, autoincrement=False),
+    Column("ev_idx", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),  # the trace event's name (Observed, Certified, ...)
+    Column("role", Text, nullable=False),  # subject | parent | child | input | output | moved | alerted
+)
+Index("ix_trace_links_height", trace_links.c.height)
+Index("ix_trace_links_name", trace_links.c.item, trace_links.c.name)
+
+trace_edges = Table(
+    "trace_edges", metadata,
+    Column("height", BigInteger, primary_key=True, autoincrement=False),
+    Column("tx_idx", Integer, primary_key=True, autoincrement=False),
+    Column("ev_idx", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("src", Text, nullable=False),  # upstream: a transformation's input, an aggregation's child
+    Column("dst", Text, nullable=False),  # downstream: the output, the container
+    Column("kind", Text, nullable=False),  # transform | aggregate
+)
+Index("ix_trace_edges_dst", trace_edges.c.dst, trace_edges.c.src)
+Index("ix_trace_edges_src", trace_edges.c.src, trace_edges.c.dst)
+
+trace_items = Table(
+    "trace_items", metadata,
+    Column("item", Text, primary_key=True),
+    Column("kind", Text, nullable=False),  # serial | batch | unit | iii
+    Column("product", Text, nullable=False),
+    Column("producer", Address, nullable=False),
+    Column("holder", Address, nullable=False),
+    Column("public", Text, nullable=False),  # JSON list of the fields the producer made public
+    Column("status", Text, nullable=False),  # active | consumed
+    Column("container", Text, nullable=True),
+    Column("pending_to", Address, nullable=True),
+    Column("recall_reason", Text, nullable=True),
+    Column("recall_by", Address, nullable=True),
+    Column("recall_height", BigInteger, nullable=True),
+    Column("affected", Text, nullable=False),  # JSON list of the recalled items this one comes from
+    Column("registered_height", BigInteger, nullable=False),
+    Column("registered_ms", BigInteger, nullable=False),
+    Column("updated_height", BigInteger, nullable=False),
+)
+Index("ix_trace_items_holder", trace_items.c.holder, trace_items.c.item)
+
 PER_HEIGHT: tuple[Table, ...] = (
-    blocks, txs, events, event_parties, movements, account_history, alerts, votes,
+    blocks, txs, events, event_parties, movements, account_history, alerts, votes, trace_links, trace_edges,
 )
 """Tables whose rows belong to one block (``height`` column), inserted once, never changed."""
-OBJECTS: tuple[Table, ...] = (proposals, wallets)
+OBJECTS: tuple[Table, ...] = (proposals, wallets, trace_items)
 """Tables of objects that later blocks change (a fold of object changes in height order)."""
 ALL_TABLES: tuple[Table, ...] = (index_state, *PER_HEIGHT, *OBJECTS)

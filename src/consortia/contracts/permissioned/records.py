@@ -9,7 +9,7 @@ from consortia.types.validator_epoch import ValidatorEpoch  # noqa: F401 (re-exp
 
 # --- vocabularies -------------------------------------------------------------------------------
 
-ORG_ROLES = ("central-bank", "bank", "enterprise", "hospital", "grid", "regulator")
+ORG_ROLES = ("central-bank", "bank", "enterprise", "hospital", "grid", "regulator", "inspector")
 REGULATOR = "regulator"
 IDENTITY_ROLES = ("admin", "validator", "member", "auditor", "wallet")
 ADMIN = "admin"
