@@ -186,7 +186,8 @@ function stampView(s, name) {
       ["transaction", txLink(s.tx_hash)], ["root on chain", link(`notary/root/${s.root}`, s.root, "mono")],
       ["documents in the batch", num(s.batch_documents)], ["stamps seen", num(s.stamps_seen)]]),
     s.receipt ? h("p", {}, h("button", { id: "download-notary-receipt", onclick: () => {
-      download(`${name || "document"}.notary.json`, JSON.stringify(s.receipt, null, 2));
+      // the receipt's one file form (Python's json.dumps indent=1, fields in order, then a newline)
+      download(`${name || "document"}.notary.json`, JSON.stringify(s.receipt, null, 1) + "\n");
       saved.textContent = "saved: consortia notary verify FILE RECEIPT --genesis genesis.json checks it offline";
     } }, "Download receipt"), " ", saved) : null);
 }
