@@ -32,3 +32,14 @@ if [ "${1:-run}" = "test" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 
     echo "PostgreSQL is not installed and this user cannot install it: apt-get install postgresql" >&2
   fi
 fi
+# The explorer's browser tests drive Debian's chromium through Playwright (Playwright's own
+# browser download is never used).
+if [ "${1:-run}" = "test" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is not installed and this user cannot install it: apt-get install chromium" >&2
+  fi
+fi
