@@ -119,6 +119,21 @@ def _scf_paths() -> dict[str, Any]:
     }
 
 
+def _explorer_paths() -> dict[str, Any]:
+    """The explorer's own read routes (api/explorer_routes.py); the page itself is ``GET /``."""
+    return {
+        "/v1/search": _get("What a search box query names: blocks, transactions, accounts, meters, "
+                           "proposals, bills, payables and parts, certificates, trades, notarised "
+                           "roots, invoices, organisations",
+                           [_query("q", "an address, a hash, a height, 'bill 3', 'payable 2', "
+                                        "'cert 1', 'proposal 1' or an organisation's name")],
+                           "matches: kind, id, label", 400),
+        "/v1/explorer/accounts/{address}": _get(
+            "An address's identity (or null), the organisations it administers, whether it is a meter",
+            [_path("address", "0x + 40 hex digits")], "identity, admin_of, meter", 400),
+    }
+
+
 def _notary_paths() -> dict[str, Any]:
     """Notarisation's routes (api/notary_routes.py)."""
     sha = [_path("document", "SHA-256: 0x + 64 hex digits")]
@@ -351,6 +366,7 @@ def openapi_spec() -> dict[str, Any]:
             **_bills_paths(),
             **_energy_paths(),
             **_scf_paths(),
+            **_explorer_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
         },
