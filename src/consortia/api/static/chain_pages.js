@@ -35,7 +35,7 @@ export async function dashboard(view) {
   );
   const draw = () => {
     const pts = series.map((b) => ({ x: b.timestamp_ms, y: b.height }));
-    lineChart(charts.height, "height", pts);
+    lineChart(charts.height, "height", pts, undefined, false);
     barChart(charts.txs, "txs", series.map((b) => ({ x: b.timestamp_ms, y: b.tx_count })));
     const gaps = series.slice(1).map((b, i) => ({ x: b.timestamp_ms, y: (b.timestamp_ms - series[i].timestamp_ms) / 1000 }));
     lineChart(charts.blockTime, "block time", gaps, (v) => v.toFixed(2));

@@ -16,21 +16,22 @@ function label(x, y, text, anchor = "end") {
   return t;
 }
 
-function range(values) {
+// The value axis: from zero (counts, rates, durations) unless ``zero`` is false (a height).
+function range(values, zero) {
   let lo = Math.min(...values), hi = Math.max(...values);
   if (!isFinite(lo)) { lo = 0; hi = 1; }
-  if (lo > 0 && lo < hi * 0.5) lo = 0;
+  if (zero) lo = Math.min(0, lo);
   if (hi === lo) { hi = lo + 1; lo = Math.max(0, lo - 1); }
   return [lo, hi];
 }
 
-function frame(root, title, points, format) {
+function frame(root, title, points, format, zero = true) {
   root.setAttribute("viewBox", `0 0 ${W} ${H}`);
   root.setAttribute("role", "img");
   root.setAttribute("aria-label", title);
   while (root.firstChild) root.removeChild(root.firstChild);
   const ys = points.map((p) => p.y), xs = points.map((p) => p.x);
-  const [lo, hi] = range(ys);
+  const [lo, hi] = range(ys, zero);
   const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   const sx = (x) => PAD_L + ((x - x0) / ((x1 - x0) || 1)) * (W - PAD_L - PAD_R);
   const sy = (y) => H - PAD_B - ((y - lo) / (hi - lo)) * (H - PAD_T - PAD_B);
@@ -44,8 +45,8 @@ function frame(root, title, points, format) {
   return { sx, sy, lo };
 }
 
-export function lineChart(root, title, points, format = (v) => String(Math.round(v))) {
-  const { sx, sy } = frame(root, title, points, format);
+export function lineChart(root, title, points, format = (v) => String(Math.round(v)), zero = true) {
+  const { sx, sy } = frame(root, title, points, format, zero);
   if (points.length > 1) {
     const d = points.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join("");
     root.append(svg("path", { d, class: "line" }));
@@ -56,14 +57,16 @@ export function lineChart(root, title, points, format = (v) => String(Math.round
   return root;
 }
 
+// Bars stand side by side, one per point in order (blocks bunch up in time under load).
 export function barChart(root, title, points, format = (v) => String(Math.round(v))) {
-  const { sx, sy, lo } = frame(root, title, points, format);
-  const width = Math.max(1, (W - PAD_L - PAD_R) / Math.max(points.length, 1) - 1);
-  for (const p of points) {
+  const { sy, lo } = frame(root, title, points, format);
+  const step = (W - PAD_L - PAD_R) / Math.max(points.length, 1);
+  const width = Math.max(1, step - 1);
+  points.forEach((p, i) => {
     const y = sy(p.y), base = sy(lo);
-    root.append(svg("rect", { x: (sx(p.x) - width / 2).toFixed(1), y: y.toFixed(1), width: width.toFixed(1),
+    root.append(svg("rect", { x: (PAD_L + i * step + 0.5).toFixed(1), y: y.toFixed(1), width: width.toFixed(1),
       height: Math.max(0, base - y).toFixed(1), class: "bar" }));
-  }
+  });
   const last = points[points.length - 1];
   if (last) root.append(label(PAD_L + 4, PAD_T + 8, `${title}: ${format(last.y)}`, "start"));
   root.dataset.points = String(points.length);
