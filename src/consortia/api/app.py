@@ -25,6 +25,7 @@ from consortia.api.bills_routes import bills_routes
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
+from consortia.api.docs_routes import docs_routes
 from consortia.api.energy_routes import energy_routes
 from consortia.api.errors import RequestRefused
 from consortia.api.explorer_routes import explorer_routes
@@ -36,6 +37,7 @@ from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uin
 from consortia.api.perm_routes import perm_routes
 from consortia.api.scf_routes import scf_routes
 from consortia.api.tx_view import receipt_view, tx_view
+from consortia.api.views import AdmittedView, BlockTxView, BlockView, TxCommittedView, TxDroppedView
 from consortia.codec import decode, decode_any
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address, parse_address
@@ -65,8 +67,8 @@ def error_response(exc: ConsortiaError) -> Response:
     return json_response(exc.to_dict(), exc.http_status, {"connection": "close"} if closing else None)
 
 
-def admitted_json(result: Admitted) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def admitted_json(result: Admitted) -> AdmittedView:
+    out: AdmittedView = {
         "tx_hash": "0x" + result.tx_hash.hex() if result.tx_hash else None,
         "accepted": result.error is None,
     }
@@ -149,7 +151,7 @@ def create_app(node: Node) -> Starlette:
             202,
         )
 
-    def tx_json(tx_hash: bytes) -> dict[str, Any]:
+    def tx_json(tx_hash: bytes) -> TxCommittedView:
         committed, index, receipt = queries.committed_tx(chain, tx_hash)
         return {
             "tx_hash": "0x" + tx_hash.hex(),
@@ -162,7 +164,7 @@ def create_app(node: Node) -> Starlette:
             "decoded": tx_view(committed.block.txs[index], chain.suite),
         }
 
-    def dropped_json(tx_hash: bytes) -> dict[str, Any] | None:
+    def dropped_json(tx_hash: bytes) -> TxDroppedView | None:
         """An accepted transaction that left the pool uncommitted, with the reason (or None)."""
         reason = chain.mempool.dropped_reason(tx_hash)
         if reason is None or chain.store.has_tx(tx_hash):
@@ -216,7 +218,7 @@ def create_app(node: Node) -> Starlette:
         tx_hash = parse_hash(request.path_params["tx_hash"], "transaction hash")
         return json_response(to_plain(queries.receipt_proof(chain, tx_hash)))
 
-    def block_json(height: int) -> dict[str, Any]:
+    def block_json(height: int) -> BlockView:
         committed = chain.store.block(height)
         return {
             "id": "0x" + committed.qc.block_id.hex(),
@@ -226,7 +228,7 @@ def create_app(node: Node) -> Starlette:
             "transactions": block_transactions(height, committed.block.txs),
         }
 
-    def block_transactions(height: int, txs: list[bytes]) -> list[dict[str, Any]]:
+    def block_transactions(height: int, txs: list[bytes]) -> list[BlockTxView]:
         """Each transaction of a block decoded, with its receipt's status and decoded events."""
         receipts = chain.store.receipts(height) if txs else []
         out = []
@@ -318,7 +320,7 @@ def create_app(node: Node) -> Starlette:
         return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     def spec(request: Request) -> Response:
-        return json_response(openapi_spec())
+        return json_response(openapi_spec(str(request.base_url).rstrip("/") or "/"))
 
     async def on_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ConsortiaError):
@@ -346,6 +348,7 @@ def create_app(node: Node) -> Starlette:
         Route("/v1/evidence", evidence),
         Route("/metrics", metrics),
         Route("/openapi.json", spec),
+        *docs_routes(),
     ]
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node) + bills_routes(node)

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from consortia.api.bodies import JSON_BODY_LIMIT, read_json
 from consortia.api.params import query_uint
+from consortia.api.views import ContractInfoView, ContractSourceView, ContractViewResult, MethodSpec
 from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.layout import valid_name
@@ -41,7 +42,7 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(_json.encode(data), status_code=status, media_type="application/json")
 
 
-def info_json(info: ContractInfo, methods: dict[str, Any]) -> dict[str, Any]:
+def info_json(info: ContractInfo, methods: dict[str, MethodSpec]) -> ContractInfoView:
     return {
         "name": info.name,
         "version": info.version,
@@ -53,7 +54,7 @@ def info_json(info: ContractInfo, methods: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def methods_json(host: PythonContractHost, state: StateReader, name: str) -> dict[str, Any]:
+def methods_json(host: PythonContractHost, state: StateReader, name: str) -> dict[str, MethodSpec]:
     with host.lock:  # loading may compile, which borrows the shared meter
         loaded = host.loaded(state, name)
     return {
@@ -103,8 +104,8 @@ def contract_routes(node: Node) -> list[Route]:
             source = read_source(state, code_hash)
         if source is None:
             raise NotFound(f"the code of {name!r} version {version} is missing from state")
-        return json_response({"name": name, "version": version,
-                              "code_hash": "0x" + code_hash.hex(), "source": source})
+        return json_response(ContractSourceView(name=name, version=version,
+                                                code_hash="0x" + code_hash.hex(), source=source))
 
     def view_on_snapshot(block: BlockContext, name: str, method: str, args: list[Any]) -> Any:
         with chain.store.snapshot() as state:
@@ -115,8 +116,8 @@ def contract_routes(node: Node) -> list[Route]:
         args = await read_args(request)
         block = head_block()
         result = await run_in_threadpool(view_on_snapshot, block, name, method, args)
-        return json_response({"contract": name, "method": method, "height": block.height,
-                              "result": to_json(result)})
+        return json_response(ContractViewResult(contract=name, method=method, height=block.height,
+                                                result=to_json(result)))
 
     return [
         Route("/v1/contracts/{name}", get_info),

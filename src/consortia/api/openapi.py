@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from consortia import __version__
+from consortia.api import views
+from consortia.api.schema_gen import SchemaBook
+from consortia.ledger.proofs import ReceiptProof, StateValueProof
+from consortia.types.genesis import Genesis
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
@@ -245,7 +249,86 @@ def _index_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def openapi_spec() -> dict[str, Any]:
+RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("get", "/v1/status"): (views.StatusView,),
+    ("get", "/v1/genesis"): (Genesis,),
+    ("post", "/v1/tx"): (views.AdmittedView,),
+    ("post", "/v1/txs"): (views.BatchView,),
+    ("get", "/v1/tx/{tx_hash}"): (views.TxCommittedView, views.TxPendingView, views.TxDroppedView),
+    ("get", "/v1/tx/{tx_hash}/wait"): (views.TxCommittedView, views.TxDroppedView),
+    ("get", "/v1/tx/{tx_hash}/proof"): (ReceiptProof,),
+    ("get", "/v1/blocks"): (views.BlockListView,),
+    ("get", "/v1/blocks/{ref}"): (views.BlockView,),
+    ("get", "/v1/accounts/{address}"): (views.AccountView,),
+    ("get", "/v1/accounts/{address}/proof"): (StateValueProof,),
+    ("get", "/v1/state/{key}"): (StateValueProof,),
+    ("get", "/v1/evidence"): (views.EvidenceListView,),
+    ("get", "/v1/contracts/{name}"): (views.ContractInfoView,),
+    ("get", "/v1/contracts/{name}/source"): (views.ContractSourceView,),
+    ("post", "/v1/contracts/{name}/view/{method}"): (views.ContractViewResult,),
+    ("get", "/openapi.json"): (views.OpenApiDocument,),
+}
+"""The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
+sent through ``to_plain``); a JSON route not named here answers an application's view
+(:class:`~consortia.api.views.ViewAnswer`)."""
+
+REQUEST_TYPES: dict[tuple[str, str], Any] = {
+    ("post", "/v1/tx"): views.TxSubmitBody,
+    ("post", "/v1/txs"): views.TxBatchBody,
+    ("post", "/v1/contracts/{name}/view/{method}"): views.ViewArgsBody,
+}
+
+
+def _typed(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with every JSON body described by the type the server builds it with, and the
+    components those types need."""
+    book = SchemaBook()
+    error = book.ref(views.ErrorBody)
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                _type_parameter(parameter)
+            for status, response in operation.get("responses", {}).items():
+                media = response.get("content", {}).get("application/json")
+                if media is None:
+                    continue
+                if not status.startswith("2"):
+                    media["schema"] = error
+                    continue
+                types = RESPONSE_TYPES.get((method, path), (views.ViewAnswer,))
+                refs = [book.ref(t) for t in types]
+                media["schema"] = refs[0] if len(refs) == 1 else {"anyOf": refs}
+            body = REQUEST_TYPES.get((method, path))
+            if body is not None:
+                content = operation.setdefault("requestBody", {"content": {}})["content"]
+                content.setdefault("application/json", {})["schema"] = book.ref(body)
+    spec["components"]["schemas"].update(book.components)
+    spec["components"]["schemas"]["Error"] = error
+    return spec
+
+
+INTEGER_PARAMETERS = {"id", "tier", "serial", "period", "start", "limit", "since", "before", "version",
+                      "rate_bps", "at_ms", "amount", "from_height", "to_height"}
+
+
+def _type_parameter(parameter: dict[str, Any]) -> None:
+    """A parameter's schema as its route parses it: addresses and hashes by their pattern,
+    ids and counts as integers (``0x + 40 hex digits`` in a description is the address form)."""
+    description = parameter.get("description", "")
+    if "0x + 40 hex digits" in description:
+        parameter["schema"] = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+    elif "0x + 64 hex digits" in description:
+        parameter["schema"] = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}
+    elif parameter["name"] in INTEGER_PARAMETERS and parameter["schema"].get("type") == "string":
+        parameter["schema"] = {"type": "integer", "minimum": 0}
+
+
+def openapi_spec(server_url: str = "/") -> dict[str, Any]:
+    """The API's description; ``server_url`` is where this node serves it."""
+    return _typed(_spec(server_url))
+
+
+def _spec(server_url: str) -> dict[str, Any]:
     tx_hash = _path("tx_hash", "transaction hash, 0x + 64 hex digits")
     submit_body = {
         "content": {
@@ -263,6 +346,7 @@ def openapi_spec() -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
+        "servers": [{"url": server_url, "description": "this node"}],
         "info": {"title": "Consortia node API", "version": __version__,
                  "description": "Submit transactions, read blocks, accounts and state with "
                                 "proofs that verify offline, and follow commits live."},
@@ -345,6 +429,7 @@ def openapi_spec() -> dict[str, Any]:
                 "summary": "Server-sent events: regulator alerts as they are committed",
                 "responses": {"200": {"description": "text/event-stream",
                                       "content": {"text/event-stream": {}}}}}},
+            "/v1/reg/rules": _get("The regulator's alert rules (thresholds, windows)", [], "rules"),
             "/v1/reg/audit/{address}": _get("The regulator's view of an account",
                                             [_path("address", "0x + 40 hex digits")], "audit", 400),
             "/v1/reg/limits/{tier}": _get("The limits of a KYC tier", [_path("tier", "0 to 255")],
@@ -369,6 +454,7 @@ def openapi_spec() -> dict[str, Any]:
             **_explorer_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
+            "/openapi.json": _get("This description of the API (OpenAPI 3.1)", [], "the document"),
         },
         "components": {"schemas": {"Error": {
             "type": "object",

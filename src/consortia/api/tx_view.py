@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 
+from consortia.api.views import EventView, ReceiptView, TxDecoded
 from consortia.codec import decode, decode_any
 from consortia.contracts import native_currency
 from consortia.contracts.permissioned import gov_actions, monetary
@@ -263,13 +264,13 @@ def event_fields(contract: str, name: str, data: bytes) -> dict[str, Any]:
     return {"value": plain(value)}
 
 
-def event_view(event: Event) -> dict[str, Any]:
+def event_view(event: Event) -> EventView:
     """``{"contract", "name", "data" (raw hex), "fields"}``."""
     return {"contract": event.contract, "name": event.name, "data": "0x" + event.data.hex(),
             "fields": event_fields(event.contract, event.name, event.data)}
 
 
-def receipt_view(receipt: Receipt) -> dict[str, Any]:
+def receipt_view(receipt: Receipt) -> ReceiptView:
     """A receipt as plain JSON (the same fields as before) with each event's ``fields``."""
     return {"tx_hash": "0x" + receipt.tx_hash.hex(), "status": receipt.status,
             "error": receipt.error, "steps": receipt.steps,
@@ -297,7 +298,7 @@ def body_view(body: TxBody, sender: bytes | None) -> dict[str, Any]:
     }
 
 
-def tx_view(raw: bytes, suite: Suite) -> dict[str, Any]:
+def tx_view(raw: bytes, suite: Suite) -> TxDecoded:
     """A transaction's wire bytes as readable JSON: hash, sender, public key, nonce, expiry,
     chain id, contract, method, value, decoded ``args`` and the ``raw`` hex. Bytes that are
     not a transaction give ``{"hash", "raw", "error"}``."""
@@ -315,7 +316,7 @@ def tx_view(raw: bytes, suite: Suite) -> dict[str, Any]:
             "raw": "0x" + raw.hex()}
 
 
-def checked_tx_view(tx: CheckedTx) -> dict[str, Any]:
+def checked_tx_view(tx: CheckedTx) -> TxDecoded:
     """The same view of a transaction that passed the stateless checks."""
     return {"hash": "0x" + tx.hash.hex(), **body_view(tx.body, tx.sender),
             "signature": "0x" + tx.signature.hex(), "raw": "0x" + tx.raw.hex()}
