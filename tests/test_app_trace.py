@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from tests.trace_story import (
 )
 from tests.trace_world import TraceWorld, make_world
 
-from consortia.apps.trace import identifiers, sdk
+from consortia.apps.trace import epcis, identifiers, sdk
 from consortia.apps.trace.contracts import source
 from consortia.client.arguments import InvalidArgument
 from consortia.errors import NotFound
@@ -291,3 +292,70 @@ def test_provenance_where_used_status_and_the_public_view_from_the_index(db: Ind
     with db.reading() as conn:
         assert not trace_queries.status(conn, MACHINE)["recalled"]
         assert trace_queries.status(conn, COIL)["recall_reason"] is None
+
+
+# --- EPCIS 2.0 ------------------------------------------------------------------------------------
+
+
+def test_an_exported_epcis_document_is_valid_and_reads_back_as_the_same_events(tmp_path: Path) -> None:
+    w = make_world()
+    run_story(w)
+    w.ok("mill", sdk.recall(COIL, "inclusions found in the coil batch"))
+    w.ok("mill", sdk.lift_recall(COIL, "re-test conformant"))
+    w.ok("maker", sdk.handover(MACHINE, w["parts"]))
+    w.ok("maker", sdk.cancel_handover(MACHINE))
+    w.ok("maker", sdk.observe(MACHINE, "hall 2, bay 4", "serial plate read"))
+    db = IndexDatabase(f"sqlite:///{tmp_path / 'index.sqlite3'}", "trace-test", b"\0" * 32)
+    try:
+        w.index_into(db)
+        with db.reading() as conn:
+            items = [i["item"] for i in trace_queries.provenance(conn, MACHINE)["items"]]
+            events = trace_queries.events_of(conn, [*items, PALLET])
+    finally:
+        db.close()
+    calls = epcis.calls_of_events(events)
+    assert [c.action for c in calls].count("transform") == 3 and len(calls) == 22
+    document = epcis.export_document(calls, 1_700_000_000_000)
+    kinds = {e["type"] for e in document["epcisBody"]["eventList"]}
+    assert kinds == {"ObjectEvent", "AggregationEvent", "TransformationEvent"}
+    text = json.dumps(document)  # what goes to a file and comes back
+    back = epcis.import_document(json.loads(text))
+    assert [c.normal() for c in back] == [c.normal() for c in calls]
+    assert epcis.export_document(back, 1_700_000_000_000) == document
+    # a lot travels as a class (quantity list), a serialised part as an instance, the machine as a URN
+    transform = next(e for e in document["epcisBody"]["eventList"] if e.get("inputQuantityList"))
+    assert transform["inputQuantityList"] == [{"epcClass": ORE}] and transform["outputQuantityList"] == [
+        {"epcClass": COIL}]  # fmt: skip
+    assert epcis.item_uri(MACHINE) == "urn:consortia:iii:" + MACHINE
+
+
+def test_epcis_documents_from_elsewhere_and_broken_ones() -> None:
+    foreign = {
+        "@context": [epcis.EPCIS_CONTEXT], "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2026-06-04T14:59:02.099+02:00",
+        "epcisBody": {"eventList": [
+            {"type": "ObjectEvent", "action": "ADD", "eventTime": "2026-06-04T12:00:00Z",
+             "eventTimeZoneOffset": "+02:00", "epcList": [EPC_PART_A], "bizStep": "commissioning"},
+            {"type": "AggregationEvent", "action": "ADD", "eventTime": "2026-06-04T12:05:00Z",
+             "eventTimeZoneOffset": "+02:00", "parentID": "urn:epc:id:sscc:9506000.0100000001",
+             "childEPCs": [EPC_PART_A]},
+            {"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2026-06-04T13:00:00Z",
+             "eventTimeZoneOffset": "+02:00", "epcList": [EPC_PART_A],
+             "readPoint": {"id": "urn:epc:id:sgln:9506000.00001.0"}},
+        ]},
+    }  # fmt: skip
+    calls = epcis.import_document(foreign)
+    assert [(c.action, c.item) for c in calls] == [("register", PART_A), ("aggregate", PALLET),
+                                                   ("observe", PART_A)]  # fmt: skip
+    assert calls[1].items == (PART_A,) and calls[2].where == "urn:epc:id:sgln:9506000.00001.0"
+    assert calls[0].time_ms == 1_780_574_400_000
+    with pytest.raises(epcis.EpcisInvalid, match="eventTime"):
+        broken = json.loads(json.dumps(foreign))
+        broken["epcisBody"]["eventList"][0]["eventTime"] = "yesterday"
+        epcis.import_document(broken)
+    with pytest.raises(epcis.EpcisInvalid, match="check digit"):
+        wrong = json.loads(json.dumps(foreign))
+        wrong["epcisBody"]["eventList"][0]["epcList"] = [PART_A.replace("09506000134376", "09506000134377")]
+        epcis.import_document(wrong)
+    with pytest.raises(epcis.EpcisInvalid, match="EPCISDocument"):
+        epcis.import_document({"type": "ObjectEvent"})
