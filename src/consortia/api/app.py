@@ -36,6 +36,7 @@ from consortia.api.openapi import openapi_spec
 from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
 from consortia.api.perm_routes import perm_routes
 from consortia.api.scf_routes import scf_routes
+from consortia.api.trace_routes import trace_routes
 from consortia.api.tx_view import receipt_view, tx_view
 from consortia.api.views import AdmittedView, BlockTxView, BlockView, TxCommittedView, TxDroppedView
 from consortia.codec import decode, decode_any
@@ -355,6 +356,7 @@ def create_app(node: Node) -> Starlette:
     routes += health_routes(node)
     routes += energy_routes(node)
     routes += scf_routes(node)
+    routes += trace_routes(node)
     routes += explorer_routes(node)
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):

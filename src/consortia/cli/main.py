@@ -21,6 +21,7 @@ from consortia.cli import (
     org_cmds,
     perm_cmds,
     scf_cmds,
+    trace_cmds,
 )
 from consortia.cli import network as network_cli
 from consortia.cli.help_format import PlainHelpGroup
@@ -85,6 +86,7 @@ bills_cmds.register(app)
 energy_cmds.register(app)
 scf_cmds.register(app)
 health_cmds.register(app)
+trace_cmds.register(app)
 org_cmds.register(app, node_app)
 
 INDEX_DB = typer.Option(
