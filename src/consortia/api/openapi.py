@@ -123,6 +123,30 @@ def _scf_paths() -> dict[str, Any]:
     }
 
 
+def _trace_paths() -> dict[str, Any]:
+    """Industrial traceability (api/trace_routes.py); every action is a signed transaction
+    (``/v1/tx``); the graph queries come from the SQL index."""
+    item = [_query("id", "the item: EPC URI, GS1 Digital Link or industrial-internet id (88.x/...)")]
+    return {
+        "/v1/trace/item": _get("The contract's record of an item (committed state)", item, "item", 400, 404),
+        "/v1/trace/status": _get("Holder, pending handover, recall and the recalls an item is affected by",
+                                 item, "status", 400, 404),
+        "/v1/trace/provenance": _get("Everything an item comes from, the edges and every inspection",
+                                     item, "provenance", 400, 404),
+        "/v1/trace/where-used": _get("Everything made from an item or packed around it, and the edges",
+                                     item, "where-used", 400, 404),
+        "/v1/trace/public": _get("The public verification view: only what the producer marked public",
+                                 item, "public view", 400, 404),
+        "/v1/trace/export": _get("An EPCIS 2.0 document of the events of an item and everything upstream",
+                                 item, "EPCIS document", 400, 404),
+        "/v1/trace/epcis": {"post": {
+            "summary": "Validate an EPCIS 2.0 JSON-LD document (GS1's schema); the calls it would make",
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": _json({"type": "object"}, "the calls"), **_errors(400, 413)},
+        }},
+    }
+
+
 def _explorer_paths() -> dict[str, Any]:
     """The explorer's own read routes (api/explorer_routes.py); the page itself is ``GET /``."""
     return {
@@ -451,6 +475,7 @@ def _spec(server_url: str) -> dict[str, Any]:
             **_bills_paths(),
             **_energy_paths(),
             **_scf_paths(),
+            **_trace_paths(),
             **_explorer_paths(),
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition"}}}},
