@@ -54,6 +54,7 @@ class World:
     certificate: int
     notarised_file: str
     notary_root: str
+    wallet: str
 
 
 def _admins(info: dict[str, Any]) -> dict[str, KeyPair]:
@@ -123,6 +124,10 @@ def populate(home: Path, info: dict[str, Any], clients: list[Client]) -> World:
     stamped = NotaryWallet(Wallet(keys["gamma"], clients[0]), timeout=TIMEOUT).stamp(
         [document_hash(document.read_bytes())])
 
+    # a tier-2 wallet opened at bank-a (a name known to the bank only), funded
+    opened = bank_a.open_wallet(2, name="Erin Example")
+    bank_a.fund(opened.wallet.key.address, 50_000)
+
     # the regulator watches large payments
     PermWallet(Wallet(admins["reg"], clients[3]), timeout=TIMEOUT).set_rule("large_amount", [LARGE])
     return World(
@@ -131,7 +136,7 @@ def populate(home: Path, info: dict[str, Any], clients: list[Client]) -> World:
         payment_tx="0x" + paid.tx_hash.hex(), payment_height=int(paid.height), proposal_id=proposal_id,
         bill_id=bill, payable_id=payable, meter=format_address(meter_key.address),
         certificate=int(made.fields["certificates"][0]), notarised_file=str(document),
-        notary_root="0x" + stamped.root.hex(),
+        notary_root="0x" + stamped.root.hex(), wallet=format_address(opened.wallet.key.address),
     )  # fmt: skip
 
 

@@ -126,12 +126,16 @@ def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explor
             and "120,000" in page.inner_text("#tx-events") and "Transfer" in page.inner_text("#tx-events")),
         (f"account/{acme}", "account", lambda: "corp-x" in page.inner_text("#identity")
             and page.locator(f'#history a[href="#/account/{beta}"]').count() >= 2),
+        (f"account/{w.wallet}", "wallet", lambda: "wallet" in page.inner_text("#identity")
+            and "bank-a" in page.inner_text("#wallet") and "50,000" in page.inner_text("#account-balance")),
         ("orgs", "organisations", lambda: page.locator("#orgs tbody tr").count() == 6),
         ("org/bank-a", "organisation", lambda: "BEGIN CERTIFICATE" in page.inner_text("pre")),
         ("gov", "proposals", lambda: "max_block_txs = 4000" in page.inner_text("#proposals")),
         (f"gov/{w.proposal_id}", "proposal", lambda: page.locator("#votes tbody tr").count() == 2),
         ("alerts", "alerts", lambda: page.inner_text("#alerts-live") == "live"),
-        ("apps", "applications", lambda: page.locator("a.card.app").count() == 4),
+        ("apps", "applications", lambda: page.locator("a.card.app").count() == 5),
+        ("currency", "currency", lambda: page.locator("#reserves tbody tr").count() >= 1
+            and "bank-a" in page.inner_text("#reserves")),
         ("bills", "bills", lambda: page.locator("#bills tbody tr").count() == 1),
         (f"bills/{w.bill_id}", "bill", lambda: [a.strip() for a in page.locator(
             "#bill-timeline .badge").all_text_contents()] == ["issue", "accept", "endorse"]),

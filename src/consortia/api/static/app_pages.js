@@ -6,10 +6,28 @@ import {
 } from "./dom.js";
 import { sha256Hex } from "./sha256.js";
 
+// --- digital currency -------------------------------------------------------------------------
+
+export async function currency(view) {
+  const supply = await get("/v1/cbdc/supply");
+  const orgs = Object.keys(supply.by_org);
+  const reserves = await Promise.all(orgs.map((o) => get(`/v1/reserves/${encodeURIComponent(o)}`)));
+  view.append(section(`Digital currency (at height ${num(supply.height)})`, kv([
+    ["issued", num(supply.issued)], ["redeemed", num(supply.redeemed)],
+    ["in circulation", h("span", { id: "in-circulation" }, num(supply.in_circulation))],
+  ])), section("Issued through each organisation", table([
+    ["organisation", (r) => link(`org/${r.org}`, r.org)], ["issued", (r) => num(r.supply.issued)],
+    ["redeemed", (r) => num(r.supply.redeemed)], ["in circulation", (r) => num(r.supply.in_circulation)],
+    ["reserve account", (r) => addr(r.address)], ["reserve balance", (r) => num(r.balance)],
+    ["frozen", (r) => (r.frozen ? badge("frozen") : "no")],
+  ], reserves, { id: "reserves" })));
+}
+
 export async function appIndex(view) {
   const card = (route, title, text) => h("a", { class: "card app", href: `#/${route}` },
     h("div", { class: "big" }, title), h("div", { class: "small" }, text));
   view.append(section("Applications", h("div", { class: "cards" },
+    card("currency", "Digital currency", "issuance, redemption and reserves of each bank"),
     card("bills", "Cheques and bills", "instruments, their timelines and who is liable"),
     card("scf", "Supply-chain finance", "payables split down the supply chain, financing, invoices"),
     card("energy", "Energy", "meters, readings and green certificates"),

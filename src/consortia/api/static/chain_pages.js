@@ -222,6 +222,17 @@ export async function account(view, address) {
         ? ["organisation admin of ", who.admin_of.map((o) => link(`org/${o}`, o))] : "no enrolled identity")),
     ),
   );
+  if (id) {
+    const w = await get(`/v1/wallets/${a.address}`);
+    const lim = w.limits || {};
+    const cap = (v) => (v === null || v === undefined ? "no limit" : num(v));
+    view.append(section(id.role === "wallet" ? "Wallet" : "Limits of its KYC tier", kv([
+      id.role === "wallet" ? ["operator bank", link(`org/${w.org}`, w.org)] : null,
+      ["tier", String(w.tier)], ["per payment", cap(lim.per_payment)], ["per day", cap(lim.daily)],
+      ["balance cap", cap(lim.balance)], ["paid today", num(w.spent_today)],
+      ["left today", cap(w.remaining_today)],
+    ], { id: "wallet" })));
+  }
   const body = h("tbody", { id: "history" });
   const more = h("button", {}, "older →");
   const note = h("p", { class: "muted" });

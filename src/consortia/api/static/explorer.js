@@ -18,6 +18,7 @@ const routes = [
   [/^gov\/(\d+)$/, chain.proposal],
   [/^alerts$/, chain.alerts],
   [/^apps$/, app.appIndex],
+  [/^currency$/, app.currency],
   [/^bills$/, app.billList],
   [/^bills\/(\d+)$/, app.bill],
   [/^scf$/, app.payableList],
