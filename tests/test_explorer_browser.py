@@ -178,6 +178,9 @@ def test_search_finds_each_kind_of_thing(explorer: Explorer) -> None:
     _search_lands(explorer, f"proposal {w.proposal_id}", f"gov/{w.proposal_id}")
     _search_lands(explorer, "bank-a", "org/bank-a")
     _search_lands(explorer, w.notary_root, f"notary/root/{w.notary_root}")
+    invoice = explorer.clients[0].get(f"/v1/scf/payables/{w.payable_id}")["payable"]["invoices"][0]
+    _search_lands(explorer, invoice, f"scf/invoice/{invoice}")
+    assert w.companies["acme"] in page.inner_html(".page")  # the buyer, as registered
 
     # a bare number is a height and every object with that id: the results list them all
     explorer.search("1")
