@@ -72,9 +72,12 @@ def check_result(result: str) -> str:
 
 
 def text(value: str, what: str, *, empty: bool = False) -> str:
+    """Printable text of up to 200 characters (the contract's rule), empty only where allowed."""
+    if empty and value == "":
+        return ""
     found = check_text(value, what, apps.MAX_TEXT)
-    if not empty and not found:
-        raise InvalidArgument(f"{what} must not be empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in found):
+        raise InvalidArgument(f"{what} must be printable text (no control characters)")
     return found
 
 
