@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tests.explorer_world import ORGS, World, large_payment, open_clients, populate
 from tests.procs import NetNode, running_network, wait_for
@@ -290,3 +291,36 @@ def test_a_regulator_alert_appears_live(explorer: Explorer) -> None:
     started = time.monotonic()
     explorer.open("alerts")  # stored alerts are listed when the page opens
     assert page.locator(f'#alerts a[href="#/tx/{tx}"]').count() == 1, time.monotonic() - started
+
+
+def test_the_search_route_and_the_served_files(explorer: Explorer) -> None:
+    w = explorer.world
+    http = httpx.Client(base_url=w.urls[1], timeout=10)  # another node answers the same
+
+    def search(q: str) -> dict[str, Any]:
+        return dict(http.get("/v1/search", params={"q": q}).json())
+
+    try:
+        kinds = {m["kind"] for m in search("1")["matches"]}
+        assert {"block", "proposal", "bill", "payable", "part", "certificate"} <= kinds, kinds
+        found = search(w.meter)
+        assert [m["kind"] for m in found["matches"]] == ["account", "meter"] and found["form"] == "address"
+        assert search("BANK-A")["matches"][0]["id"] == "bank-a"
+        assert search("0x" + "00" * 32)["matches"] == []
+        refused = http.get("/v1/search", params={"q": "widget 4"})
+        assert refused.status_code == 400 and refused.json()["code"] == "bad_search", refused.text
+        who = http.get(f"/v1/explorer/accounts/{w.wallet}").json()
+        assert who["identity"]["role"] == "wallet" and who["admin_of"] == [] and who["meter"] is False
+        assert http.get(f"/v1/explorer/accounts/{w.meter}").json() == {
+            "address": w.meter, "identity": None, "admin_of": [], "meter": True}
+        assert http.get("/v1/explorer/accounts/0x12").json()["code"] == "bad_address"
+        page = http.get("/")
+        assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+        script = http.get("/explorer/explorer.js")
+        assert script.headers["content-type"].startswith("text/javascript") and "import" in script.text
+        for name in ("missing.js", "explorer.html", "__init__.py"):  # only the listed assets
+            gone = http.get(f"/explorer/{name}")
+            assert gone.status_code == 404 and gone.json()["code"] == "not_found", name
+        assert http.get("/explorer/..%2Fapp.py").status_code == 404  # no route: nothing served
+    finally:
+        http.close()

@@ -16,11 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia import __version__
+from consortia.api.auth.gate import AuthGate
 from consortia.api.bills_routes import bills_routes
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
@@ -361,4 +363,12 @@ def create_app(node: Node) -> Starlette:
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error
-    return Starlette(routes=routes, exception_handlers=handlers)
+    gate = Middleware(AuthGate, routes=routes, chain_id=chain.chain_id, suite_name=chain.suite.name,
+                      state_get=chain.store.snapshot, enabled=lambda: api_authenticates(node))  # fmt: skip
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=[gate])
+
+
+def api_authenticates(node: Node) -> bool:
+    """Whether this node's API asks who is calling: on a chain with organisations whose node is
+    configured to (``api_auth`` in node.json); a development chain's API stays open."""
+    return node.config.api_auth and bool(node.genesis.orgs)

@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import msgspec
 
+from consortia.client.request_signing import SignedRequests
 from consortia.codec import encode
 from consortia.codec.plain import from_plain
 from consortia.crypto.address import format_address
+from consortia.crypto.keys import KeyPair
 from consortia.errors import ConnectionFailed, ConsortiaError, DecodeError, TxDropped, error_from_dict
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
@@ -36,10 +38,14 @@ def _hex(raw: bytes) -> str:
 
 
 class Client:
-    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 30.0) -> None:
+    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 30.0, key: KeyPair | None = None) -> None:
+        """``key``: sign every request with it (decisions/0021), so a node that asks who is
+        calling — a chain with organisations — answers as that identity may read."""
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
         self._genesis: Genesis | None = None
+        self.key = key
+        self._signer: SignedRequests | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -52,8 +58,21 @@ class Client:
 
     # --- transport ----------------------------------------------------------------------
 
+    def _auth(self) -> SignedRequests | None:
+        """The request signer, made on first use with the chain id the node's status gives
+        (the status is public)."""
+        if self.key is None:
+            return None
+        if self._signer is None:
+            chain_id = self._http.get("/v1/status").json()["chain_id"]
+            self._signer = SignedRequests(self.key, str(chain_id))
+        return self._signer
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
+            auth = self._auth()
+            if auth is not None:
+                kwargs["auth"] = auth
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise ConnectionFailed(f"node at {self.url} did not answer in time") from None

@@ -73,6 +73,9 @@ class NodeConfig(msgspec.Struct, frozen=True):
     peers: list[PeerConfig] = msgspec.field(default_factory=list)
     notary: NotaryServiceConfig | None = None
     health: HealthStoreConfig | None = None
+    api_auth: bool = False
+    """Ask every API caller who it is (signed requests, decisions/0021) on a chain with
+    organisations; a chain without them keeps an open API whatever this says."""
 
 
 CONFIG_FILE = "node.json"

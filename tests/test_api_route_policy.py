@@ -1,0 +1,181 @@
+"""Who may read what (issue 14): the route × role table, enforced in one place.
+
+Unit part: every route the node serves has exactly one row in ``api/auth/route_policy.ROUTES``
+and every row a route; every path of the OpenAPI document has a row; ``docs/api-access.md`` is
+the table as generated. Network part: four validators with organisations and ``api_auth`` on;
+for every route, an anonymous client, a wallet holder, the counterparty in her own bank, a
+member of another bank, her bank's admin, the other bank's admin and the regulator each get
+exactly what the table says (served, 401 or 403) — over the real API, signed by the SDK."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from tests.procs import free_port, running_network, wait_for
+from tests.test_api_hostile_input import make_home
+
+from consortia.api.app import create_app
+from consortia.api.auth.route_policy import ROUTES, Rule, markdown_table
+from consortia.api.openapi import openapi_spec
+from consortia.client.cbdc import CbdcWallet
+from consortia.client.client import Client
+from consortia.client.wallet import Wallet
+from consortia.crypto.address import format_address
+from consortia.crypto.keyfile import load_key_file
+from consortia.crypto.keys import KeyPair
+from consortia.execution.accounts import account_key
+from consortia.node.config import load_config, write_config
+from consortia.node.node import Node
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "api-access.md"
+ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
+TIMEOUT = 30.0
+
+
+def _served_paths() -> set[str]:
+    home = Path(tempfile.mkdtemp()) / "node"
+    make_home(home, free_port())
+    node = Node(home, password="")
+    try:
+        return {r.path for r in create_app(node).routes if getattr(r, "path", None)}
+    finally:
+        node.close()
+
+
+def test_every_route_has_exactly_one_rule_and_every_rule_a_route() -> None:
+    served = _served_paths()
+    assert sorted(served - set(ROUTES)) == [], "routes without an access rule (refused to everyone)"
+    assert sorted(set(ROUTES) - served) == [], "rules for routes the node does not serve"
+
+
+def _shape(template: str) -> str:
+    """A template with its parameters' names left out (the document may name them otherwise)."""
+    return re.sub(r"\{[^}]*\}", "{}", template)
+
+
+def test_every_openapi_path_has_a_rule() -> None:
+    ruled = {_shape(t) for t in ROUTES}
+    assert sorted(p for p in openapi_spec()["paths"] if _shape(p) not in ruled) == []
+
+
+def test_the_access_document_is_the_table() -> None:
+    assert DOC.read_text().split("<!-- table -->\n", 1)[1] == markdown_table(), \
+        "regenerate docs/api-access.md: python -m consortia.api.auth.route_policy"
+
+
+# --- the walk on a real network -----------------------------------------------------------------
+
+ANON, ALICE, ALICE2, BOB = "anonymous", "alice", "alice2", "bob"
+ADMIN_A, ADMIN_B, REG = "admin-a", "admin-b", "regulator"
+ACTORS = (ANON, ALICE, ALICE2, BOB, ADMIN_A, ADMIN_B, REG)
+STREAMS = {"/v1/events", "/v1/reg/alerts/stream"}
+PARAM_ACTOR = {"address": ALICE, "owner": ALICE, "core": ALICE, "borrower": ALICE, "drawee": ALICE2,
+               "lender": BOB}  # fmt: skip
+"""Whose account each path parameter names in the walk (see :func:`_concrete`)."""
+BANK_ADMIN = {ALICE: ADMIN_A, ALICE2: ADMIN_A, BOB: ADMIN_B}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("route-policy")
+    with running_network(home / "net", "--orgs", ORGS, start=False) as (info, nodes):
+        for node in nodes:
+            write_config(node.home, msgspec.structs.replace(load_config(node.home), api_auth=True))
+            node.start()
+        wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block")
+        url = nodes[0].url
+        admins = {o["name"]: load_key_file(Path(o["admin_key"])) for o in info["orgs"]}
+
+        def party(key: KeyPair) -> CbdcWallet:
+            return CbdcWallet(Wallet(key, Client(url, timeout=TIMEOUT, key=key)), timeout=TIMEOUT)
+
+        cb, bank_a, bank_b = party(admins["cb"]), party(admins["bank-a"]), party(admins["bank-b"])
+        cb.issue("bank-a", 1_000_000)
+        cb.issue("bank-b", 1_000_000)
+        keys = {ALICE: bank_a.open_wallet(2, name="Alice").wallet.key,
+                ALICE2: bank_a.open_wallet(2, name="Alice Two").wallet.key,
+                BOB: bank_b.open_wallet(2, name="Bob").wallet.key,
+                ADMIN_A: admins["bank-a"], ADMIN_B: admins["bank-b"], REG: admins["reg"]}  # fmt: skip
+        bank_a.fund(keys[ALICE].address, 100_000)
+        alice = party(keys[ALICE])
+        paid = alice.pay(keys[ALICE2].address, 1_000)
+        escrow = alice.escrow_create(keys[ALICE2].address, keys[ALICE2].address,
+                                     alice.wallet.client.height() + 500, 2_000)  # fmt: skip
+        yield {"url": url, "keys": keys, "tx": paid.tx_hash, "escrow": escrow.id}
+
+
+def _concrete(template: str, w: dict[str, Any]) -> str:
+    alice = format_address(w["keys"][ALICE].address)
+    values = {
+        "address": alice, "owner": alice, "core": alice, "borrower": alice,
+        "drawee": format_address(w["keys"][ALICE2].address), "lender": format_address(w["keys"][BOB].address),
+        "org": "bank-a", "tx_hash": "0x" + w["tx"].hex(), "ref": "1", "name": "escrow", "method": "get",
+        "key": "0x" + account_key(w["keys"][ALICE].address).hex(), "proposal_id": "1", "tier": "1",
+        "record_id": str(w["escrow"]), "bill_id": "1", "id": "1", "hash": "0x" + "00" * 32, "serial": "1",
+        "trade_id": "1", "period": "1", "record": "0x" + "00" * 32, "document": "0x" + "00" * 32,
+        "root": "0x" + "00" * 32, "file": "index.html",
+    }  # fmt: skip
+    return template.format(**values)
+
+
+def _expected(template: str, actor: str) -> str:
+    """What the table says ``actor`` gets: "served", "401" or "403" (for the walk's objects:
+    the account is alice's, the organisation bank-a, the transaction and escrow alice's with
+    alice2)."""
+    access = ROUTES[template]
+    if access.rule in (Rule.PUBLIC, Rule.SUBMIT, Rule.SIGNED_BODY):
+        return "served"
+    if actor == ANON:
+        return "401"
+    allowed = {
+        Rule.MEMBER: set(ACTORS),
+        Rule.STAFF: {ADMIN_A, ADMIN_B, REG},
+        Rule.OVERSIGHT: {REG},
+        Rule.ORG: {ADMIN_A, REG},
+    }.get(access.rule)
+    if access.rule is Rule.ACCOUNT:
+        named = {PARAM_ACTOR[p] for p in access.param.split(",")}
+        allowed = named | {BANK_ADMIN[a] for a in named} | {REG}
+    if allowed is None:  # CONCERNS: only the walk's transaction and escrow exist
+        concerned = template.startswith(("/v1/tx/", "/v1/index/txs/", "/v1/escrows/"))
+        allowed = {ALICE, ALICE2, ADMIN_A, REG} if concerned else set(ACTORS)
+    return "served" if actor in allowed else "403"
+
+
+def _outcome(http: httpx.Client, method: str, path: str, auth: httpx.Auth | None) -> str:
+    if path in STREAMS:
+        with http.stream("GET", path, auth=auth, timeout=10) as response:
+            status = response.status_code
+    elif method == "POST":
+        status = http.post(path, content=b"{}", headers={"content-type": "application/json"},
+                           auth=auth).status_code
+    else:
+        status = http.get(path, auth=auth).status_code
+    return str(status) if status in (401, 403) else "served"
+
+
+@pytest.mark.timeout(400)
+def test_every_route_answers_each_role_as_the_table_says(world: dict[str, Any]) -> None:
+    from consortia.client.request_signing import SignedRequests
+
+    chain_id = httpx.get(world["url"] + "/v1/status").json()["chain_id"]
+    posts = {"/v1/tx", "/v1/txs", "/v1/contracts/{name}/view/{method}", "/v1/notary/stamp",
+             "/v1/notary/batches", "/v1/health/fetch", "/v1/trace/epcis"}  # fmt: skip
+    wrong: list[str] = []
+    with httpx.Client(base_url=world["url"], timeout=TIMEOUT) as http:
+        for template in sorted(ROUTES):
+            path = _concrete(template, world)
+            for actor in ACTORS:
+                auth = None if actor == ANON else SignedRequests(world["keys"][actor], chain_id)
+                got = _outcome(http, "POST" if template in posts else "GET", path, auth)
+                want = _expected(template, actor)
+                if got != want:
+                    wrong.append(f"{template} as {actor}: got {got}, table says {want}")
+    assert wrong == [], "\n".join(wrong)
