@@ -69,8 +69,8 @@ def trace_routes(node: Node) -> list[Route]:
         return json_response({"height": block.height, "item": to_json(result)})
 
     def export(conn: Any, item: str) -> dict[str, Any]:
-        upstream = [i["item"] for i in trace_queries.provenance(conn, item)["items"]]
-        calls = epcis.calls_of_events(trace_queries.events_of(conn, upstream))
+        trace_queries.item_row(conn, item)
+        calls = epcis.calls_of_events(trace_queries.events_upstream(conn, item))
         return {"item": item, "document": epcis.export_document(calls, int(time.time() * 1000))}
 
     async def check_document(request: Request) -> Response:

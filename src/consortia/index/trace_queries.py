@@ -27,15 +27,20 @@ MAX_EVENTS = 10_000
 UP = "up"
 DOWN = "down"
 _JSON = msgspec.json.Decoder()
-_ITEM_FIELDS = ("item", "kind", "product", "producer", "holder", "status", "container", "pending_to",
-                "recall_reason", "recall_by", "recall_height", "registered_height", "registered_ms",
-                "updated_height")  # fmt: skip
+_ITEM_COLUMNS = tuple(c.name for c in schema.trace_items.columns)
+_ADDRESSES = ("producer", "holder", "pending_to", "recall_by")
 
 
 def _item_json(row: Any) -> dict[str, Any]:
-    out = {name: hexed(getattr(row, name)) for name in _ITEM_FIELDS}
-    out["public"] = _JSON.decode(row.public)
-    out["affected"] = _JSON.decode(row.affected)
+    """A ``trace_items`` row as JSON: addresses as 0x text, the JSON lists decoded (written for
+    speed: a provenance answer turns hundreds of rows)."""
+    out = dict(zip(_ITEM_COLUMNS, row, strict=True))
+    for name in _ADDRESSES:
+        value = out[name]
+        if value is not None:
+            out[name] = "0x" + bytes(value).hex()
+    out["public"] = _JSON.decode(out["public"])
+    out["affected"] = _JSON.decode(out["affected"])
     return out
 
 
@@ -46,50 +51,60 @@ def item_row(conn: Connection, item: str) -> Any:
     return row
 
 
-def closure(conn: Connection, item: str, direction: str, limit: int = MAX_GRAPH) -> list[str]:
-    """``item`` and every item upstream (``up``: what it was made or packed from) or
-    downstream (``down``: what it went into), each once, by a recursive CTE; at most
-    ``limit + 1`` (the caller knows it was cut)."""
+def _walk(item: str, direction: str) -> Any:
+    """The recursive CTE of ``item`` and every item upstream (``up``: what it was made or
+    packed from) or downstream (``down``: what it went into), each once."""
     if direction not in (UP, DOWN):
         raise InvalidQuery(f"direction is {UP!r} or {DOWN!r}")
     edges = schema.trace_edges
     near, far = (edges.c.dst, edges.c.src) if direction == UP else (edges.c.src, edges.c.dst)
     seed = select(literal(item, Text).label("item")).cte("walk", recursive=True)
-    walk = seed.union(select(far.label("item")).join(seed, near == seed.c.item))
-    rows = conn.execute(select(walk.c.item).limit(limit + 1))
-    return [r.item for r in rows]
+    return seed.union(select(far.label("item")).join(seed, near == seed.c.item))
+
+
+def closure(conn: Connection, item: str, direction: str, limit: int = MAX_GRAPH) -> list[str]:
+    """``item`` and every item up- or downstream of it (at most ``limit + 1``: the caller
+    knows it was cut)."""
+    walk = _walk(item, direction)
+    return [r.item for r in conn.execute(select(walk.c.item).limit(limit + 1))]
 
 
 def _graph(conn: Connection, item: str, direction: str) -> dict[str, Any]:
-    item_row(conn, item)
-    found = closure(conn, item, direction)
-    truncated = len(found) > MAX_GRAPH
-    found = found[:MAX_GRAPH]
-    members = set(found)
-    rows = _chunked(conn, schema.trace_items, schema.trace_items.c.item, found)
-    items = {r.item: _item_json(r) for r in rows}
-    edges_t = schema.trace_edges
+    """The items of the walk and the edges among them: two queries, each joining the CTE
+    (no list of ids goes back to the database)."""
+    walk = _walk(item, direction)
+    items_t, edges_t = schema.trace_items, schema.trace_edges
+    rows = conn.execute(select(items_t).join(walk, items_t.c.item == walk.c.item).limit(MAX_GRAPH + 1)).all()
+    if not any(r.item == item for r in rows):
+        item_row(conn, item)  # unknown: NotFound (or cut off by the bound: then it is known)
+    truncated = len(rows) > MAX_GRAPH
+    items = sorted((_item_json(r) for r in rows[:MAX_GRAPH]), key=lambda i: i["item"])
+    members = {i["item"] for i in items}
+    # every edge into an upstream item (out of a downstream one) joins two members of the walk
     column = edges_t.c.dst if direction == UP else edges_t.c.src
-    edges = []
-    for row in _chunked(conn, edges_t, column, found):
-        if row.src in members and row.dst in members:
-            edges.append({"src": row.src, "dst": row.dst, "kind": row.kind, "height": row.height})
+    query = select(edges_t.c.src, edges_t.c.dst, edges_t.c.kind, edges_t.c.height)
+    query = query.join(walk, column == walk.c.item)
+    edges = [{"src": src, "dst": dst, "kind": kind, "height": height}
+             for src, dst, kind, height in conn.execute(query)
+             if not truncated or (src in members and dst in members)]  # fmt: skip
     edges.sort(key=lambda e: (e["height"], e["src"], e["dst"]))
-    return {"item": item, "items": [items[i] for i in sorted(items)], "edges": edges, "truncated": truncated}
-
-
-def _chunked(conn: Connection, table: Any, column: Any, values: list[str], size: int = 500) -> Iterable[Any]:
-    """Rows whose ``column`` is among ``values`` (``IN`` lists of at most ``size``)."""
-    for start in range(0, len(values), size):
-        yield from conn.execute(select(table).where(column.in_(values[start:start + size])))
+    return {"item": item, "items": items, "edges": edges, "truncated": truncated}
 
 
 def provenance(conn: Connection, item: str) -> dict[str, Any]:
     """Everything ``item`` comes from (itself included), the edges among them, and every
     inspection of any of them."""
     out = _graph(conn, item, UP)
-    out["inspections"] = events_of(conn, [i["item"] for i in out["items"]], names=("Certified",))
+    members = {i["item"] for i in out["items"]}
+    found = _events(conn, _walk(item, UP), ("Certified",))
+    out["inspections"] = [e for e in found if not out["truncated"] or e["fields"].get("item") in members]
     return out
+
+
+def events_upstream(conn: Connection, item: str, limit: int = MAX_EVENTS) -> list[dict[str, Any]]:
+    """Every trace event of ``item`` and of everything upstream of it (what an EPCIS export
+    of its provenance holds), in chain order."""
+    return _events(conn, _walk(item, UP), None, limit)
 
 
 def where_used(conn: Connection, item: str) -> dict[str, Any]:
@@ -101,26 +116,37 @@ def events_of(conn: Connection, items: list[str], names: Iterable[str] | None = 
               limit: int = MAX_EVENTS) -> list[dict[str, Any]]:  # fmt: skip
     """The trace events concerning any of ``items`` (each event once), in chain order, with
     its fields, the account that signed its transaction, the transaction and the block time."""
-    links, events, txs, blocks = schema.trace_links, schema.events, schema.txs, schema.blocks
-    wanted = tuple(names) if names is not None else None
-    found: dict[tuple[int, int, int], dict[str, Any]] = {}
+    out: dict[tuple[int, int, int], dict[str, Any]] = {}
     for start in range(0, len(items), 500):
-        query = (select(events.c.height, events.c.tx_idx, events.c.ev_idx, events.c.name, events.c.fields,
-                        events.c.tx_hash, txs.c.sender, blocks.c.timestamp_ms)
-                 .select_from(links)
-                 .join(events, and_(events.c.height == links.c.height, events.c.tx_idx == links.c.tx_idx,
-                                    events.c.ev_idx == links.c.ev_idx))
-                 .join(txs, and_(txs.c.height == events.c.height, txs.c.idx == events.c.tx_idx))
-                 .join(blocks, blocks.c.height == events.c.height)
-                 .where(links.c.item.in_(items[start:start + 500])))
-        if wanted is not None:
-            query = query.where(links.c.name.in_(wanted))
-        for r in conn.execute(query):
-            key = (r.height, r.tx_idx, r.ev_idx)
-            if key not in found:
-                found[key] = {"height": r.height, "tx_idx": r.tx_idx, "ev_idx": r.ev_idx, "name": r.name,
-                              "fields": _JSON.decode(r.fields), "tx_hash": hexed(r.tx_hash),
-                              "signer": hexed(r.sender), "timestamp_ms": r.timestamp_ms}
+        among = schema.trace_links.c.item.in_(items[start:start + 500])
+        for event in _events(conn, None, names, limit, among):
+            out[(event["height"], event["tx_idx"], event["ev_idx"])] = event
+    return [out[k] for k in sorted(out)[:limit]]
+
+
+def _events(conn: Connection, items: Any, names: Iterable[str] | None, limit: int = MAX_EVENTS,
+            where: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The events linked to the items of the selectable ``items`` (a column ``item``), or to
+    those ``where`` picks among the links."""
+    links, events, txs, blocks = schema.trace_links, schema.events, schema.txs, schema.blocks
+    query = (select(events.c.height, events.c.tx_idx, events.c.ev_idx, events.c.name, events.c.fields,
+                    events.c.tx_hash, txs.c.sender, blocks.c.timestamp_ms)
+             .select_from(links if items is None else links.join(items, links.c.item == items.c.item))
+             .join(events, and_(events.c.height == links.c.height, events.c.tx_idx == links.c.tx_idx,
+                                events.c.ev_idx == links.c.ev_idx))
+             .join(txs, and_(txs.c.height == events.c.height, txs.c.idx == events.c.tx_idx))
+             .join(blocks, blocks.c.height == events.c.height))  # fmt: skip
+    if names is not None:
+        query = query.where(links.c.name.in_(tuple(names)))
+    if where is not None:
+        query = query.where(where)
+    found: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for height, tx_idx, ev_idx, name, fields, tx_hash, sender, timestamp_ms in conn.execute(query):
+        key = (height, tx_idx, ev_idx)
+        if key not in found:
+            found[key] = {"height": height, "tx_idx": tx_idx, "ev_idx": ev_idx, "name": name,
+                          "fields": _JSON.decode(fields), "tx_hash": hexed(tx_hash), "signer": hexed(sender),
+                          "timestamp_ms": timestamp_ms}  # fmt: skip
     return [found[k] for k in sorted(found)[:limit]]
 
 
