@@ -23,6 +23,8 @@ from consortia.apps.health.contracts import CONTRACTS as HEALTH_CONTRACTS
 from consortia.apps.health.contracts import source as health_source
 from consortia.apps.notary.contracts import CONTRACTS as NOTARY_CONTRACTS
 from consortia.apps.notary.contracts import source as notary_source
+from consortia.apps.privacy.contracts import CONTRACTS as PRIVACY_CONTRACTS
+from consortia.apps.privacy.contracts import source as privacy_source
 from consortia.apps.scf.contracts import CONTRACTS as SCF_CONTRACTS
 from consortia.apps.scf.contracts import source as scf_source
 from consortia.apps.trace.contracts import CONTRACTS as TRACE_CONTRACTS
@@ -55,6 +57,7 @@ def app_sources() -> dict[str, str]:
     sources.update({name: scf_source(name) for name in SCF_CONTRACTS})
     sources.update({name: health_source(name) for name in HEALTH_CONTRACTS})
     sources.update({name: trace_source(name) for name in TRACE_CONTRACTS})
+    sources.update({name: privacy_source(name) for name in PRIVACY_CONTRACTS})
     return sources
 
 

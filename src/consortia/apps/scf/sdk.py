@@ -158,8 +158,9 @@ def set_line(core: bytes, limit: int) -> AppCall:
     return AppCall(SCF, "set_line", [core, limit])
 
 
-def register_invoice(digest: bytes, buyer: bytes, amount: int) -> AppCall:
-    return AppCall(SCF, "register_invoice", [digest, buyer, amount])
+def register_invoice(digest: bytes, buyer: bytes, amount: int, content: bytes = b"") -> AppCall:
+    args: list[Any] = [digest, buyer, amount]
+    return AppCall(SCF, "register_invoice", [*args, content] if content else args)
 
 
 def confirm_invoice(digest: bytes) -> AppCall:

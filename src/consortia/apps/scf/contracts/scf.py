@@ -9,7 +9,7 @@ Parties are identified accounts (``identity_of``: active, not frozen); banks are
 count uses Beijing calendar dates (UTC+8). Amounts are integers in the currency's smallest unit.
 
     set_line(core, limit)                          a bank: the core's credit line        LineSet
-    register_invoice(hash, buyer, amount)          the seller                            InvoiceRegistered
+    register_invoice(hash, buyer, amount[, content]) the seller; content: sealed contents  InvoiceRegistered
     confirm_invoice(hash) / dispute_invoice(hash)  the buyer             InvoiceConfirmed / -Disputed
     confirm(supplier, amount, maturity_ms, invoices) -> payable id (its first part has the same id)
                                                    the core, drawing on its line         PayableConfirmed
@@ -191,10 +191,18 @@ class Scf(Contract):
     # --- invoice registry -----------------------------------------------------------------------
 
     @public
-    def register_invoice(self, invoice: bytes, buyer: bytes, amount: int) -> dict:
+    def register_invoice(self, invoice: bytes, buyer: bytes, amount: int, content: bytes = b"") -> dict:
         """The seller registers an invoice by the hash of its normalised fields (the SDK's
-        ``invoice_hash``); only the hash, the parties and the amount are on chain."""
+        ``invoice_hash``); only the hash, the parties and the amount are on chain, and ``content``:
+        the SHA-256 of the invoice's contents sealed to its parties and the supervisor (kept off
+        chain by their organisations' nodes; apps/privacy), or empty."""
         self.check_hash(invoice)
+        require(
+            isinstance(content, bytes) and len(content) in (0, HASH_BYTES),
+            f"an invoice's sealed contents are named by their {HASH_BYTES}-byte SHA-256, got "
+            f"{len(content) if isinstance(content, bytes) else content!r}",
+            "bad_hash",
+        )
         self.party(self.caller, "the seller")
         self.party(buyer, "the buyer")
         require(buyer != self.caller, "the buyer and the seller of an invoice differ", "bad_party")
@@ -219,6 +227,8 @@ class Scf(Contract):
             "time": self.block.timestamp_ms,
             "tx": self.tx_hash,
         }
+        if len(content) > 0:
+            record["content"] = content
         self.invoices[invoice] = record
         self.emit("InvoiceRegistered", hash=invoice, seller=self.caller, buyer=buyer, amount=amount)
         return record
