@@ -37,6 +37,7 @@ from consortia.api.notary_routes import notary_routes
 from consortia.api.openapi import openapi_spec
 from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uint, query_uint
 from consortia.api.perm_routes import perm_routes
+from consortia.api.privacy_routes import privacy_routes
 from consortia.api.scf_routes import scf_routes
 from consortia.api.trace_routes import trace_routes
 from consortia.api.tx_view import receipt_view, tx_view
@@ -356,6 +357,7 @@ def create_app(node: Node) -> Starlette:
     routes += contract_routes(node) + perm_routes(node) + cbdc_routes(node) + index_routes(node)
     routes += notary_routes(node) + bills_routes(node)
     routes += health_routes(node)
+    routes += privacy_routes(node)
     routes += energy_routes(node)
     routes += scf_routes(node)
     routes += trace_routes(node)

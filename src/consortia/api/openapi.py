@@ -198,6 +198,27 @@ def _notary_paths() -> dict[str, Any]:
     }
 
 
+def _privacy_paths() -> dict[str, Any]:
+    """Sealed content (api/privacy_routes.py, apps/privacy); keys, the supervisor, stores and
+    erasures are signed transactions of the ``privacy`` contract (``/v1/tx``)."""
+    return {
+        "/v1/confidential": {
+            **_get("This node's store of sealed content: its organisation, objects kept and erased", [],
+                   "store"),
+            "post": {"summary": "A party's sealed object (ciphertext and envelopes), kept if the chain's "
+                                "object carries its SHA-256; names the other concerned stores",
+                     "requestBody": {"required": True, "content": {
+                         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                     "responses": {"200": _json({"type": "object"}, "kept, replicate_to"),
+                                   **_errors(400, 401, 403, 404, 409, 410, 413)}},
+        },
+        "/v1/confidential/{hash}": _get(
+            "Sealed content: the ciphertext, the caller's envelope, the object's parties",
+            [_path("hash", "SHA-256 of the ciphertext: 0x + 64 hex digits")], "content",
+            400, 401, 403, 404, 410),
+    }
+
+
 def _health_paths() -> dict[str, Any]:
     """Healthcare records (api/health_routes.py); grants, revocations and emergency openings are
     signed transactions (``/v1/tx``)."""
@@ -472,6 +493,7 @@ def _spec(server_url: str) -> dict[str, Any]:
             **_index_paths(),
             **_notary_paths(),
             **_health_paths(),
+            **_privacy_paths(),
             **_bills_paths(),
             **_energy_paths(),
             **_scf_paths(),

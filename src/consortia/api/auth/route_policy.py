@@ -128,6 +128,10 @@ ROUTES: dict[str, Access] = {
     "/v1/health/records/{record}/grants/{address}": _a(C, object_path="/v1/health/records/{record}"),
     "/v1/health/records/{record}/log": _a(C, object_path="/v1/health/records/{record}"),
     "/v1/health/fetch": _a(SB),
+    # sealed content (apps/privacy): ciphertext and the caller's envelope, for the object's parties
+    "/v1/confidential": _a(M, note="POST: a party's upload, checked against the chain"),
+    "/v1/confidential/{hash}": _a(C, note="the object's parties (read from the chain) and the supervisor;"
+                                                " only the caller's own envelope"),
     # notarisation
     "/v1/notary/documents/{document}": _a(P, note="the caller holds the document"),
     "/v1/notary/roots/{root}": _a(P, note="checking a receipt the caller holds"),
