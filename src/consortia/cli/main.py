@@ -20,6 +20,7 @@ from consortia.cli import (
     notary_cmds,
     org_cmds,
     perm_cmds,
+    privacy_cmds,
     scf_cmds,
     trace_cmds,
 )
@@ -86,6 +87,7 @@ bills_cmds.register(app)
 energy_cmds.register(app)
 scf_cmds.register(app)
 health_cmds.register(app)
+privacy_cmds.register(app)
 trace_cmds.register(app)
 org_cmds.register(app, node_app)
 

@@ -469,12 +469,17 @@ def invoice_register(
     amount: str = typer.Option(..., "--amount", help="The invoice amount in units."),
     date: str = typer.Option(..., "--date", help="The invoice date (YYYY-MM-DD)."),
     seller: str = typer.Option("", "--seller", help="0x address of the seller (the key's)."),
+    line: list[str] = typer.Option([], "--line", help="An invoice line (repeat); implies --seal."),
+    note: str = typer.Option("", "--note", help="A note on the invoice; implies --seal."),
+    seal: bool = typer.Option(False, "--seal", help="Keep the invoice's contents sealed to the seller, "
+                              "the buyer and the regulator, on their organisations' nodes."),
     key: Path = KEY,
     node: str = NODE,
     timeout: float = TIMEOUT,
     as_json: bool = JSON,
 ) -> None:
-    """The seller registers an invoice by the hash of its normalised fields (number, date off chain)."""
+    """The seller registers an invoice by the hash of its normalised fields (number, date off chain);
+    with --seal (or --line/--note) its contents travel sealed (``invoice show HASH --key``)."""
     signer = load_key(key)
     if seller and check_address_arg(seller, "seller") != signer.address:
         raise InvalidArgument(
@@ -482,6 +487,15 @@ def invoice_register(
             f"address {_addr(signer.address)}"
         )
     to, units, digest = _invoice_fields(signer.address, buyer, number, amount, date)
+    if seal or line or note:
+        with Client(node, timeout=timeout + 10, key=signer) as client:
+            sealed = ScfWallet(Wallet(signer, client), timeout=timeout).register_sealed_invoice(
+                to, number, units, date, line, note
+            )
+        _said({"ok": True, "seller": signer.address, "buyer": to, "amount": units, **sealed}, as_json,
+              f"invoice registered: {sealed['hash']}, contents sealed as {sealed['content']} "
+              f"on {len(sealed['stores'])} store(s)")
+        return
     with Client(node, timeout=timeout + 10) as client:
         registered = ScfWallet(Wallet(signer, client), timeout=timeout).register_invoice(
             to, number, units, date
@@ -516,11 +530,23 @@ _simple(
 
 @invoice_app.command("show")
 @handles_errors
-def invoice_show(digest: str = HASH, node: str = NODE, as_json: bool = JSON) -> None:
-    """An invoice as registered: seller, buyer, amount, status, what is financed against it."""
+def invoice_show(
+    digest: str = HASH,
+    key: Path | None = typer.Option(None, "--key", help="A party's or the regulator's key: open the "
+                                    "invoice's sealed contents (and sign the reads)."),
+    node: str = NODE,
+    as_json: bool = JSON,
+) -> None:
+    """An invoice as registered: seller, buyer, amount, status, what is financed against it; with
+    --key, its sealed contents opened and checked against its hash."""
     found = check_digest(digest, "invoice hash")
-    with _query(node) as queries:
+    signer = None if key is None else load_key(key)
+    with Client(node, key=signer) as client:
+        queries = ScfQueries(client)
         record = queries.invoice(found)
+        if signer is not None:
+            contents = queries.invoice_contents(found, signer)
+            record["contents"] = {k: v for k, v in contents.items() if k not in ("hash", "content")}
     _show({"hash": found, **record}, as_json, f"invoice 0x{found.hex()}")
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from consortia.apps.privacy import sdk as privacy
 from consortia.apps.scf import sdk as apps
 from consortia.client import contracts as sdk
 from consortia.client.arguments import (
@@ -39,6 +40,9 @@ from consortia.client.bills import check_timestamp
 from consortia.client.cbdc import ContractRefused, app_refusal
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet
+from consortia.client.privacy import PrivacyClient
+from consortia.crypto.keys import KeyPair
+from consortia.errors import NotFound
 
 __all__ = ["ContractRefused", "ScfQueries", "ScfWallet", "check_credit_limit", "check_scope"]
 
@@ -93,6 +97,23 @@ class ScfWallet(PermWallet):
         digest = apps.invoice_hash(self.address, to, number, check_amount(amount), date)
         self._app(apps.register_invoice(digest, to, amount))
         return digest
+
+    def register_sealed_invoice(self, buyer: bytes | str, number: str, amount: int, date: str,
+                                lines: Sequence[str] = (), note: str = "") -> dict[str, Any]:  # fmt: skip
+        """Register this key's invoice with its contents sealed to the seller, the buyer and the
+        supervisor (apps/privacy): the hash and the contents' reference on chain, the ciphertext
+        and envelopes handed to this client's node and the other concerned organisations' stores."""
+        to = check_address_arg(buyer, "buyer")
+        units = check_amount(amount)
+        digest = apps.invoice_hash(self.address, to, number, units, date)
+        contents = apps.invoice_contents(self.address, to, number, units, date, lines, note)
+        reads = PrivacyClient(self.wallet.client)
+        sealed = reads.seal(privacy.SCF_INVOICE, digest, contents, [self.address, to])
+        receipt = self._app(apps.register_invoice(digest, to, units, sealed.ref))
+        stored = reads.store(privacy.SCF_INVOICE, digest, sealed)
+        return {"hash": "0x" + digest.hex(), "content": "0x" + sealed.ref.hex(), "stores": stored["stores"],
+                "no_store": stored["no_store"], "tx_hash": "0x" + receipt.tx_hash.hex(),
+                "height": receipt.height}
 
     def confirm_invoice(self, digest: bytes | str) -> sdk.ContractReceipt:
         return self._app(apps.confirm_invoice(check_digest(digest, "invoice hash")))
@@ -236,6 +257,20 @@ class ScfQueries:
 
     def invoice(self, digest: bytes | str) -> dict[str, Any]:
         return dict(self._view(apps.invoice(check_digest(digest, "invoice hash"))))
+
+    def invoice_contents(self, digest: bytes | str, key: KeyPair) -> dict[str, Any]:
+        """The sealed contents of an invoice, opened with a party's or the supervisor's ``key``
+        and checked against the registry's hash (:class:`NotARecipient` for anyone else)."""
+        invoice = check_digest(digest, "invoice hash")
+        ref = self.invoice(invoice).get("content")
+        if not ref:
+            raise NotFound(f"invoice 0x{invoice.hex()} was registered without sealed contents")
+        kind, object_id, plaintext = PrivacyClient(self.client).open(bytes(ref), key)
+        if (kind, object_id) != (privacy.SCF_INVOICE, invoice):
+            raise InvalidArgument(f"content 0x{bytes(ref).hex()} belongs to {kind} 0x{object_id.hex()}, "
+                                  f"not to invoice 0x{invoice.hex()}")
+        return {"hash": "0x" + invoice.hex(), "content": "0x" + bytes(ref).hex(),
+                **apps.check_invoice_contents(plaintext, invoice)}
 
     def held_by(
         self, holder: bytes | str, start: int = 0, limit: int = apps.MAX_LIST

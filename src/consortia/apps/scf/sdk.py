@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -142,6 +143,40 @@ def invoice_hash(seller: bytes, buyer: bytes, number: str, amount: int, date: st
         raise InvalidArgument(f"an invoice amount is a positive whole amount below 2**64, got {amount!r}")
     fields = [bytes(seller), bytes(buyer), normalise_number(number), amount, normalise_date(date)]
     return hashlib.sha256(INVOICE_DOMAIN + encode(fields)).digest()
+
+
+MAX_INVOICE_LINES = 200
+MAX_INVOICE_TEXT = 500
+
+
+def invoice_contents(seller: bytes, buyer: bytes, number: str, amount: int, date: str,
+                     lines: Sequence[str] = (), note: str = "") -> bytes:  # fmt: skip
+    """An invoice's contents as sealed for its parties and the supervisor (apps/privacy): JSON
+    with sorted keys of the normalised fields the registry hashes (:func:`invoice_hash`), the
+    invoice's lines and a note. Whoever opens it checks it against the on-chain hash
+    (:func:`check_invoice_contents`)."""
+    invoice_hash(seller, buyer, number, amount, date)  # the same checks
+    if len(lines) > MAX_INVOICE_LINES or any(not isinstance(t, str) or not 1 <= len(t) <= MAX_INVOICE_TEXT
+                                             for t in [*lines, *([note] if note else [])]):
+        raise InvalidArgument(f"an invoice has at most {MAX_INVOICE_LINES} lines and a note, each 1 to "
+                              f"{MAX_INVOICE_TEXT} characters")
+    body = {"seller": "0x" + seller.hex(), "buyer": "0x" + buyer.hex(), "number": normalise_number(number),
+            "amount": amount, "date": normalise_date(date), "lines": list(lines), "note": note}
+    return json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+
+
+def check_invoice_contents(plaintext: bytes, digest: bytes) -> dict[str, Any]:
+    """Opened contents, checked to be the invoice the registry names by ``digest``."""
+    try:
+        body = json.loads(plaintext)
+        fields = (bytes.fromhex(body["seller"][2:]), bytes.fromhex(body["buyer"][2:]), body["number"],
+                  body["amount"], body["date"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument("the opened contents are not an invoice's") from None
+    if invoice_hash(*fields) != digest:
+        raise InvalidArgument(f"the opened contents hash to 0x{invoice_hash(*fields).hex()}, not the invoice "
+                              f"0x{digest.hex()} registered on chain: they are not its contents")
+    return dict(body)
 
 
 def loan_commitment(salt: bytes, terms: bytes) -> bytes:
