@@ -47,7 +47,7 @@ def help_of(path: tuple[str, ...]) -> str:
 def test_the_tree_is_walked_whole() -> None:
     assert isinstance(ROOT, PlainHelpGroup)
     assert len(PATHS) > 150  # every command and group of the CLI
-    assert ("gov", "propose", "set-param") in PATHS
+    assert ("gov", "propose", "set-param") in PATHS and ("contract", "hash") in PATHS
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "consortia")

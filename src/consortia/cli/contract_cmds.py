@@ -39,6 +39,7 @@ from consortia.contracts.python.errors import ContractViolations
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.run_tests import run_contract_tests
 from consortia.contracts.python.scaffold import contract_name_for, scaffold
+from consortia.contracts.python.source_hash import code_hash_of
 from consortia.errors import ConfigError, DecodeError
 
 ARGS = typer.Argument("[]", metavar="[JSON_ARGS]", help='A JSON array, e.g. \'["0xab…", 5]\'.')
@@ -181,6 +182,22 @@ def contract_check(
     emit(data, as_json, human)
     if violations:
         raise typer.Exit(1)
+
+
+@contract_app.command("hash")
+@handles_errors
+def contract_hash(
+    path: Path = typer.Argument(..., help="Contract file, or a folder with contract.py."),
+    as_json: bool = JSON,
+) -> None:
+    """Print the code hash of a contract's source: what `gov propose deploy-contract --code-hash`
+    and `upgrade-contract --code-hash` approve on a chain with organisations. The source must
+    follow the contract rules (as deploy checks)."""
+    file = source_file(path)
+    code_hash = "0x" + code_hash_of(checked_source(file)).hex()
+    name = contract_name_for(file.resolve())
+    emit({"file": str(file), "name": name, "code_hash": code_hash}, as_json,
+         lambda: console.print(code_hash, markup=False, highlight=False))
 
 
 @contract_app.command("deploy")
