@@ -492,9 +492,10 @@ def invoice_register(
             sealed = ScfWallet(Wallet(signer, client), timeout=timeout).register_sealed_invoice(
                 to, number, units, date, line, note
             )
-        _said({"ok": True, "seller": signer.address, "buyer": to, "amount": units, **sealed}, as_json,
-              f"invoice registered: {sealed['hash']}, contents sealed as {sealed['content']} "
-              f"on {len(sealed['stores'])} store(s)")
+        data = {"ok": True, "seller": _addr(signer.address), "buyer": _addr(to), "amount": units, **sealed}
+        emit(data, as_json, lambda: console.print(
+            f"invoice registered: {sealed['hash']}, contents sealed as {sealed['content']} on "
+            f"{len(sealed['stores'])} store(s)", highlight=False))
         return
     with Client(node, timeout=timeout + 10) as client:
         registered = ScfWallet(Wallet(signer, client), timeout=timeout).register_invoice(
