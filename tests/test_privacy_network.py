@@ -152,6 +152,14 @@ def test_sealed_invoice_read_by_parties_and_regulator_only_then_erased(net: Net)
         data_key = env.open_key(net.keys["seller"], PrivacyClient(client).fetch(ref)[2].envelopes[0][1])
         ciphertext = PrivacyClient(client).fetch(ref)[2].ciphertext
     assert _status(net, BANK, "regulator", path) == 404
+    with net.client(SUPPLIER, "seller") as client:
+        whole = PrivacyClient(client).fetch(ref)[2]
+    upload = encode(Kept(privacy.SCF_INVOICE, digest, whole))
+    assert _status(net, BANK, "seller", "/v1/confidential", upload) == 403  # bank-a is not concerned
+    assert _status(net, CORE, "seller", "/v1/confidential", upload) == 400  # the seller's lone envelope
+    with net.client(CORE, "regulator") as client:
+        info = client.get("/v1/confidential")
+        assert info["org"] == "core" and info["kept"] == 1
 
     # the nodes never saw a plaintext or a data key; the parties' nodes hold the ciphertext
     assert _found(net, NOTE.encode()) == [] and _found(net, LINE.encode()) == []

@@ -25,13 +25,17 @@ from consortia.apps.privacy import sdk
 from consortia.apps.privacy.store import Kept, SealedStore
 from consortia.apps.scf.sdk import SCF
 from consortia.codec import decode, decode_any
-from consortia.contracts.permissioned.directory import identity
+from consortia.contracts.permissioned.directory import identity, orgs
 from consortia.contracts.python.errors import ContractFailed, NoSuchContract
 from consortia.crypto import envelope as env
 from consortia.errors import ConsortiaError, DecodeError, NotFound
 from consortia.execution.context import BlockContext
+from consortia.node.ca_rollover import issued_by
 from consortia.node.chain import Chain, ExecutedBlock
+from consortia.node.network_setup import tls_files
 from consortia.node.node import Node
+from consortia.p2p.certs import load_certificate
+from consortia.p2p.errors import CertificateError
 from consortia.types.block import CommittedBlock
 
 log = logging.getLogger("consortia.privacy")
@@ -103,13 +107,27 @@ class SealedContentService:
         self.store = SealedStore(node.home)
         self.erased_here = 0
         self._retry: set[bytes] = set()
+        self._org: str | None = None
 
     # --- who this node is -----------------------------------------------------------------------
 
     def org(self) -> str | None:
-        """This node's organisation (its validator key's identity); None on a chain without them."""
-        record = identity(self.chain.store.state_get, self.node.key.address)
-        return None if record is None else record.org
+        """This node's organisation: its validator key's identity's, or the organisation whose CA
+        issued its TLS certificate; None when neither says (a chain without organisations)."""
+        if self._org is not None:
+            return self._org
+        state_get = self.chain.store.state_get
+        record = identity(state_get, self.node.key.address)
+        if record is not None:
+            self._org = record.org
+            return self._org
+        try:
+            cert = load_certificate(tls_files(self.node.home).cert.read_bytes())
+        except (OSError, ValueError, CertificateError):
+            return None
+        found = [o.name for o in orgs(state_get, active_only=True) if o.ca_pem and issued_by(cert, o.ca_pem)]
+        self._org = found[0] if len(found) == 1 else None
+        return self._org
 
     def org_of(self, address: bytes) -> str | None:
         record = identity(self.chain.store.state_get, address)
@@ -147,10 +165,6 @@ class SealedContentService:
             raise ContentErased(f"content 0x{ref.hex()} was erased by the regulator; it is never kept again")
         supervisor = self.supervisor()
         wanted = sorted({*found.parties, supervisor})
-        if sealed.recipients != wanted:
-            raise BadUpload("the envelopes are one for each party and one for the supervisor: "
-                            f"{['0x' + a.hex() for a in wanted]}; got "
-                            f"{['0x' + a.hex() for a in sealed.recipients]}")
         if uploader is not None and uploader not in found.parties:
             raise NotConcerned(f"0x{uploader.hex()} is not a party of the object; its parties upload")
         concerned = {self.org_of(a) for a in wanted} - {None}
@@ -158,6 +172,10 @@ class SealedContentService:
         if mine is not None and mine not in concerned:
             raise NotConcerned(f"this node is {mine!r}'s; the content concerns {sorted(concerned)}: "
                                "send it to their stores")
+        if sealed.recipients != wanted:
+            raise BadUpload("the envelopes are one for each party and one for the supervisor: "
+                            f"{['0x' + a.hex() for a in wanted]}; got "
+                            f"{['0x' + a.hex() for a in sealed.recipients]}")
         self.store.put(kept.kind, kept.object_id, sealed)
         others = sorted(concerned - {mine})
         stores = {o: chain_view(self.chain, sdk.PRIVACY, "store_of", o) for o in others}
