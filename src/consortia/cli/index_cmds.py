@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from consortia.cli.options import JSON, NODE
-from consortia.cli.output import console, emit, handles_errors, shorten
+from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client.arguments import InvalidArgument, check_height, parse_int_text
 from consortia.client.client import Client
 from consortia.client.index import IndexQueries
@@ -162,7 +162,7 @@ def index_events(
             table.add_column(column)
         for e in data["items"]:
             table.add_row(str(e["height"]), f"{e['tx_idx']}.{e['ev_idx']}",
-                          escape(f"{e['contract']}.{e['name']}"), escape(str(e["fields"]))[:200])
+                          escape(f"{e['contract']}.{e['name']}"), escape(plain_text(e["fields"])))
         console.print(table)
         if data.get("next_cursor"):
             console.print(f"more: --cursor {data['next_cursor']}")
