@@ -97,9 +97,15 @@ def content_ref(ciphertext: bytes) -> bytes:
     return hashlib.sha256(ciphertext).digest()
 
 
+def derive_sealing_key(key: KeyPair, domain: bytes) -> nacl.public.PrivateKey:
+    """An X25519 key derived from a signing key in ``domain``: ``SHA-256(domain || private key)``
+    as the seed (each application its own domain, so one key's uses stay apart)."""
+    return nacl.public.PrivateKey.from_seed(hashlib.sha256(domain + key.private_key).digest())
+
+
 def sealing_private_key(key: KeyPair) -> nacl.public.PrivateKey:
     """The X25519 key an identity opens envelopes with, derived from its signing key."""
-    return nacl.public.PrivateKey.from_seed(hashlib.sha256(SEALING_DOMAIN + key.private_key).digest())
+    return derive_sealing_key(key, SEALING_DOMAIN)
 
 
 def sealing_public_key(key: KeyPair) -> bytes:
@@ -117,14 +123,24 @@ def encrypt(plaintext: bytes, context: bytes) -> tuple[bytes, bytes]:
     """``(data_key, ciphertext)``: ``plaintext`` under a fresh AES-256-GCM key and nonce."""
     if len(plaintext) > MAX_CONTENT_BYTES:
         raise BadEnvelope(f"sealed content is at most {MAX_CONTENT_BYTES} bytes, got {len(plaintext)}")
-    data_key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(GCM_NONCE_BYTES)
-    return data_key, nonce + AESGCM(data_key).encrypt(nonce, plaintext, _aad(context))
+    return encrypt_with_aad(plaintext, _aad(context))
 
 
 def decrypt(data_key: bytes, ciphertext: bytes, context: bytes) -> bytes:
     """The plaintext of ``ciphertext``; :class:`CannotOpen` for a wrong key, context or bytes."""
-    aad = _aad(context)
+    return decrypt_with_aad(data_key, ciphertext, _aad(context))
+
+
+def encrypt_with_aad(plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    """``(data_key, nonce || AES-256-GCM(data_key, nonce, plaintext, aad))`` under a fresh key
+    and nonce (no size limit here: callers bound their content)."""
+    data_key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(GCM_NONCE_BYTES)
+    return data_key, nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
+
+
+def decrypt_with_aad(data_key: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    """The plaintext of :func:`encrypt_with_aad`'s ciphertext; :class:`CannotOpen` otherwise."""
     if len(data_key) != DATA_KEY_BYTES or len(ciphertext) < GCM_NONCE_BYTES + GCM_TAG_BYTES:
         raise CannotOpen(f"sealed content is at least {GCM_NONCE_BYTES + GCM_TAG_BYTES} bytes and its "
                          f"data key {DATA_KEY_BYTES}; got {len(ciphertext)} and {len(data_key)}")
@@ -145,8 +161,13 @@ def seal_key(public_key: bytes, data_key: bytes) -> bytes:
 
 def open_key(key: KeyPair, envelope: bytes) -> bytes:
     """The data key in ``envelope``, opened with ``key``'s sealing key."""
+    return open_key_with(sealing_private_key(key), envelope)
+
+
+def open_key_with(private: nacl.public.PrivateKey, envelope: bytes) -> bytes:
+    """The data key in ``envelope``, opened with an X25519 private key."""
     try:
-        data_key = nacl.public.SealedBox(sealing_private_key(key)).decrypt(bytes(envelope))
+        data_key = nacl.public.SealedBox(private).decrypt(bytes(envelope))
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         raise CannotOpen(f"this key cannot open the envelope ({len(envelope)} bytes): sealed to another "
                          "key, or altered") from None

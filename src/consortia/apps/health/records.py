@@ -20,10 +20,7 @@ import os
 import time
 
 import msgspec
-import nacl.exceptions
 import nacl.public
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from consortia.apps.health.errors import (
     BadFetchRequest,
@@ -31,6 +28,7 @@ from consortia.apps.health.errors import (
     CannotOpenRecord,
     StaleFetchRequest,
 )
+from consortia.crypto import envelope as env
 from consortia.crypto.address import address_from_public_key
 from consortia.crypto.keys import KeyPair
 from consortia.crypto.suites import get_suite
@@ -55,26 +53,20 @@ def record_id(blob: bytes) -> bytes:
 
 def encrypt_record(plaintext: bytes) -> tuple[bytes, bytes]:
     """``(data_key, blob)``: ``plaintext`` under a fresh AES-256-GCM key and nonce."""
-    data_key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(GCM_NONCE_BYTES)
-    return data_key, nonce + AESGCM(data_key).encrypt(nonce, plaintext, RECORD_AAD)
+    return env.encrypt_with_aad(plaintext, RECORD_AAD)
 
 
 def decrypt_record(data_key: bytes, blob: bytes) -> bytes:
     """The plaintext of ``blob``; :class:`CannotOpenRecord` for a wrong key or altered bytes."""
-    if len(data_key) != DATA_KEY_BYTES or len(blob) < GCM_NONCE_BYTES + 16:
-        raise CannotOpenRecord(f"a record is at least {GCM_NONCE_BYTES + 16} bytes and its key "
-                               f"{DATA_KEY_BYTES}; got {len(blob)} and {len(data_key)}")
     try:
-        return AESGCM(data_key).decrypt(blob[:GCM_NONCE_BYTES], blob[GCM_NONCE_BYTES:], RECORD_AAD)
-    except InvalidTag:
-        raise CannotOpenRecord("the record does not open with this data key: the key is not its "
-                               "key or the record was altered") from None
+        return env.decrypt_with_aad(data_key, blob, RECORD_AAD)
+    except env.CannotOpen as exc:
+        raise CannotOpenRecord(f"the record does not open with this data key: {exc.message}") from None
 
 
 def sealing_private_key(key: KeyPair) -> nacl.public.PrivateKey:
     """The X25519 key an identity opens sealed data keys with, derived from its signing key."""
-    return nacl.public.PrivateKey.from_seed(hashlib.sha256(SEALING_DOMAIN + key.private_key).digest())
+    return env.derive_sealing_key(key, SEALING_DOMAIN)
 
 
 def sealing_public_key(key: KeyPair) -> bytes:
@@ -84,22 +76,18 @@ def sealing_public_key(key: KeyPair) -> bytes:
 
 def seal_data_key(public_key: bytes, data_key: bytes) -> bytes:
     """``data_key`` sealed to an X25519 public key (80 bytes)."""
-    if len(public_key) != SEALING_KEY_BYTES or len(data_key) != DATA_KEY_BYTES:
-        raise CannotOpenRecord(f"sealing takes a {SEALING_KEY_BYTES}-byte X25519 key and a "
-                               f"{DATA_KEY_BYTES}-byte data key, got {len(public_key)} and {len(data_key)}")
-    return bytes(nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(data_key))
+    try:
+        return env.seal_key(public_key, data_key)
+    except env.BadEnvelope as exc:
+        raise CannotOpenRecord(exc.message) from None
 
 
 def open_data_key(key: KeyPair, sealed: bytes) -> bytes:
     """The data key in ``sealed``, opened with ``key``'s sealing key."""
     try:
-        data_key = nacl.public.SealedBox(sealing_private_key(key)).decrypt(bytes(sealed))
-    except (nacl.exceptions.CryptoError, ValueError, TypeError):
-        raise CannotOpenRecord(f"this key cannot open the sealed data key ({len(sealed)} bytes): it was "
-                               "sealed to another key or altered") from None
-    if len(data_key) != DATA_KEY_BYTES:
-        raise CannotOpenRecord(f"the sealed data key holds {len(data_key)} bytes, not {DATA_KEY_BYTES}")
-    return data_key
+        return env.open_key_with(sealing_private_key(key), sealed)
+    except env.CannotOpen as exc:
+        raise CannotOpenRecord(exc.message) from None
 
 
 def fetch_message(chain_id: str, record: bytes, reader: bytes, timestamp_ms: int, nonce: bytes) -> bytes:
