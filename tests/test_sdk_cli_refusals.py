@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -22,6 +23,7 @@ from consortia.client import contracts as sdk
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.errors import ContractFailed
 from consortia.crypto.address import BadAddress
+from consortia.crypto.keyfile import save_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConsortiaError, InsufficientBalance, RemoteError
 
@@ -313,3 +315,102 @@ def test_cli_call_hostile_json_arguments(args: Any) -> None:
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert json.loads(result.stdout)["ok"] is False
     assert fake.submitted == []
+
+
+# --- every signing command of the CLI, hostile values in its money, address and number args ------
+
+MONEY = {"amount", "price", "kwh", "max_w", "limit"}
+ADDRESSES = {"address", "owner", "drawee", "core", "borrower", "lender", "payee", "supplier", "buyer",
+             "seller", "to", "against", "releaser", "party", "patient", "grantee", "meter"}
+NUMBERS = {"bill_id", "escrow_id", "earmark_id", "loan_id", "part_id", "payable_id", "payment_id",
+           "proposal_id", "request_id", "serial", "trade_id", "tier", "kyc_tier", "rate_bps",
+           "deadline_height", "expires_height", "first_height", "wh"}
+HOSTILE_TEXT = {
+    "money": st.one_of(st.sampled_from(["0", "-5", "1.5", "1e3", "", "abc", str(2**64), "9" * 5000]),
+                       st.integers(max_value=0).map(str), st.integers(min_value=2**64).map(str)),
+    "address": st.one_of(st.sampled_from(["0x12", "zz" * 20, "", "0x" + "ab" * 21, "[bold]x[/]"]),
+                         st.text(max_size=41)),
+    "number": st.one_of(st.sampled_from(["-1", "x", "", "1.5", "9" * 5000, str(2**64)]),
+                        st.integers(max_value=-1).map(str)),
+}
+GOOD = {"money": "7", "address": BOB_TEXT, "number": "3"}
+DEAD_NODE = "http://127.0.0.1:1"
+"""Nothing listens there: a command that signed and submitted would fail with connection_failed."""
+
+
+def kind_of(name: str) -> str | None:
+    return "money" if name in MONEY else "address" if name in ADDRESSES else (
+        "number" if name in NUMBERS else None)
+
+
+def signing_commands() -> list[tuple[tuple[str, ...], Any, list[Any]]]:
+    """Every command with a key option and a required money, address or number parameter."""
+    root = typer.main.get_command(cli_main.app)
+    out = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, (*path, name))
+        if getattr(command, "commands", None):
+            return
+        names = {p.name for p in command.params}
+        checked = [p for p in command.params if p.required and kind_of(p.name)]
+        if names & {"key", "org_key", "meter_key"} and checked:
+            out.append((path, command, checked))
+
+    walk(root, ())
+    return out
+
+
+SIGNING = signing_commands()
+ROOT_COMMAND = typer.main.get_command(cli_main.app)
+
+
+def fill(command: Any, key: Path, hostile: Any, value: str) -> list[str]:
+    """Arguments for ``command``: ``value`` for ``hostile``, plausible ones for the rest."""
+    args, options = [], []
+    for param in command.params:
+        kind = kind_of(param.name)
+        text = value if param is hostile else GOOD[kind] if kind else (
+            str(key) if param.name in {"key", "org_key", "meter_key"} else
+            DEAD_NODE if param.name == "node" else "+30d" if param.name in {"maturity", "due", "until"}
+            else "3,4" if param.name == "amounts" else "walk")
+        if param.param_type_name == "argument" and param.required:
+            args.append(text)
+        elif param.param_type_name == "option" and (param.required or param.name in {"key", "node"}):
+            options += [param.opts[0]] if param.is_flag or param.secondary_opts else [param.opts[0], text]
+    return [*args, *options]
+
+
+def test_the_walk_finds_the_signing_commands() -> None:
+    paths = {path for path, _, _ in SIGNING}
+    assert len(SIGNING) > 50
+    assert {("transfer",), ("wallet", "pay"), ("bill", "issue"), ("energy", "offer"), ("scf", "finance"),
+            ("cbdc", "issue")} <= paths
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_signing_command_refuses_hostile_arguments_before_the_node(data: st.DataObject,
+                                                                         tmp_path_factory: Any) -> None:
+    path, command, checked = data.draw(st.sampled_from(SIGNING), label="command")
+    hostile = data.draw(st.sampled_from(checked), label="parameter")
+    value = data.draw(HOSTILE_TEXT[kind_of(hostile.name) or "number"], label="value")
+    key = tmp_path_factory.getbasetemp() / "hostile.key"
+    if not key.exists():
+        save_key_file(key, KEY, None)
+    argv = [*path, *fill(command, key, hostile, value), "--json"]
+    with CliRunner().isolation() as (out, _, _):
+        try:
+            ROOT_COMMAND.main(args=argv, prog_name="consortia")
+            code: Any = 0
+        except SystemExit as exc:
+            code = exc.code
+        finally:
+            text = out.getvalue().decode()
+    named = f"consortia {' '.join(path)} {hostile.opts[0]} {value[:40]!r}"
+    assert code != 0, f"{named} was accepted:\n{text}"
+    assert "Traceback" not in text, f"{named}:\n{text}"
+    if code == 1:  # a typed error (2: the parser's usage error, before anything runs)
+        error = json.loads(text)["error"]
+        assert error["code"] != "connection_failed", f"{named} went to the node:\n{text}"

@@ -32,7 +32,7 @@ from consortia.cli.keys import load_key
 from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client import energy
-from consortia.client.arguments import check_id, parse_int_text
+from consortia.client.arguments import check_address_arg, check_id, parse_int_text
 from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
@@ -109,6 +109,7 @@ def meter_add(
     key: Path = KEY, node: str = NODE, timeout: float = TIMEOUT, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """A grid operator enrols a meter (by its public key) for its owner."""
+    check_address_arg(owner, "--owner")  # before anything is signed or asked of the node
     meter = load_key(meter_key)
     interval_ms = energy.check_interval(energy.parse_duration(interval))
     power = energy.check_power(_int(max_w, "--max-w"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import consortia.contracts.permissioned.errors  # noqa: F401 (error_from_dict learns the codes)
+from consortia.client.arguments import InvalidArgument, check_value, is_int
 from consortia.client.client import Client
 from consortia.client.tx_builder import transfer_call
 from consortia.client.wallet import TxResult, Wallet
@@ -71,6 +72,8 @@ __all__ = [
 DEFAULT_VOTING_BLOCKS = 1000
 CERT_VALID_DAYS = 365
 SALT_BYTES = 32
+MAX_KYC_TIER = 255
+"""KYC tiers are one byte on chain (0 the strictest)."""
 
 
 def raise_for_result(result: TxResult) -> TxResult:
@@ -223,6 +226,13 @@ class PermWallet:
     def set_limits(
         self, tier: int, per_payment: int | None = None, daily: int | None = None, balance: int | None = None
     ) -> TxResult:
+        """Checked before signing: a tier 0..255 and each limit None (no limit) or 0..2**64-1."""
+        if not is_int(tier) or not 0 <= tier <= MAX_KYC_TIER:  # type: ignore[operator]
+            raise InvalidArgument(f"a KYC tier is from 0 to {MAX_KYC_TIER}, got {tier!r:.60}")
+        for what, limit in (("per-payment limit", per_payment), ("daily limit", daily),
+                            ("balance limit", balance)):
+            if limit is not None:
+                check_value(limit, what)
         args = regulator.encode_limits_args(tier, per_payment, daily, balance)
         return self.call(regulator.NAME, regulator.SET_LIMITS, args)
 
