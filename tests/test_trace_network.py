@@ -219,3 +219,6 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
     out = cli_result("trace", "import", str(legacy_file), "--key", str(chain.key_files["maker"]),
                      "--node", chain.url(3))
     assert out["_rc"] == 1 and out["events"][0]["status"] == "already_registered", out
+    # the trace tables are derived from the chain like the rest of the index: the check agrees
+    report = cli_result("index", "check", "--node", chain.url(0))
+    assert report["ok"] and report["objects_checked"], report
