@@ -28,6 +28,7 @@ from consortia.api.auth.errors import (
 from consortia.api.auth.principal import principal_of
 from consortia.api.auth.replay import NonceCache, TooManySignedRequests
 from consortia.api.auth.request_signatures import MAX_AGE_S, sign_request, verify_request
+from consortia.api.auth.sessions import SESSION_S, BadSessionToken, SessionExpired, Sessions, bearer
 from consortia.client.request_signing import SignedRequests
 from consortia.contracts.permissioned.harness import consortium, seeded_key
 from consortia.contracts.permissioned.identity import encode_revoke_args
@@ -141,11 +142,12 @@ def test_through_a_real_asgi_app_with_the_sdk_signer() -> None:
     query it received (percent-encoding kept) and authenticates; a replay is refused."""
     net = consortium()
     alice = net.member("bank-a", "alice")
-    authenticator = Authenticator(CHAIN, "ed25519")
+    authenticator = Authenticator(CHAIN, "ed25519", Sessions(lambda: b"s" * 32))
 
     async def whoami(request: Request) -> JSONResponse:
         try:
-            who = authenticator.authenticate(incoming(request), await request.body(), net.harness.get)
+            body = await request.body()
+            who, _claims = authenticator.authenticate(incoming(request), body, net.harness.get)
         except ConsortiaError as exc:
             return JSONResponse({"code": exc.code}, status_code=exc.http_status)
         return JSONResponse({"org": who.org, "role": who.role})
@@ -163,3 +165,39 @@ def test_through_a_real_asgi_app_with_the_sdk_signer() -> None:
         assert client.send(first).status_code == 200
         again = client.send(first)
         assert again.status_code == 401 and again.json()["code"] == "replayed_request"
+
+
+def test_session_tokens_are_this_nodes_own_for_a_while_and_sign_in_links_serve_once() -> None:
+    clock = [1_000_000.0]
+    sessions = Sessions(lambda: b"a" * 32, clock=lambda: clock[0])
+    alice = KeyPair.generate()
+    token, expires = sessions.session(alice.address)
+    assert expires == 1_000_000 + SESSION_S
+    claims = sessions.check(token)
+    assert (claims.address, claims.kind) == (alice.address, "session")
+    assert bearer({"authorization": f"Bearer {token}"}, {}) == token
+    assert bearer({}, {"access_token": token}) == token
+    other_node = Sessions(lambda: b"b" * 32, clock=lambda: clock[0])
+    with pytest.raises(BadSessionToken, match="not issued by this node"):
+        other_node.check(token)
+    head, payload, mac = token.split(".")
+    with pytest.raises(BadSessionToken):
+        sessions.check(f"{head}.{payload[:-2]}AA.{mac}")
+    for junk in ("", "x", "a.b.c", "cs1.!!.??", "cs1." + "A" * 600):
+        with pytest.raises(BadSessionToken):
+            sessions.check(junk)
+    clock[0] += SESSION_S + 1
+    with pytest.raises(SessionExpired):
+        sessions.check(token)
+
+    link = sessions.sign_in()
+    first = sessions.check(link)
+    assert first.address is None and first.kind == "sign-in"
+    sessions.spend(first)
+    with pytest.raises(BadSessionToken, match="already used"):
+        sessions.spend(sessions.check(link))
+    restarted = Sessions(lambda: b"a" * 32, clock=lambda: clock[0])  # same secret, new run
+    with pytest.raises(BadSessionToken, match="earlier run"):
+        restarted.spend(restarted.check(link))
+    with pytest.raises(BadSessionToken):  # a session is not a sign-in link
+        sessions.spend(sessions.check(sessions.session(None)[0]))

@@ -108,7 +108,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         paid = alice.pay(keys[ALICE2].address, 1_000)
         escrow = alice.escrow_create(keys[ALICE2].address, keys[ALICE2].address,
                                      alice.wallet.client.height() + 500, 2_000)  # fmt: skip
-        yield {"url": url, "keys": keys, "tx": paid.tx_hash, "escrow": escrow.id}
+        yield {"url": url, "keys": keys, "tx": paid.tx_hash, "escrow": escrow.id,
+               "homes": [n.home for n in nodes]}
 
 
 def _concrete(template: str, w: dict[str, Any]) -> str:
@@ -179,3 +180,33 @@ def test_every_route_answers_each_role_as_the_table_says(world: dict[str, Any]) 
                 if got != want:
                     wrong.append(f"{template} as {actor}: got {got}, table says {want}")
     assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.timeout(120)
+def test_sessions_for_the_explorer_and_the_operators_one_time_sign_in(world: dict[str, Any]) -> None:
+    from consortia.client.request_signing import SignedRequests
+
+    url = world["url"]
+    assert httpx.get(url + "/v1/status").json()["api_access"] == "signed"
+    chain_id = httpx.get(url + "/v1/status").json()["chain_id"]
+    with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
+        made = http.post("/v1/auth/session", auth=SignedRequests(world["keys"][ADMIN_A], chain_id)).json()
+        assert made["org"] == "bank-a" and not made["operator"]
+        bearer = {"authorization": f"Bearer {made['token']}"}
+        assert http.get("/v1/blocks", headers=bearer).status_code == 200
+        assert http.get("/v1/reg/audit/" + format_address(world["keys"][ALICE].address),
+                        headers=bearer).status_code == 403  # fmt: skip
+        with http.stream("GET", f"/v1/events?access_token={made['token']}") as stream:
+            assert stream.status_code == 200
+        assert http.get("/v1/blocks", headers={"authorization": "Bearer cs1.x.y"}).status_code == 401
+
+        # the operator's link, printed in node0's log: exchanged once for a staff session
+        log = (world["homes"][0] / "test-node.log").read_text()
+        link = log.rsplit("#signin=", 1)[1].split()[0]
+        assert http.get("/v1/blocks", headers={"authorization": f"Bearer {link}"}).status_code == 401
+        operator = http.post("/v1/auth/session", headers={"authorization": f"Bearer {link}"}).json()
+        assert operator["operator"] and operator["address"] is None
+        again = http.post("/v1/auth/session", headers={"authorization": f"Bearer {link}"})
+        assert again.status_code == 401 and again.json()["code"] == "bad_session_token"
+        staff = {"authorization": f"Bearer {operator['token']}"}
+        assert http.get("/v1/blocks", headers=staff).status_code == 200

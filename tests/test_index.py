@@ -459,9 +459,9 @@ def test_postgresql_pages_an_old_history_through_its_own_index(pg_server: str) -
     try:
         h = schema.account_history
         old, others = b"\x01" * 20, [bytes([2 + i % 200]) * 20 for i in range(200)]
-        rows = [{"address": old, "height": n, "tx_idx": 0, "seq": 0, "role": "call", "status": "ok"} for n in range(3_000)]
-        rows += [{"address": others[n % 200], "height": 3_000 + n, "tx_idx": 0, "seq": 0, "role": "call", "status": "ok"}
-                 for n in range(30_000)]  # fmt: skip
+        entry = {"tx_idx": 0, "seq": 0, "role": "call", "status": "ok"}
+        rows = [{**entry, "address": old, "height": n} for n in range(3_000)]
+        rows += [{**entry, "address": others[n % 200], "height": 3_000 + n} for n in range(30_000)]
         with db.writing() as conn:
             conn.execute(h.insert(), rows)
         with db.engine.connect() as conn:

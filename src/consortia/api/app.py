@@ -23,6 +23,8 @@ from starlette.routing import Route
 
 from consortia import __version__
 from consortia.api.auth.gate import AuthGate
+from consortia.api.auth.sessions import Sessions, load_secret
+from consortia.api.auth_routes import auth_routes
 from consortia.api.bills_routes import bills_routes
 from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
@@ -131,6 +133,7 @@ def create_app(node: Node) -> Starlette:
                 "max_block_txs": chain.params.max_block_txs,
                 "version": __version__,
                 "warnings": node.warnings,
+                "api_access": "signed" if api_authenticates(node) else "open",
                 **consensus_status(node),
             }
         )
@@ -365,9 +368,14 @@ def create_app(node: Node) -> Starlette:
     handlers: dict[Any, Any] = {ConsortiaError: on_error, HTTPException: on_error}
     with contextlib.suppress(Exception):
         handlers[Exception] = on_error
+    sessions = Sessions(lambda: load_secret(node.home))
+    routes += auth_routes(sessions)
     gate = Middleware(AuthGate, routes=routes, chain_id=chain.chain_id, suite_name=chain.suite.name,
-                      state_get=chain.store.snapshot, enabled=lambda: api_authenticates(node))  # fmt: skip
-    return Starlette(routes=routes, exception_handlers=handlers, middleware=[gate])
+                      sessions=sessions, state_get=chain.store.snapshot,
+                      enabled=lambda: api_authenticates(node))  # fmt: skip
+    app = Starlette(routes=routes, exception_handlers=handlers, middleware=[gate])
+    app.state.sessions = sessions
+    return app
 
 
 def api_authenticates(node: Node) -> bool:

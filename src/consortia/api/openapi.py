@@ -6,6 +6,7 @@ from typing import Any
 
 from consortia import __version__
 from consortia.api import views
+from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
@@ -296,6 +297,7 @@ def _index_paths() -> dict[str, Any]:
 
 RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("get", "/v1/status"): (views.StatusView,),
+    ("post", "/v1/auth/session"): (SessionView,),
     ("get", "/v1/genesis"): (Genesis,),
     ("post", "/v1/tx"): (views.AdmittedView,),
     ("post", "/v1/txs"): (views.BatchView,),
@@ -397,6 +399,12 @@ def _spec(server_url: str) -> dict[str, Any]:
                                 "proofs that verify offline, and follow commits live."},
         "paths": {
             "/v1/status": _get("Chain and node status", [], "height, ids, roots"),
+            "/v1/auth/session": {"post": {
+                "summary": "A session token (bearer, 15 min, this node) for a request signed by an "
+                           "identity (RFC 9421) or the operator's one-time sign-in link; see "
+                           "docs/api-access.md",
+                "responses": {"200": _json({"type": "object"}, "the session"),
+                              **_errors(401, 403, 404)}}},
             "/v1/genesis": _get("The genesis this node runs", [], "genesis"),
             "/v1/tx": {"post": {
                 "summary": "Submit one signed transaction (wire bytes)",

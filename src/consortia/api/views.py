@@ -37,6 +37,9 @@ class StatusView(TypedDict):
     max_block_txs: int
     version: str
     warnings: list[str]
+    api_access: Literal["signed", "open"]
+    """"signed": callers sign their requests (a chain with organisations, api_auth on);
+    "open": anyone reads (a development chain)."""
     epoch: NotRequired[int]
     validator: NotRequired[int | None]
     consensus_round: NotRequired[int | None]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from consortia.api.app import create_app
+from consortia.api.app import api_authenticates, create_app
 from consortia.api.server import api_server_config
 from consortia.errors import ConfigError
 from consortia.node.ca_rollover import CaRollover
@@ -49,6 +49,11 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     check_ports_free(node)
     node.start_index()
     app = create_app(node)
+    if api_authenticates(node):
+        host = node.config.api_host if node.config.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
+        log.info("api: callers sign their requests (docs/api-access.md); the operator's one-time "
+                 "explorer sign-in: http://%s:%d/#signin=%s", host, node.config.api_port,
+                 app.state.sessions.sign_in())  # fmt: skip
     config = api_server_config(app, node.config.api_host, node.config.api_port)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

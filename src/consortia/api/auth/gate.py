@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consortia.api.auth.authenticator import Authenticator, incoming
 from consortia.api.auth.principal import Principal
-from consortia.api.auth.route_policy import ROUTES, Access, Rule
+from consortia.api.auth.route_policy import ROUTES, SESSION_ROUTE, Access, Rule
+from consortia.api.auth.sessions import BadSessionToken, Sessions
 from consortia.contracts.permissioned.directory import identity
 from consortia.contracts.permissioned.monetary import reserve_address
 from consortia.contracts.permissioned.records import ADMIN
@@ -132,12 +133,13 @@ class AuthGate:
     """ASGI middleware; ``routes``: the application's routes (to find each request's template)."""
 
     def __init__(self, app: ASGIApp, routes: Iterable[BaseRoute], chain_id: str, suite_name: str,
-                 state_get: Callable[[], Any], enabled: Callable[[], bool]) -> None:  # fmt: skip
+                 sessions: Sessions, state_get: Callable[[], Any],
+                 enabled: Callable[[], bool]) -> None:  # fmt: skip
         """``state_get()`` opens a snapshot of committed state (a context manager whose value
         has ``get``); ``enabled()`` says whether this chain's API authenticates now."""
         self.app = app
         self.routes = list(routes)
-        self.authenticator = Authenticator(chain_id, suite_name)
+        self.authenticator = Authenticator(chain_id, suite_name, sessions)
         self.snapshot = state_get
         self.enabled = enabled
 
@@ -172,11 +174,17 @@ class AuthGate:
                 return
             body = await _read_body(receive)
             replay = _replaying(body)
+            request = Request(scope)
             with self.snapshot() as snap:
-                who = self.authenticator.authenticate(incoming(Request(scope)), body, snap.get)
+                who, claims = self.authenticator.authenticate(incoming(request), body, snap.get,
+                                                              dict(request.query_params))  # fmt: skip
                 decider = Decider(who, snap.get)
                 verdict = decider.before(access, params)
-            scope.setdefault("state", {})["principal"] = who
+            if claims is not None and claims.kind == "sign-in" and template != SESSION_ROUTE:
+                raise BadSessionToken(
+                    f"a sign-in link is exchanged for a session first (POST {SESSION_ROUTE})")
+            state = scope.setdefault("state", {})
+            state["principal"], state["claims"] = who, claims
             if verdict is False:
                 raise Forbidden(_refusal(access))
             if verdict is True:

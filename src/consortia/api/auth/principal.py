@@ -46,3 +46,8 @@ def principal_of(state_get: StateGet, address: bytes) -> Principal:
     if home is None or home.status != ACTIVE:
         raise RevokedIdentity(f"the organisation {record.org!r} of {format_address(address)} is not active")
     return Principal(address, record.org, record.role, home.role)
+
+
+OPERATOR = Principal(b"", "", "validator", "operator")
+"""The node's operator, signed in with the one-time link the node printed: staff of this node
+(what the organisation's node holds anyway), no identity on chain."""

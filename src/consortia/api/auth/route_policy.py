@@ -66,7 +66,11 @@ def _list(note: str = "") -> Access:
 P, SUB, SB, M, S, OV = Rule.PUBLIC, Rule.SUBMIT, Rule.SIGNED_BODY, Rule.MEMBER, Rule.STAFF, Rule.OVERSIGHT
 ACC, ORG, C = Rule.ACCOUNT, Rule.ORG, Rule.CONCERNS
 
+SESSION_ROUTE = "/v1/auth/session"
+
 ROUTES: dict[str, Access] = {
+    SESSION_ROUTE: _a(M, note="a signed request, or the operator's one-time sign-in link: a session "
+                              "token for the explorer and event streams"),
     # the node, its documents and pages
     "/": _a(P, note="the explorer's page; its data routes are authorised one by one"),
     "/explorer/{name}": _a(P, note="the explorer's scripts and styles"),
