@@ -319,7 +319,9 @@ def test_cli_call_hostile_json_arguments(args: Any) -> None:
 
 # --- every signing command of the CLI, hostile values in its money, address and number args ------
 
-MONEY = {"amount", "price", "kwh", "max_w", "limit"}
+MONEY = {"amount", "price", "kwh", "max_w"}
+LIMITS = {"limit"}
+"""Ceilings, where 0 is a legal value (a credit line closed down to nothing)."""
 ADDRESSES = {"address", "owner", "drawee", "core", "borrower", "lender", "payee", "supplier", "buyer",
              "seller", "to", "against", "releaser", "party", "patient", "grantee", "meter"}
 NUMBERS = {"bill_id", "escrow_id", "earmark_id", "loan_id", "part_id", "payable_id", "payment_id",
@@ -328,17 +330,21 @@ NUMBERS = {"bill_id", "escrow_id", "earmark_id", "loan_id", "part_id", "payable_
 HOSTILE_TEXT = {
     "money": st.one_of(st.sampled_from(["0", "-5", "1.5", "1e3", "", "abc", str(2**64), "9" * 5000]),
                        st.integers(max_value=0).map(str), st.integers(min_value=2**64).map(str)),
+    "limit": st.one_of(st.sampled_from(["-5", "1.5", "1e3", "", "abc", str(2**64), "9" * 5000]),
+                       st.integers(max_value=-1).map(str), st.integers(min_value=2**64).map(str)),
     "address": st.one_of(st.sampled_from(["0x12", "zz" * 20, "", "0x" + "ab" * 21, "[bold]x[/]"]),
                          st.text(max_size=41)),
     "number": st.one_of(st.sampled_from(["-1", "x", "", "1.5", "9" * 5000, str(2**64)]),
                         st.integers(max_value=-1).map(str)),
 }
-GOOD = {"money": "7", "address": BOB_TEXT, "number": "3"}
+GOOD = {"money": "7", "limit": "7", "address": BOB_TEXT, "number": "3"}
 DEAD_NODE = "http://127.0.0.1:1"
 """Nothing listens there: a command that signed and submitted would fail with connection_failed."""
 
 
 def kind_of(name: str) -> str | None:
+    if name in LIMITS:
+        return "limit"
     return "money" if name in MONEY else "address" if name in ADDRESSES else (
         "number" if name in NUMBERS else None)
 
