@@ -261,7 +261,7 @@ def trace_certify(
     stamp = load_receipt(receipt) if receipt is not None else None
     with _signer(key, node, timeout) as wallet:
         anchor = trace.anchor_of(stamp, digest, wallet.client.genesis()) if stamp is not None else b""
-        done = wallet.certify(item, trace.check_result(result), digest, anchor)
+        done = wallet.certify(item, trace.check_inspection_result(result), digest, anchor)
     data = {**done.to_json(), "report": "0x" + digest.hex(), "anchor": "0x" + anchor.hex()}
     emit(
         data,

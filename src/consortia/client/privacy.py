@@ -29,7 +29,7 @@ from consortia.crypto import envelope as env
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConnectionFailed, ConsortiaError
 
-__all__ = ["NoSealingKey", "PrivacyClient", "PrivacyWallet", "check_reason"]
+__all__ = ["NoSealingKey", "PrivacyClient", "PrivacyWallet", "check_erasure_reason"]
 
 UPLOAD_ATTEMPTS = 3
 UPLOAD_RETRY_S = 1.0
@@ -41,7 +41,7 @@ class NoSealingKey(ConsortiaError):
     code = "no_sealing_key"
 
 
-def check_reason(reason: object) -> str:
+def check_erasure_reason(reason: object) -> str:
     if not isinstance(reason, str) or not 1 <= len(reason) <= apps.MAX_REASON:
         raise InvalidArgument(f"a reason has 1 to {apps.MAX_REASON} characters (the legal basis, never "
                               f"personal data), got {reason!r:.60}")
@@ -75,13 +75,13 @@ class PrivacyWallet(PermWallet):
 
     def request_erasure(self, ref: bytes | str, reason: str) -> dict[str, Any]:
         digest = check_digest(ref, "content reference")
-        result = self.call(*_parts(apps.request_erasure_call(digest, check_reason(reason))))
+        result = self.call(*_parts(apps.request_erasure_call(digest, check_erasure_reason(reason))))
         return {"ref": "0x" + digest.hex(), "requested": True, "tx_hash": "0x" + result.tx_hash.hex()}
 
     def erase(self, ref: bytes | str, reason: str) -> dict[str, Any]:
         """The regulator's erasure: on the record; every node deletes the content when it commits."""
         digest = check_digest(ref, "content reference")
-        result = self.call(*_parts(apps.erase_call(digest, check_reason(reason))))
+        result = self.call(*_parts(apps.erase_call(digest, check_erasure_reason(reason))))
         return {"ref": "0x" + digest.hex(), "erased": True, "tx_hash": "0x" + result.tx_hash.hex()}
 
 

@@ -65,7 +65,7 @@ def check_public(fields: Sequence[str]) -> list[str]:
     return found
 
 
-def check_result(result: str) -> str:
+def check_inspection_result(result: str) -> str:
     if result not in apps.RESULTS:
         raise InvalidArgument(f"an inspection's result is pass or fail, got {result!r:.20}")
     return result
@@ -158,7 +158,7 @@ class TraceWallet(PermWallet):
         return self._app(
             apps.certify(
                 canonical(item),
-                check_result(result),
+                check_inspection_result(result),
                 check_digest(report, "report hash"),
                 check_digest(anchor, "anchor") if anchor else b"",
             )
