@@ -8,4 +8,4 @@ bash scripts/bootstrap.sh test
 # test module on one worker so a module's network fixture starts once; CONSORTIA_TEST_WORKERS=0
 # runs everything in this process.
 .venv/bin/python -m pytest -p no:cacheprovider --timeout=600 \
-  -n "${CONSORTIA_TEST_WORKERS:-2}" --dist loadfile "$@"
+  -n "${CONSORTIA_TEST_WORKERS:-3}" --dist loadfile "$@"
