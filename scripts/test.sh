@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
 .venv/bin/ruff check src tests bench
-# Two workers (the machine has two cores; most multi-node tests spend their time waiting), each
+# Three workers (the machine has two cores, but most multi-node tests spend their time waiting), each
 # test module on one worker so a module's network fixture starts once; CONSORTIA_TEST_WORKERS=0
 # runs everything in this process.
 .venv/bin/python -m pytest -p no:cacheprovider --timeout=600 \
