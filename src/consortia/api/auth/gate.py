@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consortia.api.auth.authenticator import Authenticator, incoming
 from consortia.api.auth.principal import Principal
-from consortia.api.auth.route_policy import ROUTES, SESSION_ROUTE, Access, Rule
+from consortia.api.auth.route_policy import ROUTES, SESSION_ROUTE, WHO, Access, Rule
 from consortia.api.auth.sessions import BadSessionToken, Sessions
 from consortia.contracts.permissioned.directory import identity
 from consortia.contracts.permissioned.monetary import reserve_address
@@ -228,8 +228,6 @@ class AuthGate:
 
 
 def _refusal(access: Access) -> str:
-    from consortia.api.auth.route_policy import WHO
-
     return f"this route is for {WHO[access.rule]} ({access.rule.value})"
 
 
