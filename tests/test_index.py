@@ -29,7 +29,7 @@ from tests.pg import fresh_database, postgres_server
 from consortia.errors import ConfigError
 from consortia.index import queries, schema
 from consortia.index.check import check_index
-from consortia.index.database import VERSION_TABLE, IndexDatabase, engine_for, resolve_url
+from consortia.index.database import VERSION_TABLE, BulkInsert, IndexDatabase, engine_for, resolve_url
 from consortia.index.follower import IndexFollower, index_to
 from consortia.index.queries import InvalidQuery
 from consortia.node.config import GENESIS_FILE
@@ -295,11 +295,11 @@ def test_a_database_of_another_chain_or_a_bad_url_is_refused(chain: ChainFixture
 
 
 class Crash(Exception):
-    """Injected between two SQL statements of the writer."""
+    """Injected between two SQL statements of the writer (or in the middle of a bulk insert)."""
 
 
 def test_an_exception_between_any_two_statements_leaves_no_gap_and_no_duplicate(
-    chain: ChainFixture, db_url: str, tmp_path: Path
+    chain: ChainFixture, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reference = _open(chain, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
     _index_all(chain, reference)
@@ -318,6 +318,16 @@ def test_an_exception_between_any_two_statements_leaves_no_gap_and_no_duplicate(
         if executed == fail_at[0]:
             raise Crash(f"statement {executed}")
 
+    bulk_insert = BulkInsert.params
+
+    def crashing_rows(self: BulkInsert, rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+        for i, values in enumerate(bulk_insert(self, rows)):
+            if i == len(rows) // 2:
+                maybe_crash()  # PostgreSQL's COPY is no cursor execute: fail it half-way
+            yield values
+
+    if db.backend == "postgresql":  # (on SQLite the bulk insert is one cursor execute)
+        monkeypatch.setattr(BulkInsert, "params", crashing_rows)
     event.listen(db.engine, "before_cursor_execute", maybe_crash)
     try:
         step = 1
@@ -336,6 +346,7 @@ def test_an_exception_between_any_two_statements_leaves_no_gap_and_no_duplicate(
         assert crashes >= 2 * target
     finally:
         event.remove(db.engine, "before_cursor_execute", maybe_crash)
+        monkeypatch.undo()
     try:
         _index_all(chain, db)
         assert dump(db) == expected

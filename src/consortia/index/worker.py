@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -33,6 +34,10 @@ from consortia.node.config import DATA_DIR, GENESIS_FILE
 from consortia.node.genesis import genesis_hash, load_genesis
 
 log = logging.getLogger("consortia.index")
+
+NICENESS = 5
+"""How much the index process yields the CPU to its node: on a busy machine consensus runs
+first and the index catches up behind it (scheduler weight about a third of the node's)."""
 
 
 class Reporter:
@@ -89,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, required=True, help="the node's home directory")
     parser.add_argument("--index-db", required=True, help="the index database URL (resolved)")
     args = parser.parse_args(argv)
+    os.nice(NICENESS)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s index: %(message)s")  # fmt: skip
     follow(args.home, args.index_db, sys.stdin, sys.stdout)
