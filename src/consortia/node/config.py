@@ -63,6 +63,17 @@ class HealthStoreConfig(msgspec.Struct, frozen=True):
     """The largest ciphertext the store takes."""
 
 
+class ReadAuditConfig(msgspec.Struct, frozen=True):
+    """The read audit (issue 14, decisions/0026): overseers' reads of other organisations' data,
+    logged in ``HOME/audit/reads/``; the log's head anchored on chain every
+    ``anchor_interval_s`` and when a segment of ``segment_bytes`` closes, signed by the validator
+    key unless ``anchor_key_file`` (absolute, or relative to the home) names another identity."""
+
+    anchor_interval_s: float = 600.0
+    segment_bytes: int = 16 * 1024 * 1024
+    anchor_key_file: str = ""
+
+
 class NodeConfig(msgspec.Struct, frozen=True):
     name: str
     validator_index: int
@@ -76,6 +87,8 @@ class NodeConfig(msgspec.Struct, frozen=True):
     api_auth: bool = False
     """Ask every API caller who it is (signed requests, decisions/0021) on a chain with
     organisations; a chain without them keeps an open API whatever this says."""
+    read_audit: ReadAuditConfig | None = None
+    """The read audit's settings; absent: the defaults of :class:`ReadAuditConfig`."""
 
 
 CONFIG_FILE = "node.json"
