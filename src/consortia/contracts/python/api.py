@@ -214,11 +214,24 @@ class Contract(metaclass=UserMeta):
         return frame.host.try_call_from(frame, contract, method, list(args), value)
 
 
+class Record(metaclass=UserMeta):
+    """Base of a declared result shape: a class whose body holds only annotated names,
+    ``class Bill(Record): id: int; holder: bytes``. A method annotated ``-> Bill`` (or
+    ``-> list[Bill]``, ``-> Bill | None``) declares that its result is a dict of exactly those
+    fields; the ABI carries the shape and a view's result is checked against it
+    (:mod:`.shapes`). A record is a declaration only: build the result as a plain dict."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise ContractFailed(f"{cls.__name__} declares a result shape; return a plain dict")
+
+
 def api_namespace(charge: Callable[[int], None]) -> dict[str, Any]:
     """The names a contract may import, bound to one host's meter: the one list of the API
     (the deploy-time checker allows exactly :data:`API_NAMES`, derived from it)."""
     return {
-        "Contract": Contract, "Map": Map, "Value": Value, "public": public, "view": view,
+        "Contract": Contract, "Map": Map, "Value": Value, "Record": Record, "public": public, "view": view,
         "require": require, "fail": fail, "sha256": make_sha256(charge), "address_of": address_of,
     }
 
@@ -234,3 +247,5 @@ API_DECORATORS = frozenset(name for name, value in _NAMESPACE.items() if value i
 """The names that mark a method ``@public`` or ``@view``."""
 STORAGE_DECLARATIONS = frozenset(name for name, value in _NAMESPACE.items() if value in (Map, Value))
 """The names that declare storage (``Value(...)``, ``Map(...)``)."""
+RECORD_BASES = frozenset(name for name, value in _NAMESPACE.items() if value is Record)
+"""The name a result shape's class derives from (``Record``)."""

@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from consortia.contracts.python.api import API_DECORATORS, API_NAMES, STORAGE_DECLARATIONS
+from consortia.contracts.python.api import (
+    API_DECORATORS,
+    API_NAMES,
+    RECORD_BASES,
+    STORAGE_DECLARATIONS,
+)
 from consortia.contracts.python.errors import ContractRejected
 from consortia.contracts.python.limits import (
     MAX_AST_DEPTH,
@@ -132,6 +137,8 @@ class Checker:
     tree: ast.Module
     api_names: dict[str, str] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
+    records: set[str] = field(default_factory=set)
+    """Names of the module's ``Record`` classes (result shapes), as their definitions are met."""
     line: int = 0  # the nearest source line of the node being checked
 
     violations: list[ContractRejected] | None = None
@@ -200,8 +207,30 @@ class Checker:
         for base in cls.bases:
             if not isinstance(base, ast.Name):
                 raise reject(cls, "class", "base classes must be plain names")
+        if any(self.is_record_base(base) for base in cls.bases):
+            self.check_record(cls)
+            return
         for stmt in cls.body:
             self.check_class_statement(stmt)
+
+    def is_record_base(self, base: ast.expr) -> bool:
+        if not isinstance(base, ast.Name):
+            return False
+        return self.api_names.get(base.id) in RECORD_BASES or base.id in self.records
+
+    def check_record(self, cls: ast.ClassDef) -> None:
+        """A result shape: only annotated names (``holder: bytes``), a docstring or ``pass``."""
+        if not all(self.is_record_base(base) for base in cls.bases):
+            raise reject(cls, "record", f"record {cls.name} may derive only from Record or other records")
+        self.records.add(cls.name)
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Pass) or self.is_docstring(stmt):
+                continue
+            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                    and stmt.value is None and is_type_expr(stmt.annotation)):
+                continue
+            raise reject(stmt, "record", f"a Record ({cls.name}) holds only annotated fields "
+                                         "(`name: type`), without values or methods")
 
     def check_class_statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.FunctionDef):

@@ -69,6 +69,13 @@ class NotAView(ConsortiaError):
     code = "not_a_view"
 
 
+class ResultShapeMismatch(ConsortiaError):
+    """A view returned a value that is not the shape its return annotation declares (a bug in
+    the contract, reported instead of an answer its callers would misread)."""
+
+    code = "bad_result"
+
+
 class NoSuchContract(ConsortiaError):
     code = "no_such_contract"
 

@@ -24,6 +24,7 @@ from consortia.contracts.python.errors import (
     NotAView,
     OutOfSteps,
     ReadOnlyViolation,
+    ResultShapeMismatch,
 )
 from consortia.contracts.python.frame import BlockInfo, Frame
 from consortia.contracts.python.guards import Guards
@@ -52,6 +53,7 @@ from consortia.contracts.python.metering import Meter
 from consortia.contracts.python.plain_data import copy_plain, decode_args, encode_plain
 from consortia.contracts.python.safe_builtins import SafeBuiltins
 from consortia.contracts.python.scheduler import run_due, schedule
+from consortia.contracts.python.shapes import mismatch, shape_text
 from consortia.contracts.python.source_hash import code_hash_of
 from consortia.errors import ConsortiaError
 from consortia.execution.accounts import MAX_AMOUNT
@@ -235,7 +237,16 @@ class PythonContractHost:
                     f"runs only in a transaction (consortia call {contract} {method} ... --key FILE)"
                 )
             result = self.run(frame, loaded, method, values)
-        return copy_plain(result, "view result", MAX_STORED_VALUE_BYTES)
+        copied = copy_plain(result, "view result", MAX_STORED_VALUE_BYTES)
+        shape = loaded.methods[method].returns
+        if shape is not None:
+            problem = mismatch(shape, copied)
+            if problem is not None:
+                raise ResultShapeMismatch(
+                    f"{contract}.{method} returned a value that is not the {shape_text(shape)} it "
+                    f"declares: {problem[:300]}", contract=contract, method=method,
+                )
+        return copied
 
     def run_init(self, ctx: CallContext, contract: str, loaded: LoadedContract, args: list[Any]) -> None:
         """Run the constructor of a freshly deployed contract (the meter is already running)."""

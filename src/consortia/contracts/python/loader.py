@@ -15,6 +15,7 @@ from consortia.contracts.python.classes import UserMeta
 from consortia.contracts.python.errors import BadArguments, ContractRejected
 from consortia.contracts.python.instrument import instrument
 from consortia.contracts.python.safe_builtins import real_type
+from consortia.contracts.python.shapes import Shape, ShapeError, shape_of
 from consortia.contracts.python.storage import SIMPLE_TYPES
 
 INIT = "init"
@@ -29,6 +30,8 @@ class MethodSpec:
     types: tuple[type | None, ...]
     required: int
     varargs: bool
+    returns: Shape | None = None
+    """The result shape the method's return annotation declares (:mod:`.shapes`); None: none."""
 
     def check_args(self, args: list[Any]) -> None:
         if len(args) < self.required or (not self.varargs and len(args) > len(self.params)):
@@ -67,6 +70,7 @@ def method_spec(name: str, fn: Callable[..., Any], kind: str) -> MethodSpec:
         real = real_type(annotations.get(p.name))
         types.append(real if real in SIMPLE_TYPES else None)
     return MethodSpec(
+        returns=declared_result(annotations),
         name=name,
         fn=fn,
         kind=kind,
@@ -75,6 +79,17 @@ def method_spec(name: str, fn: Callable[..., Any], kind: str) -> MethodSpec:
         required=sum(1 for p in positional if p.default is p.empty),
         varargs=any(p.kind is p.VAR_POSITIONAL for p in params),
     )
+
+
+def declared_result(annotations: dict[str, Any]) -> Shape | None:
+    """The shape of a method's return annotation. An annotation outside the vocabulary declares
+    none, as before result shapes existed, so code deployed earlier loads unchanged."""
+    if "return" not in annotations:
+        return None
+    try:
+        return shape_of(annotations["return"])
+    except ShapeError:
+        return None
 
 
 def find_contract_class(namespace: dict[str, Any]) -> type:
