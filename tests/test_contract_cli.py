@@ -76,7 +76,8 @@ def test_author_story(dev_node: DevNode, tmp_path: Path) -> None:
     info = cli_json("contract", "info", "counter", *node)
     assert info["version"] == 1 and info["owner"] == alice["address"]
     assert info["code_hash"] == deployed["code_hash"]
-    assert info["methods"]["bump"] == {"kind": "public", "params": ["amount"]}
+    assert info["methods"]["bump"] == {"kind": "public", "params": ["amount"], "types": ["int"],
+                                       "returns": {"type": "null"}}
 
     # the contract refuses: non-zero exit, the contract's own message, nothing changed
     refused = cli("call", "counter", "bump", "[500]", "--key", bob["file"], *node, "--json")

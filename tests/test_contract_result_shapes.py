@@ -232,3 +232,13 @@ def conforms(shape: Any, value: Any) -> bool:
 def test_mismatch_agrees_with_the_rules(shape: Any, value: Any) -> None:
     problem = mismatch(shape, value)
     assert (problem is None) == conforms(shape, value), problem
+
+
+def test_contract_info_shows_types_and_result_shapes(shop: LocalChain) -> None:
+    from consortia.api.contract_routes import methods_json
+
+    methods = methods_json(shop.host, DictState(shop.state), "shop")
+    assert methods["add"] == {"kind": "public", "params": ["name", "price"], "types": ["str", "int"],
+                              "returns": {"type": "int"}}
+    assert methods["item"]["returns"]["of"][0]["name"] == "Item"
+    assert methods["anything"]["returns"] is None

@@ -28,6 +28,7 @@ from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.layout import valid_name
 from consortia.contracts.python.registry import ContractInfo, contract_info, read_source
+from consortia.contracts.python.shapes import SCALARS, shape_json
 from consortia.crypto.address import format_address
 from consortia.errors import DecodeError, NotFound
 from consortia.execution.context import BlockContext
@@ -58,7 +59,9 @@ def methods_json(host: PythonContractHost, state: StateReader, name: str) -> dic
     with host.lock:  # loading may compile, which borrows the shared meter
         loaded = host.loaded(state, name)
     return {
-        m: {"kind": spec.kind, "params": list(spec.params)}
+        m: {"kind": spec.kind, "params": list(spec.params),
+            "types": [None if t is None else SCALARS[t] for t in spec.types],
+            "returns": shape_json(spec.returns)}
         for m, spec in sorted(loaded.methods.items())
     }
 

@@ -209,8 +209,14 @@ class ContractVersion(TypedDict):
 
 
 class MethodSpec(TypedDict):
+    """A method of a contract's ABI: kind (``public``/``view``), parameter names, each
+    parameter's declared type (``int``, ``str``, ``bytes``, ``bool``; null: undeclared) and the
+    result shape its return annotation declares (null: none; see contracts/python/shapes.py)."""
+
     kind: str
     params: list[str]
+    types: list[str | None]
+    returns: dict[str, Any] | None
 
 
 class ContractInfoView(TypedDict):
