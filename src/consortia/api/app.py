@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia import __version__
+from consortia.api.audit_routes import audit_routes, read_audit_for
 from consortia.api.auth.gate import AuthGate
 from consortia.api.auth.sessions import Sessions, load_secret
 from consortia.api.auth_routes import auth_routes
@@ -370,9 +371,12 @@ def create_app(node: Node) -> Starlette:
         handlers[Exception] = on_error
     sessions = Sessions(lambda: load_secret(node.home))
     routes += auth_routes(sessions)
+    read_audit = read_audit_for(node)
+    routes += audit_routes(read_audit)
     gate = Middleware(AuthGate, routes=routes, chain_id=chain.chain_id, suite_name=chain.suite.name,
                       sessions=sessions, state_get=chain.store.snapshot,
-                      enabled=lambda: api_authenticates(node))  # fmt: skip
+                      enabled=lambda: api_authenticates(node),
+                      read_audit=read_audit[0] if read_audit else None)  # fmt: skip
     app = Starlette(routes=routes, exception_handlers=handlers, middleware=[gate])
     app.state.sessions = sessions
     return app

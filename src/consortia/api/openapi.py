@@ -482,6 +482,12 @@ def _spec(server_url: str) -> dict[str, Any]:
                 "summary": "Server-sent events: regulator alerts as they are committed",
                 "responses": {"200": {"description": "text/event-stream",
                                       "content": {"text/event-stream": {}}}}}},
+            "/v1/audit/reads": _get("The read audit: overseers' reads of other organisations' data, "
+                                    "oldest first (decisions/0026)",
+                                    [_query("after", "entries after this sequence number", "integer"),
+                                     _query("limit", "at most this many (1 to 500)", "integer"),
+                                     _query("org", "only reads of this organisation's data")],
+                                    "page of reads", 400, 503),
             "/v1/reg/rules": _get("The regulator's alert rules (thresholds, windows)", [], "rules"),
             "/v1/reg/audit/{address}": _get("The regulator's view of an account",
                                             [_path("address", "0x + 40 hex digits")], "audit", 400),

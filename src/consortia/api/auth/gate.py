@@ -19,8 +19,10 @@ organisations authenticate, and only when the node is configured to (``api_auth`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from starlette.requests import Request
@@ -29,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consortia.api.auth.authenticator import Authenticator, incoming
 from consortia.api.auth.principal import Principal
+from consortia.api.auth.read_audit import AuditedResponse, OrgLookup, ReadAudit, audited
 from consortia.api.auth.route_policy import ROUTES, SESSION_ROUTE, WHO, Access, Rule
 from consortia.api.auth.sessions import BadSessionToken, Sessions
 from consortia.contracts.permissioned.directory import identity
@@ -134,10 +137,12 @@ class AuthGate:
 
     def __init__(self, app: ASGIApp, routes: Iterable[BaseRoute], chain_id: str, suite_name: str,
                  sessions: Sessions, state_get: Callable[[], Any],
-                 enabled: Callable[[], bool]) -> None:  # fmt: skip
+                 enabled: Callable[[], bool], read_audit: ReadAudit | None = None) -> None:  # fmt: skip
         """``state_get()`` opens a snapshot of committed state (a context manager whose value
-        has ``get``); ``enabled()`` says whether this chain's API authenticates now."""
+        has ``get``); ``enabled()`` says whether this chain's API authenticates now;
+        ``read_audit``: where overseers' reads of other organisations' data are logged."""
         self.app = app
+        self.read_audit = read_audit
         self.routes = list(routes)
         self.authenticator = Authenticator(chain_id, suite_name, sessions)
         self.snapshot = state_get
@@ -157,6 +162,8 @@ class AuthGate:
         return partial
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.read_audit is not None and self.read_audit.on_request is not None:
+            self.read_audit.on_request()
         if scope["type"] != "http" or not self.enabled():
             await self.app(scope, receive, send)
             return
@@ -187,6 +194,9 @@ class AuthGate:
             state["principal"], state["claims"] = who, claims
             if verdict is False:
                 raise Forbidden(_refusal(access))
+            if self.read_audit is not None and audited(who, access, template, scope["method"]):
+                await self._audited(scope, replay, send, access, template, params, verdict, who)
+                return
             if verdict is True:
                 await self.app(scope, replay, send)
                 return
@@ -197,11 +207,38 @@ class AuthGate:
         except ConsortiaError as exc:
             await _send_error(send, exc)
 
+    async def _audited(self, scope: Scope, receive: Receive, send: Send, access: Access, template: str,
+                       params: dict[str, Any], verdict: bool | None, who: Principal) -> None:  # fmt: skip
+        """An overseer's read: answered as any other, through a ``send`` that logs it first
+        (:mod:`~consortia.api.auth.read_audit`); refused (503) if the log cannot be written."""
+        assert self.read_audit is not None
+        request = Request(scope)
+        query = urlencode([(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
+                           if k != "access_token"])  # a session token is a credential, never logged
+        @contextmanager
+        def lookup() -> Iterator[OrgLookup]:
+            with self.snapshot() as snap:
+                yield OrgLookup(snap.get)
+
+        audited_send = AuditedResponse(send, self.read_audit, who, access, template, params,
+                                       scope["method"], request.url.path, query, lookup)  # fmt: skip
+        if verdict is True:
+            await self.app(scope, receive, audited_send)
+        elif access.object_path:
+            await self._by_parent(scope, receive, audited_send, access, params, who, audited_send)
+        else:
+            await self._by_answer(scope, receive, audited_send, access, who)
+        if audited_send.failed is not None and not audited_send.started:
+            await _send_error(send, audited_send.failed)
+
     async def _by_parent(self, scope: Scope, receive: Receive, send: Send, access: Access,
-                         params: dict[str, Any], who: Principal) -> None:  # fmt: skip
+                         params: dict[str, Any], who: Principal,
+                         audit: AuditedResponse | None = None) -> None:  # fmt: skip
         path = access.object_path.format(**{k: str(v) for k, v in params.items()})
         parent = {**scope, "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b""}
         status, _headers, body = await _capture(self.app, parent, _replaying(b""))
+        if audit is not None and 200 <= status < 300:
+            audit.parent_answers.append(_json_or_none(body))
         if 200 <= status < 300:
             with self.snapshot() as snap:
                 if not Decider(who, snap.get).concerns(_json_or_none(body)):

@@ -94,6 +94,8 @@ ROUTES: dict[str, Access] = {
     # governance, the regulator
     "/v1/gov/proposals": _a(M), "/v1/gov/proposals/{proposal_id}": _a(M),
     "/v1/reg/alerts": _a(OV), "/v1/reg/alerts/stream": _a(OV), "/v1/reg/audit/{address}": _a(OV),
+    "/v1/audit/reads": _a(S, note="the read audit: overseers every entry, an organisation's staff "
+                                  "the reads of its own data"),
     "/v1/reg/limits/{tier}": _a(M), "/v1/reg/rules": _a(S, note="thresholds of the alert rules"),
     # contracts
     "/v1/contracts/{name}": _a(M), "/v1/contracts/{name}/source": _a(M),
