@@ -69,7 +69,7 @@ class ReadAuditConfig(msgspec.Struct, frozen=True):
     ``anchor_interval_s`` and when a segment of ``segment_bytes`` closes, signed by the validator
     key unless ``anchor_key_file`` (absolute, or relative to the home) names another identity."""
 
-    anchor_interval_s: float = 600.0
+    anchor_interval_s: int = 600
     segment_bytes: int = 16 * 1024 * 1024
     anchor_key_file: str = ""
 
