@@ -242,3 +242,16 @@ def test_contract_info_shows_types_and_result_shapes(shop: LocalChain) -> None:
                               "returns": {"type": "int"}}
     assert methods["item"]["returns"]["of"][0]["name"] == "Item"
     assert methods["anything"]["returns"] is None
+
+
+def test_every_view_of_the_built_in_applications_declares_its_result() -> None:
+    from consortia.apps.genesis import app_sources
+    from consortia.contracts.python.host import PythonContractHost
+
+    host = PythonContractHost()
+    undeclared = []
+    for name, source in app_sources().items():
+        for method, spec in host.compile(source).methods.items():
+            if spec.kind == "view" and spec.returns is None:
+                undeclared.append(f"{name}.{method}")
+    assert undeclared == []

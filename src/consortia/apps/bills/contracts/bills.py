@@ -31,7 +31,7 @@ currency's smallest unit.
 Refusal codes: see ERRORS below (the SDK lists the same).
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ERRORS = (
     "bad_address", "bad_kind", "bad_amount", "bad_maturity", "bad_period", "bad_memo", "bad_rate",
@@ -140,6 +140,93 @@ def discount_terms(amount: int, rate_bps: int, now_ms: int, maturity_ms: int) ->
     divisor = BPS * DAY_BASIS
     interest = (amount * rate_bps * days + divisor // 2) // divisor
     return [days, interest, amount - interest]
+
+
+class Empty(Record):
+    """``{}``: no offer, pledge, dishonour or claim at the moment."""
+
+
+class Offer(Record):
+    bank: bytes
+    rate_bps: int
+    since: int
+
+
+class Pledge(Record):
+    lender: bytes
+    since: int
+    until: int
+
+
+class Dishonour(Record):
+    reason: str
+    by: bytes
+    at: int
+
+
+class Claim(Record):
+    against: bytes
+    amount: int
+    since: int
+
+
+class Bill(Record):
+    """A cheque or bill: parties, amount, dates, status and what is pending on it."""
+    id: int
+    kind: str
+    acceptance: str
+    drawer: bytes
+    drawee: bytes
+    payee: bytes
+    holder: bytes
+    amount: int
+    issued: int
+    issued_height: int
+    maturity: int
+    period: int
+    not_transferable: bool
+    memo: bytes
+    parent: int
+    parent_steps: int
+    parts: list[int]
+    status: str
+    stopped: int
+    accepted: int
+    presented: int
+    paid: int
+    paid_from_cover: int
+    advanced: int
+    chain: list[bytes]
+    left: list[list[bytes | int]]
+    pledge: Pledge | Empty
+    offer: Offer | Empty
+    dishonour: Dishonour | Empty
+    claim: Claim | Empty
+    dishonour_open: bool
+    steps: int
+
+
+class Step(Record):
+    """One step of an instrument's history, naming its transaction."""
+    id: int
+    n: int
+    action: str
+    by: bytes
+    party: bytes
+    amount: int
+    note: str
+    holder: bytes
+    status: str
+    height: int
+    time: int
+    tx: bytes
+
+
+class Terms(Record):
+    """Discount terms (ACT/360): days to maturity, interest, price."""
+    days: int
+    interest: int
+    price: int
 
 
 class Bills(Contract):
@@ -610,11 +697,11 @@ class Bills(Contract):
     # --- views ---------------------------------------------------------------------------------
 
     @view
-    def get(self, bill_id: int) -> dict:
+    def get(self, bill_id: int) -> Bill:
         return self.load(bill_id)
 
     @view
-    def history(self, bill_id: int) -> list:
+    def history(self, bill_id: int) -> list[Step]:
         """Every step of the instrument, those of the bills it was split from first."""
         bill = self.load(bill_id)
         out = []
@@ -642,7 +729,7 @@ class Bills(Contract):
         return self.open_of[drawer]
 
     @view
-    def quote(self, bill_id: int, rate_bps: int, at_ms: int) -> dict:
+    def quote(self, bill_id: int, rate_bps: int, at_ms: int) -> Terms:
         """The discount terms of a bill at ``rate_bps`` on the date of ``at_ms`` (0: now)."""
         bill = self.load(bill_id)
         at = self.block.timestamp_ms if at_ms == 0 else at_ms
@@ -650,18 +737,18 @@ class Bills(Contract):
         return {"days": terms[0], "interest": terms[1], "price": terms[2]}
 
     @view
-    def liable(self, bill_id: int) -> list:
+    def liable(self, bill_id: int) -> list[bytes]:
         return self.liable_parties(self.load(bill_id))
 
     @view
-    def involved(self, address: bytes, start: int, limit: int) -> list:
+    def involved(self, address: bytes, start: int, limit: int) -> list[int]:
         """Ids of instruments ``address`` was ever party to, from the ``start``-th (0-based)."""
         total = self.party_count[address]
         end = min(total, start + min(limit, MAX_LIST))
         return [self.party_ids[address][n] for n in range(max(start, 0) + 1, end + 1)]
 
     @view
-    def held_by(self, holder: bytes, start: int, limit: int) -> list:
+    def held_by(self, holder: bytes, start: int, limit: int) -> list[Bill]:
         """Instruments ``holder`` holds now (among those it was party to, from the ``start``-th)."""
         out = []
         for bill_id in self.involved(holder, start, limit):
@@ -671,7 +758,7 @@ class Bills(Contract):
         return out
 
     @view
-    def instruments(self, start: int, limit: int) -> list:
+    def instruments(self, start: int, limit: int) -> list[Bill]:
         """Every instrument from id ``start`` on (the regulator's view), at most 200."""
         first = max(start, 1)
         last = min(self.next_id, first + min(limit, MAX_LIST) - 1)

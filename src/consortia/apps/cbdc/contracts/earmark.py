@@ -13,7 +13,7 @@ not_recipient, earmark_expired, payee_not_allowed, bad_amount, earmark_insuffici
 earmark_not_expirable.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 MAX_PAYEES = 32
 MAX_AHEAD = 1_000_000
@@ -26,6 +26,20 @@ def check_address(value: bytes, what: str) -> None:
     require(isinstance(value, bytes) and len(value) == 20,
             f"{what} must be a 20-byte address, got {len(value) if isinstance(value, bytes) else value!r}",
             "bad_address")
+
+
+class EarmarkRecord(Record):
+    """Earmarked funds: issuer, recipient, allowed payees, amount and what remains, expiry."""
+    id: int
+    issuer: bytes
+    recipient: bytes
+    payees: list[bytes]
+    amount: int
+    remaining: int
+    expires: int
+    status: str
+    created: int
+    closed: int
 
 
 class Earmark(Contract):
@@ -110,7 +124,7 @@ class Earmark(Contract):
                   automatic=automatic)
 
     @view
-    def get(self, earmark_id: int) -> dict:
+    def get(self, earmark_id: int) -> EarmarkRecord:
         return self.load(earmark_id)
 
     @view

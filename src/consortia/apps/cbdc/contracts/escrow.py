@@ -12,7 +12,7 @@ Refusal codes: escrow_needs_value, bad_address, bad_deadline, escrow_not_found,
 escrow_not_releasable, escrow_not_refundable.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 MAX_AHEAD = 1_000_000
 OPEN = "open"
@@ -24,6 +24,19 @@ def check_address(value: bytes, what: str) -> None:
     require(isinstance(value, bytes) and len(value) == 20,
             f"{what} must be a 20-byte address, got {len(value) if isinstance(value, bytes) else value!r}",
             "bad_address")
+
+
+class EscrowRecord(Record):
+    """An escrow: who pays whom, who releases, the amount held, its deadline and status."""
+    id: int
+    payer: bytes
+    payee: bytes
+    releaser: bytes
+    amount: int
+    deadline: int
+    status: str
+    created: int
+    settled: int
 
 
 class Escrow(Contract):
@@ -89,7 +102,7 @@ class Escrow(Contract):
                   by=self.caller, automatic=automatic)
 
     @view
-    def get(self, escrow_id: int) -> dict:
+    def get(self, escrow_id: int) -> EscrowRecord:
         return self.load(escrow_id)
 
     @view

@@ -18,7 +18,7 @@ Refusal codes: wrong_value, bad_address, bad_schedule, payment_not_found, instal
 instalment_not_payable, not_payer, payment_not_cancellable.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 MAX_INSTALMENTS = 100
 MAX_AHEAD = 1_000_000
@@ -31,6 +31,29 @@ def check_address(value: bytes, what: str) -> None:
     require(isinstance(value, bytes) and len(value) == 20,
             f"{what} must be a 20-byte address, got {len(value) if isinstance(value, bytes) else value!r}",
             "bad_address")
+
+
+class Payment(Record):
+    """Scheduled payments: payer, payee, instalment amount and schedule, what was paid."""
+    id: int
+    payer: bytes
+    payee: bytes
+    amount: int
+    first: int
+    count: int
+    interval: int
+    paid_count: int
+    status: str
+    created: int
+    closed: int
+    refunded: int
+
+
+class Instalment(Record):
+    index: int
+    due: int
+    amount: int
+    paid_height: int
 
 
 class Payments(Contract):
@@ -113,11 +136,11 @@ class Payments(Contract):
                   unpaid=unpaid, paid_count=payment["paid_count"])
 
     @view
-    def get(self, payment_id: int) -> dict:
+    def get(self, payment_id: int) -> Payment:
         return self.load(payment_id)
 
     @view
-    def instalment(self, payment_id: int, index: int) -> dict:
+    def instalment(self, payment_id: int, index: int) -> Instalment:
         payment = self.load(payment_id)
         require(0 <= index < payment["count"],
                 f"payment {payment_id} has instalments 0..{payment['count'] - 1}, not {index}",

@@ -14,7 +14,7 @@ Refusal codes: not_regulator, not_a_wallet, bad_reason, bad_regulator_key, resol
 not_wallet_bank, already_answered, bad_answer, answer_too_large.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 MAX_REASON = 512
 KEY_BYTES = 32
@@ -26,6 +26,22 @@ WALLET = "wallet"
 ACTIVE = "active"
 OPEN = "open"
 ANSWERED = "answered"
+
+
+class ResolveRequest(Record):
+    """An identity-resolution request; the answer stays ciphertext for the regulator's key."""
+    id: int
+    wallet: bytes
+    org: str
+    requested_by: bytes
+    requester_org: str
+    reason: str
+    regulator_key: bytes
+    requested: int
+    status: str
+    answered: int
+    answered_by: bytes
+    ciphertext: bytes
 
 
 class Resolve(Contract):
@@ -82,7 +98,7 @@ class Resolve(Contract):
                   by=self.caller, size=size)
 
     @view
-    def get(self, request_id: int) -> dict:
+    def get(self, request_id: int) -> ResolveRequest:
         return self.load(request_id)
 
     @view

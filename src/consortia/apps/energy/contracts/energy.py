@@ -22,7 +22,7 @@ A meter's period ``p`` is the interval [p x interval_ms, (p + 1) x interval_ms) 
 Refusal codes: see ERRORS below (the SDK lists the same).
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ERRORS = (
     "bad_address", "bad_key", "bad_interval", "bad_power", "bad_period", "bad_fee", "bad_energy",
@@ -88,6 +88,74 @@ def reading_message(chain_id: str, meter: bytes, period: int, produced_wh: int, 
     """What a meter signs: domain, chain id, meter address, period, production, consumption."""
     return (READING_DOMAIN + chain_id.encode() + b"\x00" + meter + period.to_bytes(8, "big")
             + produced_wh.to_bytes(8, "big") + consumed_wh.to_bytes(8, "big"))
+
+
+class Meter(Record):
+    """A smart meter: owner, grid operator, interval, maximum, counters."""
+    meter: bytes
+    key: bytes
+    owner: bytes
+    operator: bytes
+    grid: str
+    interval_ms: int
+    max_w: int
+    max_wh: int
+    first_period: int
+    fee_bps: int
+    active: bool
+    last_period: int
+    readings: int
+    produced_wh: int
+    consumed_wh: int
+    carry_wh: int
+    certificates: int
+    enrolled_height: int
+
+
+class Certificate(Record):
+    """A green certificate of 1 MWh produced by a meter in a period."""
+    serial: int
+    meter: bytes
+    period: int
+    grid: str
+    holder: bytes
+    status: str
+    issued_height: int
+    issued_ms: int
+    transfers: int
+    beneficiary: str
+    retired_by: bytes
+    retired_height: int
+
+
+class Trade(Record):
+    """A peer-to-peer trade of a period's production: offer, buyer, locked price, settlement."""
+    id: int
+    meter: bytes
+    seller: bytes
+    buyer: bytes
+    period: int
+    kwh: int
+    wh: int
+    price_per_kwh: int
+    locked: int
+    fee_bps: int
+    operator: bytes
+    status: str
+    offered_height: int
+    delivered_wh: int
+    paid: int
+    fee: int
+    refund: int
+    settled_height: int
+
+
+class Totals(Record):
+    meters: int
+    produced_wh: int
+    certificates: int
+    retired: int
+    trades: int
 
 
 class Energy(Contract):
@@ -429,21 +497,21 @@ class Energy(Contract):
     # --- views ------------------------------------------------------------------------------------
 
     @view
-    def meter(self, meter: bytes) -> dict:
+    def meter(self, meter: bytes) -> Meter:
         return self.meter_of(meter)
 
     @view
-    def reading(self, meter: bytes, period: int) -> list:
+    def reading(self, meter: bytes, period: int) -> list[int] | None:
         self.meter_of(meter)
         check_count(period, 0, 2**62, "the period", "bad_period")
         return self.readings[meter].get(period)
 
     @view
-    def certificate(self, serial: int) -> dict:
+    def certificate(self, serial: int) -> Certificate:
         return self.certificate_of(serial)
 
     @view
-    def certificates_of(self, owner: bytes, start: int, limit: int) -> list:
+    def certificates_of(self, owner: bytes, start: int, limit: int) -> list[Certificate]:
         """Certificates ``owner`` holds now (retired ones it retired included), from the
         ``start``-th it ever received (0-based)."""
         check_address(owner, "the owner")
@@ -460,11 +528,11 @@ class Energy(Contract):
         return out
 
     @view
-    def trade(self, trade_id: int) -> dict:
+    def trade(self, trade_id: int) -> Trade:
         return self.trade_of(trade_id)
 
     @view
-    def trades_of(self, party: bytes, start: int, limit: int) -> list:
+    def trades_of(self, party: bytes, start: int, limit: int) -> list[Trade]:
         """Trades ``party`` offered or accepted, from its ``start``-th (0-based)."""
         check_address(party, "the party")
         check_count(start, 0, 2**62, "start", "bad_limit")
@@ -478,6 +546,6 @@ class Energy(Contract):
         return out
 
     @view
-    def totals(self) -> dict:
+    def totals(self) -> Totals:
         return {"meters": self.meter_count, "produced_wh": self.produced_total, "certificates": self.issued,
                 "retired": self.retired_count, "trades": self.trade_count}

@@ -30,7 +30,7 @@ bad_purpose, bad_until, no_live_grant, bad_reason, not_custodian, bad_nonce, sta
 bad_signature, replayed_request, no_access, bad_range.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 RECORD_BYTES = 32
 KEY_BYTES = 32
@@ -46,6 +46,53 @@ FETCH_DOMAIN = b"consortia/health-fetch\x00"
 HOSPITAL = "hospital"
 STAFF_ROLES = ("admin", "member")
 ACTIVE = "active"
+
+
+class HealthRecord(Record):
+    """A health record's registration: hospital, uploader, patient, custodian, sealed keys."""
+    record: bytes
+    hospital: str
+    uploader: bytes
+    patient: bytes
+    custodian: bytes
+    height: int
+    timestamp_ms: int
+    sealed_patient: bytes
+    sealed_custodian: bytes
+
+
+class Grant(Record):
+    """A patient's consent for a grantee: purpose, until, the key sealed for it, use."""
+    grantee: bytes
+    purpose: str
+    until_ms: int
+    sealed_key: bytes
+    granted: int
+    revoked: int
+    accesses: int
+
+
+class LogEntry(Record):
+    """One entry of a record's access log."""
+    n: int
+    kind: str
+    by: bytes
+    party: bytes
+    detail: str
+    height: int
+    timestamp_ms: int
+    tx_hash: bytes
+
+
+class Alert(Record):
+    """A break-glass access raised to the patient."""
+    record: bytes
+    doctor: bytes
+    org: str
+    reason: str
+    height: int
+    timestamp_ms: int
+    tx_hash: bytes
 
 
 class Health(Contract):
@@ -213,11 +260,11 @@ class Health(Contract):
     # --- views ---------------------------------------------------------------------------------
 
     @view
-    def record(self, record: bytes) -> dict:
+    def record(self, record: bytes) -> HealthRecord:
         return self.load(record)
 
     @view
-    def grant_of(self, record: bytes, grantee: bytes) -> dict:
+    def grant_of(self, record: bytes, grantee: bytes) -> Grant | None:
         self.load(record)
         return self.grants[record].get(grantee)
 
@@ -227,7 +274,7 @@ class Health(Contract):
         return self.basis(self.load(record), reader)
 
     @view
-    def key_of(self, address: bytes) -> bytes:
+    def key_of(self, address: bytes) -> bytes | None:
         return self.sealing_keys.get(address)
 
     @view
@@ -236,14 +283,14 @@ class Health(Contract):
         return self.log_counts[record]
 
     @view
-    def log_entry(self, record: bytes, n: int) -> dict:
+    def log_entry(self, record: bytes, n: int) -> LogEntry:
         count = self.log_count(record)
         require(isinstance(n, int) and 1 <= n <= count, f"record 0x{record.hex()} has {count} log entries; "
                 f"no entry {n!r}", "bad_range")
         return self.logs[record][n]
 
     @view
-    def log(self, record: bytes, start: int, limit: int) -> list:
+    def log(self, record: bytes, start: int, limit: int) -> list[LogEntry]:
         count = self.log_count(record)
         require(isinstance(start, int) and isinstance(limit, int) and start >= 1
                 and 1 <= limit <= MAX_LOG_PAGE,
@@ -267,7 +314,7 @@ class Health(Contract):
         return self.alert_counts[patient]
 
     @view
-    def alert(self, patient: bytes, n: int) -> dict:
+    def alert(self, patient: bytes, n: int) -> Alert:
         count = self.alert_counts[patient]
         require(isinstance(n, int) and 1 <= n <= count, f"the patient has {count} alerts; no alert {n!r}",
                 "bad_range")

@@ -18,10 +18,23 @@ alone does not commit to it), ``documents`` how many documents are under those i
 Refusal codes: bad_root, bad_size.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ROOT_BYTES = 32
 MAX_SIZE = 1_099_511_627_776  # 2**40 items or documents in one anchoring
+
+
+class Anchor(Record):
+    """A notarised Merkle root: who anchored it first, when, how many documents, restamps."""
+    root: bytes
+    stamper: bytes
+    height: int
+    timestamp_ms: int
+    size: int
+    documents: int
+    tx_hash: bytes
+    stamps: int
+    last_height: int
 
 
 class Notary(Contract):
@@ -32,7 +45,7 @@ class Notary(Contract):
     stamper_roots = Map(bytes, Map(int, bytes))
 
     @public
-    def anchor(self, root: bytes, size: int, documents: int) -> dict:
+    def anchor(self, root: bytes, size: int, documents: int) -> Anchor:
         require(isinstance(root, bytes) and len(root) == ROOT_BYTES,
                 f"a root is {ROOT_BYTES} bytes, got {len(root) if isinstance(root, bytes) else root!r}",
                 "bad_root")
@@ -63,7 +76,7 @@ class Notary(Contract):
         return record
 
     @view
-    def get(self, root: bytes) -> dict:
+    def get(self, root: bytes) -> Anchor | None:
         require(isinstance(root, bytes) and len(root) == ROOT_BYTES, "a root is 32 bytes", "bad_root")
         return self.roots.get(root)
 

@@ -22,7 +22,7 @@ Refusal codes: no_identity, not_admin, not_regulator, bad_key, no_sealing_key, b
 bad_reason, already_erased.
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 KEY_BYTES = 32
 REF_BYTES = 32
@@ -43,6 +43,27 @@ def describe(who) -> str:
     if "contract" in who:
         return f"the contract {who['contract']!r}"
     return f"a {who.get('status')} {who.get('role')} of {who.get('org')!r} ({who.get('org_role')})"
+
+
+class Supervisor(Record):
+    """The supervisor's address and its registered sealing key (None before it registers one)."""
+    address: bytes
+    key: bytes | None
+
+
+class ErasureRequest(Record):
+    """A request to erase sealed content: the reference, who asked, why, when, in which tx."""
+    ref: bytes
+    by: bytes
+    reason: str
+    height: int
+    time: int
+    tx: bytes
+
+
+class Erasure(ErasureRequest):
+    """An erasure done: the request's fields (``by`` is who erased) and who had requested it."""
+    requested_by: bytes
 
 
 class Privacy(Contract):
@@ -98,7 +119,7 @@ class Privacy(Contract):
         self.emit("ErasureRequested", ref=ref, by=self.caller, reason=reason)
 
     @public
-    def erase(self, ref: bytes, reason: str) -> dict:
+    def erase(self, ref: bytes, reason: str) -> Erasure:
         self.regulator(self.caller)
         self.check_ref(ref)
         self.check_reason(reason)
@@ -115,26 +136,26 @@ class Privacy(Contract):
     # --- views ---------------------------------------------------------------------------------
 
     @view
-    def key_of(self, address: bytes) -> bytes:
+    def key_of(self, address: bytes) -> bytes | None:
         return self.sealing_keys.get(address)
 
     @view
-    def supervisor(self) -> dict:
+    def supervisor(self) -> Supervisor | None:
         address = self.supervisor_address
         if not address:
             return None
         return {"address": address, "key": self.sealing_keys.get(address)}
 
     @view
-    def store_of(self, org: str) -> str:
+    def store_of(self, org: str) -> str | None:
         return self.stores.get(org)
 
     @view
-    def erasure(self, ref: bytes) -> dict:
+    def erasure(self, ref: bytes) -> Erasure | None:
         return self.erasures.get(ref)
 
     @view
-    def erasure_request(self, ref: bytes) -> dict:
+    def erasure_request(self, ref: bytes) -> ErasureRequest | None:
         return self.requests.get(ref)
 
     @view

@@ -18,7 +18,7 @@ Status: ``current`` (``overdue`` once its due time has passed unpaid), ``overdue
 the lender), ``repaid``, ``written_off``. Refusal codes: see ERRORS below (the SDK lists the same).
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ERRORS = (
     "bad_address",
@@ -77,6 +77,47 @@ def status_at(loan: dict, now: int) -> str:
     if loan["status"] == CURRENT and now > loan["due"]:
         return OVERDUE
     return loan["status"]
+
+
+class Empty(Record):
+    """``{}``: no consent."""
+
+
+class Loan(Record):
+    """A loan record: lender, borrower's commitment, amount, dates, recorded status and status now."""
+    id: int
+    lender: bytes
+    borrower: bytes
+    commitment: bytes
+    amount: int
+    start: int
+    due: int
+    status: str
+    recorded: int
+    changed: int
+    height: int
+    tx: bytes
+    status_now: str
+
+
+class Consent(Record):
+    """A borrower's consent for a lender to query its credit."""
+    lender: bytes
+    scope: str
+    until: int
+    since: int
+    revoked: int
+    tx: bytes
+
+
+class Query(Record):
+    """One query of a borrower's credit: who, which scope, when, in which transaction."""
+    n: int
+    by: bytes
+    scope: str
+    time: int
+    height: int
+    tx: bytes
 
 
 class Credit(Contract):
@@ -257,17 +298,17 @@ class Credit(Contract):
     # --- views -----------------------------------------------------------------------------
 
     @view
-    def loan(self, loan_id: int) -> dict:
+    def loan(self, loan_id: int) -> Loan:
         loan = self.load(loan_id)
         loan["status_now"] = status_at(loan, self.block.timestamp_ms)
         return loan
 
     @view
-    def consent_of(self, borrower: bytes, lender: bytes) -> dict:
+    def consent_of(self, borrower: bytes, lender: bytes) -> Consent | Empty:
         return self.consents[borrower][lender]
 
     @view
-    def log(self, borrower: bytes, start: int, limit: int) -> list:
+    def log(self, borrower: bytes, start: int, limit: int) -> list[Query]:
         """Every query of ``borrower``'s credit (who, scope, when, which transaction), from
         the ``start``-th."""
         total = self.log_count_of[borrower]

@@ -28,7 +28,7 @@ rest stays with the holder), so the live parts of a payable always sum to its am
 Refusal codes: see ERRORS below (the SDK lists the same).
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ERRORS = (
     "bad_address",
@@ -136,6 +136,109 @@ def describe(who: dict | None) -> str:
     if "contract" in who:
         return f"the contract {who['contract']!r}"
     return f"a {who.get('status')} {who.get('role')} of {who.get('org')!r} ({who.get('org_role')})"
+
+
+class Empty(Record):
+    """``{}``: no credit line, offer, financing or claim."""
+
+
+class Line(Record):
+    """A core enterprise's credit line with its bank (``available`` = limit - used)."""
+    core: bytes
+    bank: bytes
+    limit: int
+    used: int
+    since: int
+    available: int
+
+
+class Invoice(Record):
+    """An invoice as registered, by the hash of its normalised fields."""
+    hash: bytes
+    seller: bytes
+    buyer: bytes
+    amount: int
+    status: str
+    locked: int
+    linked: int
+    payables: list[int]
+    height: int
+    time: int
+    tx: bytes
+
+
+class InvoiceWithContent(Invoice):
+    """An invoice registered with its (sealed) content."""
+    content: bytes
+
+
+class Payable(Record):
+    """A core enterprise's confirmed payable to a supplier, split into parts."""
+    id: int
+    core: bytes
+    bank: bytes
+    supplier: bytes
+    amount: int
+    maturity: int
+    invoices: list[bytes]
+    status: str
+    parts: int
+    confirmed: int
+    height: int
+    tx: bytes
+    settled: int
+    overdue: int
+
+
+class FinanceOffer(Record):
+    bank: bytes
+    rate_bps: int
+    recourse: bool
+    since: int
+
+
+class Financing(Record):
+    bank: bytes
+    seller: bytes
+    recourse: bool
+    rate_bps: int
+    days: int
+    interest: int
+    price: int
+    at: int
+    locks: list[list[bytes | int]]
+
+
+class Claim(Record):
+    bank: bytes
+    seller: bytes
+    amount: int
+    since: int
+    paid: int
+
+
+class Part(Record):
+    """A part of a payable: holder, amount, previous holders, offer, financing, recourse claim."""
+    id: int
+    payable: int
+    holder: bytes
+    amount: int
+    parent: int
+    chain: list[bytes]
+    status: str
+    offer: FinanceOffer | Empty
+    financing: Financing | Empty
+    claim: Claim | Empty
+    paid: int
+    height: int
+    tx: bytes
+
+
+class Terms(Record):
+    """Financing terms (ACT/360): days to maturity, interest, price."""
+    days: int
+    interest: int
+    price: int
 
 
 class Scf(Contract):
@@ -679,34 +782,34 @@ class Scf(Contract):
     # --- views ---------------------------------------------------------------------------------
 
     @view
-    def line(self, core: bytes) -> dict:
+    def line(self, core: bytes) -> Line | Empty:
         line = self.lines[core]
         if len(line) > 0:
             line["available"] = line["limit"] - line["used"]
         return line
 
     @view
-    def payable(self, payable_id: int) -> dict:
+    def payable(self, payable_id: int) -> Payable:
         return self.load_payable(payable_id)
 
     @view
-    def part(self, part_id: int) -> dict:
+    def part(self, part_id: int) -> Part:
         return self.load_part(part_id)
 
     @view
-    def parts_of(self, payable_id: int) -> list:
+    def parts_of(self, payable_id: int) -> list[Part]:
         payable = self.load_payable(payable_id)
         return [self.parts[self.part_ids[payable_id][n]] for n in range(1, payable["parts"] + 1)]
 
     @view
-    def invoice(self, invoice: bytes) -> dict:
+    def invoice(self, invoice: bytes) -> Invoice | InvoiceWithContent:
         self.check_hash(invoice)
         record = self.invoices[invoice]
         require(len(record) > 0, f"no invoice {invoice.hex()} is registered", "invoice_not_found")
         return record
 
     @view
-    def quote(self, part_id: int, amount: int, rate_bps: int, at_ms: int) -> dict:
+    def quote(self, part_id: int, amount: int, rate_bps: int, at_ms: int) -> Terms:
         """The financing terms of ``amount`` of a part at ``rate_bps`` on the date of ``at_ms`` (0: now)."""
         part = self.load_part(part_id)
         at = self.block.timestamp_ms if at_ms == 0 else at_ms
@@ -714,14 +817,14 @@ class Scf(Contract):
         return {"days": terms[0], "interest": terms[1], "price": terms[2]}
 
     @view
-    def involved(self, address: bytes, start: int, limit: int) -> list:
+    def involved(self, address: bytes, start: int, limit: int) -> list[int]:
         """Ids of payables and parts ``address`` was ever party to, from the ``start``-th (0-based)."""
         total = self.party_count[address]
         end = min(total, start + min(limit, MAX_LIST))
         return [self.party_ids[address][n] for n in range(max(start, 0) + 1, end + 1)]
 
     @view
-    def held_by(self, holder: bytes, start: int, limit: int) -> list:
+    def held_by(self, holder: bytes, start: int, limit: int) -> list[Part]:
         """Parts ``holder`` holds now, unpaid (among what it was party to, from the ``start``-th)."""
         out = []
         for part_id in self.involved(holder, start, limit):
@@ -731,7 +834,7 @@ class Scf(Contract):
         return out
 
     @view
-    def payables_list(self, start: int, limit: int) -> list:
+    def payables_list(self, start: int, limit: int) -> list[Payable]:
         """Every payable from id ``start`` on (the regulator's view), at most 200."""
         first = max(start, 1)
         last = min(self.next_id, first + min(limit, MAX_LIST) - 1)

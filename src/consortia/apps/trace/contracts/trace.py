@@ -28,7 +28,7 @@ GTINs and SSCCs carry their GS1 check digit, checked here.
 Refusal codes: see ERRORS below (the SDK lists the same).
 """
 
-from consortia_contract import Contract, Map, Value, public, require, view
+from consortia_contract import Contract, Map, Record, Value, public, require, view
 
 ERRORS = (
     "bad_id", "bad_text", "bad_list", "bad_result", "bad_hash", "bad_public", "bad_address",
@@ -142,6 +142,58 @@ def check_ids(ids: list, what: str) -> None:
     for n in range(len(ids)):
         require(isinstance(ids[n], str) and ids[n] not in ids[:n], f"{what} names {repr(ids[n])[:80]} twice",
                 "bad_list")
+
+
+class Empty(Record):
+    """``{}``: no handover pending, no recall."""
+
+
+class Pending(Record):
+    """A handover sent and not yet received."""
+    to: bytes
+    since: int
+    tx: bytes
+
+
+class Recall(Record):
+    reason: str
+    by: bytes
+    at: int
+    tx: bytes
+
+
+class Item(Record):
+    """An item (lot, unit, container): producer, holder, graph links, handover, recall."""
+    id: str
+    kind: str
+    product: str
+    producer: bytes
+    holder: bytes
+    public: list[str]
+    registered: int
+    height: int
+    status: str
+    container: str
+    containers: list[str]
+    children: list[str]
+    inputs: list[str]
+    outputs: list[str]
+    pending: Pending | Empty
+    recall: Recall | Empty
+    affected: list[str]
+    handovers: int
+    inspections: int
+
+
+class Handover(Record):
+    """A completed handover: who sent, who received, when, in which transactions."""
+    n: int
+    sender: bytes
+    receiver: bytes
+    sent_tx: bytes
+    sent: int
+    received_tx: bytes
+    received: int
 
 
 class Trace(Contract):
@@ -383,7 +435,7 @@ class Trace(Contract):
     # --- views -----------------------------------------------------------------------------
 
     @view
-    def get(self, item_id: str) -> dict:
+    def get(self, item_id: str) -> Item:
         return self.load(item_id)
 
     @view
@@ -391,7 +443,7 @@ class Trace(Contract):
         return self.count_items
 
     @view
-    def handover_of(self, item_id: str, n: int) -> dict:
+    def handover_of(self, item_id: str, n: int) -> Handover:
         item = self.load(item_id)
         require(isinstance(n, int) and 0 < n <= item["handovers"],
                 f"{item_id} has {item['handovers']} completed handover(s), not {n!r}", "no_handover")
