@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.openapi_bodies import check_answer
 from tests.procs import NetNode, running_network, wait_for
 from typer.testing import CliRunner
 
@@ -231,6 +232,7 @@ def test_the_cli_and_rest_over_the_same_network(chain: Chain, tmp_path: Path) ->
     def get(path: str) -> dict[str, Any]:
         response = httpx.get(url[2] + path, timeout=5)
         assert response.status_code == 200, (path, response.text)
+        check_answer(path, response.json())  # the view's declared result shape, as documented
         return dict(response.json())
 
     assert get(f"/v1/scf/payables/{payable}")["parts"] == shown["parts"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from consortia import __version__
 from consortia.api import views
+from consortia.api.app_schemas import APP_BODIES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
@@ -317,7 +318,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view
-(:class:`~consortia.api.views.ViewAnswer`)."""
+(:class:`~consortia.api.views.ViewAnswer`) unless ``app_schemas.APP_BODIES`` types it."""
 
 REQUEST_TYPES: dict[tuple[str, str], Any] = {
     ("post", "/v1/tx"): views.TxSubmitBody,
@@ -341,6 +342,9 @@ def _typed(spec: dict[str, Any]) -> dict[str, Any]:
                     continue
                 if not status.startswith("2"):
                     media["schema"] = error
+                    continue
+                if (method, path) in APP_BODIES:  # built around contract views' declared results
+                    media["schema"] = app_body_ref(method, path, book.components)
                     continue
                 types = RESPONSE_TYPES.get((method, path), (views.ViewAnswer,))
                 refs = [book.ref(t) for t in types]
