@@ -255,3 +255,27 @@ def test_every_view_of_the_built_in_applications_declares_its_result() -> None:
             if spec.kind == "view" and spec.returns is None:
                 undeclared.append(f"{name}.{method}")
     assert undeclared == []
+
+
+def test_an_application_routes_body_is_checked_against_its_views_declared_shape() -> None:
+    import jsonschema
+    from tests.bills_world import make_world
+    from tests.openapi_bodies import check_answer
+    from tests.test_app_bills import issue_bill
+
+    from consortia.apps.bills import sdk
+    from consortia.contracts.python.json_data import to_json
+
+    w = make_world()
+    bill_id = issue_bill(w)
+    w.ok("beta", sdk.discount(bill_id, w["bank-b"], 500))  # an offer: the Offer record, not {}
+    bill = to_json(w.view(sdk.get(bill_id)))
+    check_answer(f"/v1/bills/{bill_id}", {"height": 3, "id": bill_id, "bill": bill})
+    check_answer(f"/v1/bills/{bill_id}/history",
+                 {"height": 3, "id": bill_id, "history": to_json(w.view(sdk.history(bill_id)))})
+    check_answer(f"/v1/bills/{bill_id}/quote",
+                 {"height": 3, "id": bill_id, "rate_bps": 500, **to_json(w.view(sdk.quote(bill_id, 500, 0)))})
+    for broken in ({**bill, "amount": "1"}, {**bill, "holder": "acme"}, {**bill, "extra": 1},
+                   {k: v for k, v in bill.items() if k != "memo"}, {**bill, "offer": {"bank": 1}}):
+        with pytest.raises(jsonschema.ValidationError):
+            check_answer(f"/v1/bills/{bill_id}", {"height": 3, "id": bill_id, "bill": broken})
