@@ -31,6 +31,7 @@ from consortia.api.bodies import decode_json, read_body, tx_body_limit
 from consortia.api.cbdc_routes import cbdc_routes
 from consortia.api.contract_routes import contract_routes
 from consortia.api.docs_routes import docs_routes
+from consortia.api.edge import edge_middleware
 from consortia.api.energy_routes import energy_routes
 from consortia.api.errors import RequestRefused
 from consortia.api.explorer_routes import explorer_routes
@@ -42,6 +43,7 @@ from consortia.api.params import parse_hash, parse_hex, parse_seconds, parse_uin
 from consortia.api.perm_routes import perm_routes
 from consortia.api.privacy_routes import privacy_routes
 from consortia.api.scf_routes import scf_routes
+from consortia.api.stream_filter import stream_filter
 from consortia.api.trace_routes import trace_routes
 from consortia.api.tx_view import receipt_view, tx_view
 from consortia.api.views import AdmittedView, BlockTxView, BlockView, TxCommittedView, TxDroppedView
@@ -310,6 +312,7 @@ def create_app(node: Node) -> Starlette:
             queue = node.events.subscribe()
         except OverflowError as exc:
             return json_response({"code": "too_many_subscribers", "message": str(exc)}, 503)
+        keep = stream_filter(getattr(request.state, "principal", None))  # a member: its own events
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             try:
@@ -318,6 +321,8 @@ def create_app(node: Node) -> Starlette:
                     if message is None:
                         yield {"event": "error", "data": '{"code":"too_slow"}'}
                         return
+                    if keep is not None and (message := keep(message)) is None:
+                        continue
                     yield {"event": "block", "data": _json.encode(message).decode()}
             finally:
                 node.events.unsubscribe(queue)
@@ -377,7 +382,9 @@ def create_app(node: Node) -> Starlette:
                       sessions=sessions, state_get=chain.store.snapshot,
                       enabled=lambda: api_authenticates(node),
                       read_audit=read_audit[0] if read_audit else None)  # fmt: skip
-    app = Starlette(routes=routes, exception_handlers=handlers, middleware=[gate])
+    middleware, budgets = edge_middleware(gate, routes, node.config.api_edge)
+    app = Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
+    app.state.edge = budgets
     app.state.sessions = sessions
     return app
 

@@ -14,6 +14,7 @@ in :mod:`consortia.api.bodies`, a hostile client can hold neither memory nor con
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, ClassVar
 
 import h11
@@ -93,8 +94,13 @@ def api_server_config(
     *,
     header_timeout: float = HEADER_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    tls: tuple[Path, Path] | None = None,
 ) -> uvicorn.Config:
-    """The uvicorn configuration of a node's API (no signal handlers, lifespan or access log)."""
+    """The uvicorn configuration of a node's API (no signal handlers, lifespan or access log);
+    ``tls``: (certificate chain, private key) files to serve HTTPS with (TLS 1.2 or later)."""
+    secure: dict[str, Any] = {}
+    if tls is not None:
+        secure = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
     return uvicorn.Config(
         app,
         host=host,
@@ -107,4 +113,5 @@ def api_server_config(
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=2,
+        **secure,
     )

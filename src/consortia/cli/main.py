@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import msgspec
@@ -39,6 +40,7 @@ from consortia.client.arguments import (
     parse_int_text,
 )
 from consortia.client.client import Client, receipt_proof_from_json
+from consortia.client.tls_trust import CA_ENV
 from consortia.client.wallet import Wallet
 from consortia.codec.plain import to_plain
 from consortia.crypto.address import format_address
@@ -69,8 +71,13 @@ def _print_version(value: bool) -> None:
 def _main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
+    ca: Path | None = typer.Option(None, "--ca", envvar=CA_ENV,
+                                   help="CA certificates (PEM) to trust for an https:// node: "
+                                        f"a node home's tls/ca-bundle.pem (or set {CA_ENV})."),
 ) -> None:
     """Consortia: a permissioned BFT blockchain for regulated industry."""
+    if ca is not None:
+        os.environ[CA_ENV] = str(ca)  # every client this command opens trusts it (client/tls_trust)
 
 
 app.add_typer(keys_app, name="keys")
@@ -224,6 +231,12 @@ def node_start(
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="Log debug lines too (empty blocks, peers)."),
     index_db: str = INDEX_DB,
+    api_host: str | None = typer.Option(
+        None, "--api-host", help="Address the API listens on (default: node.json's api_host, "
+        "127.0.0.1: this machine only; 0.0.0.0: every interface)."),
+    api_tls: bool | None = typer.Option(
+        None, "--api-tls/--no-api-tls", help="Serve the API over HTTPS with the node's "
+        "organisation certificate (default: node.json's api_tls); clients pass --ca."),
     as_json: bool = JSON,
 ) -> None:
     """Run one node from its home directory until stopped."""
@@ -231,8 +244,14 @@ def node_start(
     from consortia.node.runner import run_node
 
     _setup_logging(verbose)
+    if api_host is not None and not api_host.strip():
+        raise InvalidArgument("--api-host is empty: give an address (127.0.0.1, 0.0.0.0, a host name)")
     node = Node(home, index_db=index_db)
-    url = f"http://{node.config.api_host}:{node.config.api_port}"
+    node.config = msgspec.structs.replace(
+        node.config, api_host=node.config.api_host if api_host is None else api_host.strip(),
+        api_tls=node.config.api_tls if api_tls is None else api_tls)
+    scheme = "https" if node.config.api_tls else "http"
+    url = f"{scheme}://{node.config.api_host}:{node.config.api_port}"
     run_node(node, lambda: emit({"home": str(home), "api": url}, as_json,
                                 lambda: console.print(f"node {node.config.name} serving {url}")))
 

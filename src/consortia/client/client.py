@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 
 from consortia.client.request_signing import SignedRequests
+from consortia.client.tls_trust import trust
 from consortia.codec import encode
 from consortia.codec.plain import from_plain
 from consortia.crypto.address import format_address
@@ -38,11 +40,14 @@ def _hex(raw: bytes) -> str:
 
 
 class Client:
-    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 30.0, key: KeyPair | None = None) -> None:
+    def __init__(self, url: str = DEFAULT_NODE, timeout: float = 30.0, key: KeyPair | None = None,
+                 ca: str | Path | None = None) -> None:
         """``key``: sign every request with it (decisions/0021), so a node that asks who is
-        calling — a chain with organisations — answers as that identity may read."""
+        calling — a chain with organisations — answers as that identity may read. ``ca``: the
+        CA certificates (PEM) an ``https://`` node's certificate must chain to — its chain's
+        ``tls/ca-bundle.pem``; default: the file ``CONSORTIA_CA`` names, else the system's."""
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, verify=trust(ca))
         self._genesis: Genesis | None = None
         self.key = key
         self._signer: SignedRequests | None = None

@@ -28,6 +28,7 @@ from typing import Any
 
 import msgspec
 
+from consortia.api.event_parties import ADDRESS_BYTES, event_parties
 from consortia.api.tx_view import args_view, event_fields
 from consortia.codec import decode
 from consortia.contracts.permissioned.monetary import reserve_address
@@ -41,11 +42,6 @@ from consortia.types.genesis import Genesis
 from consortia.types.receipt import Event, Receipt
 from consortia.types.transaction import SignedTx, TxBody
 
-ADDRESS_BYTES = 20
-PARTY_DEPTH = 2
-"""Addresses are looked for in an event's fields and one level of lists or maps below them."""
-MAX_PARTIES = 64
-"""At most this many distinct parties are recorded per event (a bound on rows per event)."""
 GENESIS_TX_IDX = -1
 
 _ANY = msgspec.msgpack.Decoder()
@@ -164,7 +160,7 @@ def _receipt_rows(
             "contract": event.contract, "name": event.name, "data": event.data,
             "fields": to_json(fields),
         })  # fmt: skip
-        for party in _parties(event.data):
+        for party in event_parties(event.data):
             out.add("event_parties", {"address": party, "height": height, "tx_idx": idx,
                                       "ev_idx": ev_idx, "contract": event.contract})
         moved = _money(event, the_call, value_seen)
@@ -298,31 +294,3 @@ def _is_address(value: Any) -> bool:
 
 def _is_amount(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64
-
-
-def _parties(data: bytes) -> list[bytes]:
-    """Distinct 20-byte values in an event's data (top level and one level below), in order."""
-    try:
-        value = _ANY.decode(data)
-    except Exception:  # not MessagePack: no parties
-        return []
-    found: list[bytes] = []
-    _walk(value, 0, found)
-    return found
-
-
-def _walk(value: Any, depth: int, found: list[bytes]) -> None:
-    if len(found) >= MAX_PARTIES:
-        return
-    if _is_address(value):
-        if value not in found:
-            found.append(bytes(value))
-        return
-    if depth >= PARTY_DEPTH:
-        return
-    if isinstance(value, list):
-        for v in value:
-            _walk(v, depth + 1, found)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _walk(v, depth + 1, found)

@@ -74,6 +74,46 @@ class ReadAuditConfig(msgspec.Struct, frozen=True):
     anchor_key_file: str = ""
 
 
+class RateConfig(msgspec.Struct, frozen=True):
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+
+    per_second: int
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.per_second < 1 or self.burst < 1:
+            raise ConfigError(f"node.json api_edge: a rate needs per_second >= 1 and burst >= 1, "
+                              f"not {self.per_second}/{self.burst}")
+
+
+def _rate(per_second: int, burst: int) -> RateConfig:
+    return msgspec.field(default_factory=lambda: RateConfig(per_second, burst))  # type: ignore[no-any-return]
+
+
+class ApiEdgeConfig(msgspec.Struct, frozen=True):
+    """The API's edge (issue 14, decisions/0027): budgets per caller — an identity that signed
+    its request, else the source address — for reads, submissions (a batch is one) and
+    expensive queries; refused credentials per source address; event streams held open per
+    caller; origins a browser may call from (none: CORS closed). ``exempt_loopback``: callers
+    on 127.0.0.1/::1 pay nothing (a benchmark on the node's own machine; not behind a proxy)."""
+
+    reads: RateConfig = _rate(200, 2_000)
+    submissions: RateConfig = _rate(200, 2_000)
+    expensive: RateConfig = _rate(20, 200)
+    failed_auth: RateConfig = _rate(20, 1_000)
+    streams_per_caller: int = 8
+    exempt_loopback: bool = False
+    cors_origins: list[str] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.streams_per_caller < 1:
+            raise ConfigError("node.json api_edge: streams_per_caller must be at least 1")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ConfigError(f"node.json api_edge: CORS origin {origin!r} is not "
+                                  "http(s)://host[:port]")
+
+
 class NodeConfig(msgspec.Struct, frozen=True):
     name: str
     validator_index: int
@@ -89,6 +129,12 @@ class NodeConfig(msgspec.Struct, frozen=True):
     organisations; a chain without them keeps an open API whatever this says."""
     read_audit: ReadAuditConfig | None = None
     """The read audit's settings; absent: the defaults of :class:`ReadAuditConfig`."""
+    api_edge: ApiEdgeConfig | None = None
+    """Rate limits, stream limits and CORS of the API; absent: the defaults of
+    :class:`ApiEdgeConfig`."""
+    api_tls: bool = False
+    """Serve the API over HTTPS with this node's certificate (``tls/node.crt``, issued by its
+    organisation's CA; clients trust ``tls/ca-bundle.pem``)."""
 
 
 CONFIG_FILE = "node.json"

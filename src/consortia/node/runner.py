@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -49,12 +50,13 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     check_ports_free(node)
     node.start_index()
     app = create_app(node)
+    tls = api_tls_files(node)
     if api_authenticates(node):
         host = node.config.api_host if node.config.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
         log.info("api: callers sign their requests (docs/api-access.md); the operator's one-time "
-                 "explorer sign-in: http://%s:%d/#signin=%s", host, node.config.api_port,
-                 app.state.sessions.sign_in())  # fmt: skip
-    config = api_server_config(app, node.config.api_host, node.config.api_port)
+                 "explorer sign-in: %s://%s:%d/#signin=%s", "https" if tls else "http", host,
+                 node.config.api_port, app.state.sessions.sign_in())  # fmt: skip
+    config = api_server_config(app, node.config.api_host, node.config.api_port, tls=tls)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     api_task = asyncio.create_task(server.serve(), name="api")
@@ -121,6 +123,21 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
     for task in done:
         if task is not stopper and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+
+
+def api_tls_files(node: Node) -> tuple[Path, Path] | None:
+    """The node's certificate and key when its API serves HTTPS (``api_tls``); a typed error
+    when they are missing (a development home has none: its API is plain HTTP)."""
+    if not node.config.api_tls:
+        return None
+    files = tls_files(node.home)
+    for path in (files.cert, files.key):
+        if not path.is_file():
+            raise ConfigError(f"api_tls is on but {path} does not exist: a node home made by "
+                              "`consortia network init` or `org node` has its organisation's "
+                              "certificate there; turn api_tls off for a development chain",
+                              path=str(path))  # fmt: skip
+    return files.cert, files.key
 
 
 def _committed_height(node: Node) -> int:

@@ -180,7 +180,7 @@ class AuthGate:
                 await self.app(scope, receive, send)
                 return
             body = await _read_body(receive)
-            replay = _replaying(body)
+            replay = _replaying(body, receive)
             request = Request(scope)
             with self.snapshot() as snap:
                 who, claims = self.authenticator.authenticate(incoming(request), body, snap.get,
@@ -296,13 +296,15 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replaying(body: bytes) -> Receive:
+def _replaying(body: bytes, then: Receive | None = None) -> Receive:
+    """The body already read, once; then the client's own messages (``then``: a stream learns
+    that its client went away), or at once a disconnect (a request the gate makes itself)."""
     sent = False
 
     async def receive() -> Message:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await then() if then is not None else {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 

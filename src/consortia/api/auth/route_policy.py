@@ -83,7 +83,8 @@ ROUTES: dict[str, Access] = {
     "/v1/tx/{tx_hash}": _a(C), "/v1/tx/{tx_hash}/wait": _a(C),
     "/v1/tx/{tx_hash}/proof": _a(C, object_path="/v1/tx/{tx_hash}"),
     "/v1/blocks": _a(S), "/v1/blocks/{ref}": _a(S),
-    "/v1/events": _a(S, note="every committed transaction's events"),
+    "/v1/events": _a(M, note="staff and overseers: every committed event; anyone else: only the "
+                             "events that name it (api/stream_filter)"),
     "/v1/evidence": _a(M, note="validators' misbehaviour is the whole consortium's business"),
     "/v1/state/{key}": _a(S, note="raw state: everything"),
     # accounts, identities, organisations
