@@ -31,12 +31,15 @@ from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.execution.accounts import account_key
-from consortia.node.config import load_config, write_config
+from consortia.node.config import ReadAuditConfig, load_config, write_config
 from consortia.node.node import Node
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "api-access.md"
 ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
 TIMEOUT = 30.0
+FAST_ANCHORS = ReadAuditConfig(anchor_interval_s=1, anchor_key_file="read-audit.key")
+"""node0 anchors its read log's head every second (ten minutes by default) with an identity
+of its own (the validator keys of ``network init`` are no identities)."""
 
 
 def _served_paths() -> set[str]:
@@ -86,8 +89,10 @@ BANK_ADMIN = {ALICE: ADMIN_A, ALICE2: ADMIN_A, BOB: ADMIN_B}
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("route-policy")
     with running_network(home / "net", "--orgs", ORGS, start=False) as (info, nodes):
+        anchorer = _anchoring_identity(Path(info["home"]), nodes[0].home)
         for node in nodes:
-            write_config(node.home, msgspec.structs.replace(load_config(node.home), api_auth=True))
+            write_config(node.home, msgspec.structs.replace(load_config(node.home), api_auth=True,
+                                                            read_audit=_anchors(node, nodes)))
             node.start()
         wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block")
         url = nodes[0].url
@@ -97,6 +102,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             return CbdcWallet(Wallet(key, Client(url, timeout=TIMEOUT, key=key)), timeout=TIMEOUT)
 
         cb, bank_a, bank_b = party(admins["cb"]), party(admins["bank-a"]), party(admins["bank-b"])
+        assert _enrol(admins["cb"], url, anchorer)
         cb.issue("bank-a", 1_000_000)
         cb.issue("bank-b", 1_000_000)
         keys = {ALICE: bank_a.open_wallet(2, name="Alice").wallet.key,
@@ -210,3 +216,101 @@ def test_sessions_for_the_explorer_and_the_operators_one_time_sign_in(world: dic
         assert again.status_code == 401 and again.json()["code"] == "bad_session_token"
         staff = {"authorization": f"Bearer {operator['token']}"}
         assert http.get("/v1/blocks", headers=staff).status_code == 200
+
+
+# --- the read audit (decisions/0026) ------------------------------------------------------------
+
+def _anchoring_identity(net_home: Path, node_home: Path) -> Any:
+    """A fresh identity of cb for node0's anchorings, its key in node0's home (enrolled once the
+    chain runs: until then the node's anchorings are refused and retried)."""
+    from consortia.client.permissioned import prepare_identity
+
+    ca = next((net_home / "orgs" / "cb" / "ca").glob("*-ca.crt"))
+    new = prepare_identity("read audit of node0", "ed25519", ca.read_bytes(),
+                           ca.with_suffix(".key").read_bytes())
+    new.save(node_home / "read-audit.key", None)
+    return new
+
+
+def _anchors(node: Any, nodes: list[Any]) -> ReadAuditConfig | None:
+    return FAST_ANCHORS if node is nodes[0] else None
+
+
+def _enrol(admin: KeyPair, url: str, new: Any) -> bool:
+    from consortia.client.permissioned import PermWallet
+
+    with Client(url, timeout=TIMEOUT, key=admin) as client:
+        return PermWallet(Wallet(admin, client)).enroll(new.key.address, 1, new.pii_hash,
+                                                        new.certificate).status == "ok"  # fmt: skip
+
+
+@pytest.mark.timeout(180)
+def test_the_regulators_reads_of_a_banks_data_are_logged_anchored_and_checked(world: dict[str, Any],
+                                                                              tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from consortia.api.auth.read_log import LOG_DIR, segments
+    from consortia.cli.main import app
+    from consortia.client.read_audit import reads
+    from consortia.crypto.keyfile import save_key_file
+    from consortia.errors import ConsortiaError
+
+    keys, home = world["keys"], world["homes"][0]
+    signed = {who: Client(world["url"], timeout=TIMEOUT, key=keys[who]) for who in (REG, ADMIN_A, ADMIN_B,
+                                                                                   ALICE)}
+    reg = signed[REG]
+    start = reads(reg, 0, 1)["head_seq"]
+
+    # the regulator reading its own identity, the organisations and the status logs nothing
+    reg.get(f"/v1/identities/{format_address(keys[REG].address)}")
+    reg.get("/v1/orgs")
+    reg.status()
+    assert reads(reg, start, 10)["entries"] == []
+
+    # the regulator reads a bank-a customer's account and history: logged as bank-a's data
+    alice = format_address(keys[ALICE].address)
+    reg.get(f"/v1/accounts/{alice}")
+    reg.get(f"/v1/history/{alice}")
+    logged = reads(reg, start, 10)["entries"]
+    assert [e["path"] for e in logged] == [f"/v1/accounts/{alice}", f"/v1/history/{alice}"]
+    assert all("bank-a" in e["subjects"] and e["reader_org"] == "reg" and e["status"] == 200 for e in logged)
+    assert logged[0]["reader"] == format_address(keys[REG].address).lower()
+
+    # bank-a's admin sees them; bank-b's admin and alice herself do not
+    seen_a = [e["path"] for e in reads(signed[ADMIN_A], start, 500)["entries"]]
+    assert f"/v1/accounts/{alice}" in seen_a and f"/v1/history/{alice}" in seen_a
+    assert f"/v1/accounts/{alice}" not in [e["path"] for e in reads(signed[ADMIN_B], start, 500)["entries"]]
+    with pytest.raises(ConsortiaError) as refused:
+        reads(signed[ADMIN_B], start, 10, org="bank-a")
+    assert refused.value.code == "forbidden"
+    with pytest.raises(ConsortiaError) as member:
+        reads(signed[ALICE], start, 10)
+    assert member.value.code == "forbidden"
+
+    # within the anchor period (1 s here) the head is on chain, and verify proves it
+    last = logged[-1]["seq"]
+    wait_for(lambda: reads(reg, 0, 1)["anchored_seq"] >= last, TIMEOUT, "the read log's head anchored")
+    cli = CliRunner()
+    ok = cli.invoke(app, ["audit", "reads", "verify", "--home", str(home), "--json"])
+    assert ok.exit_code == 0, ok.output
+    report = msgspec.json.decode(ok.output)
+    assert report["entries"] >= last and report["anchorings"] and report["roots_on_chain"] >= 1
+    admin_file = tmp_path / "admin-a.key"
+    save_key_file(admin_file, keys[ADMIN_A], None)
+    listed = cli.invoke(app, ["audit", "reads", "--key", str(admin_file), "--node", world["url"],
+                              "--after", str(start)])
+    assert listed.exit_code == 0 and f"/v1/accounts/{alice}" in listed.output, listed.output
+
+    # one line edited: verify fails and names it
+    segment = segments(home / LOG_DIR)[-1]
+    lines = segment.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if f'"seq":{logged[0]["seq"]},'.encode() in line)
+    original = lines[at]
+    lines[at] = original.replace(b'"status":200', b'"status":404')
+    segment.write_bytes(b"\n".join(lines))
+    try:
+        broken = cli.invoke(app, ["audit", "reads", "verify", "--home", str(home)])
+        assert broken.exit_code != 0 and f"{segment.name}:{at + 1}" in broken.output, broken.output
+    finally:
+        lines[at] = original
+        segment.write_bytes(b"\n".join(lines))

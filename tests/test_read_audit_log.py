@@ -4,13 +4,19 @@ data an answer holds (``subject_orgs``)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import itertools
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from consortia.api.auth.read_audit import EVERYONE, ReadAudit, subject_orgs
+from consortia.api.auth.principal import Principal
+from consortia.api.auth.read_audit import EVERYONE, AuditedResponse, ReadAudit, subject_orgs
 from consortia.api.auth.read_log import (
     GENESIS_PREV,
     READ,
@@ -147,3 +153,70 @@ def test_whose_data_an_answer_holds() -> None:
     assert subject_orgs(blocks, "/v1/blocks", {}, [{"blocks": []}], orgs) == frozenset()
     unknown = "0x" + "cc" * 20
     assert subject_orgs(account, "/v1/accounts/{address}", {"address": unknown}, [{}], orgs) == frozenset()
+
+
+# --- write-ahead: the answer leaves only after its entry is on disk ------------------------------
+
+class _Orgs:
+    def org_of(self, address: bytes) -> str | None:
+        return {ALICE: "bank-a", BOB: "bank-b", REGULATOR: "reg"}.get(address)
+
+
+@contextlib.contextmanager
+def _lookup() -> Iterator[_Orgs]:
+    yield _Orgs()
+
+
+def _overseer() -> Principal:
+    return Principal(REGULATOR, "reg", "admin", "regulator")
+
+
+def _respond(audit: ReadAudit, template: str, params: dict[str, str], messages: list[dict[str, Any]],
+             sent: list[tuple[dict[str, Any], int]]) -> AuditedResponse:  # fmt: skip
+    async def send(message: Any) -> None:
+        sent.append((message, audit.log.head_seq if audit.log else -1))
+
+    response = AuditedResponse(send, audit, _overseer(), ROUTES[template], template, params, "GET",
+                               template, "", _lookup)  # fmt: skip
+
+    async def run() -> None:
+        for message in messages:
+            await response(message)
+
+    asyncio.run(run())
+    return response
+
+
+def _answer(body: bytes, content_type: bytes = b"application/json") -> list[dict[str, Any]]:
+    return [{"type": "http.response.start", "status": 200, "headers": [(b"content-type", content_type)]},
+            {"type": "http.response.body", "body": body, "more_body": False}]
+
+
+def test_an_answer_leaves_only_after_its_entry_is_written(tmp_path: Path) -> None:
+    audit = ReadAudit(ReadLog.open(tmp_path))
+    sent: list[tuple[dict[str, Any], int]] = []
+    alice = "0x" + ALICE.hex()
+    body = json.dumps({"address": alice, "paid_to": "0x" + BOB.hex()}).encode()
+    _respond(audit, "/v1/accounts/{address}", {"address": alice}, _answer(body), sent)
+    assert [m["type"] for m, _ in sent] == ["http.response.start", "http.response.body"]
+    assert all(seq == 1 for _, seq in sent)  # the entry was durable before the first byte left
+    entry = audit.log.page(0, 10)[0][0] if audit.log else None
+    assert entry is not None and entry.subjects == ["bank-a", "bank-b"] and entry.status == 200
+
+
+def test_nothing_foreign_logs_nothing_and_a_stream_is_everyones(tmp_path: Path) -> None:
+    audit = ReadAudit(ReadLog.open(tmp_path))
+    sent: list[tuple[dict[str, Any], int]] = []
+    own = "0x" + REGULATOR.hex()
+    _respond(audit, "/v1/accounts/{address}", {"address": own}, _answer(b'{"balance": 0}'), sent)
+    assert audit.log is not None and audit.log.head_seq == 0 and len(sent) == 2
+    _respond(audit, "/v1/events", {}, _answer(b"data: x\n\n", b"text/event-stream")[:1], sent)
+    assert audit.log.head_seq == 1 and audit.log.page(0, 5)[0][0].subjects == [EVERYONE]
+
+
+def test_an_unwritable_log_refuses_the_read_and_sends_nothing(tmp_path: Path) -> None:
+    sent: list[tuple[dict[str, Any], int]] = []
+    alice = "0x" + ALICE.hex()
+    broken = ReadAudit(None, "the read audit log cannot be opened: test")
+    response = _respond(broken, "/v1/accounts/{address}", {"address": alice}, _answer(b"{}"), sent)
+    assert sent == [] and isinstance(response.failed, ReadAuditUnavailable) and not response.started

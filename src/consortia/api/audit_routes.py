@@ -18,11 +18,11 @@ from starlette.routing import Route
 
 from consortia.api.app_views import json_response
 from consortia.api.auth.principal import Principal
-from consortia.api.auth.read_anchor import DEFAULT_ANCHOR_INTERVAL_S, HeadAnchorer, anchor_key
+from consortia.api.auth.read_anchor import HeadAnchorer, anchor_key
 from consortia.api.auth.read_audit import AUDIT_ROUTE, EVERYONE, ReadAudit
-from consortia.api.auth.read_log import DEFAULT_SEGMENT_BYTES, READ, ReadAuditUnavailable, ReadEntry
+from consortia.api.auth.read_log import READ, ReadAuditUnavailable, ReadEntry
 from consortia.api.params import parse_uint
-from consortia.errors import ConsortiaError, DecodeError
+from consortia.errors import ConfigError, ConsortiaError
 from consortia.node.config import ReadAuditConfig
 from consortia.node.node import Node
 
@@ -42,13 +42,13 @@ def read_audit_for(node: Node) -> tuple[ReadAudit, HeadAnchorer | None] | None:
         return None
     config = node.config.read_audit or ReadAuditConfig()
     if not isinstance(config.segment_bytes, int) or config.segment_bytes < 1024:
-        raise DecodeError(f"read_audit.segment_bytes in node.json must be at least 1024, "
+        raise ConfigError(f"read_audit.segment_bytes in node.json must be at least 1024, "
                           f"got {config.segment_bytes!r}")  # fmt: skip
-    audit = ReadAudit.open(node.home, config.segment_bytes or DEFAULT_SEGMENT_BYTES)
+    audit = ReadAudit.open(node.home, config.segment_bytes)
     if audit.log is None:
         return audit, None
     key = anchor_key(node, config.anchor_key_file) if config.anchor_key_file else None
-    anchorer = HeadAnchorer(node, audit.log, key, config.anchor_interval_s or DEFAULT_ANCHOR_INTERVAL_S)
+    anchorer = HeadAnchorer(node, audit.log, key, config.anchor_interval_s)
     audit.on_request = anchorer.poke
     audit.on_append = anchorer.appended
     return audit, anchorer

@@ -10,6 +10,7 @@ import msgspec
 import typer
 
 from consortia.cli import (
+    audit_cmds,
     bills_cmds,
     cbdc_cmds,
     chain_cmds,
@@ -96,6 +97,7 @@ scf_cmds.register(app)
 health_cmds.register(app)
 privacy_cmds.register(app)
 trace_cmds.register(app)
+audit_cmds.register(app)
 org_cmds.register(app, node_app)
 
 INDEX_DB = typer.Option(

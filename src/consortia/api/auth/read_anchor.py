@@ -31,7 +31,7 @@ from consortia.node.node import Node
 
 log = logging.getLogger("consortia.read_audit")
 
-DEFAULT_ANCHOR_INTERVAL_S = 600.0
+DEFAULT_ANCHOR_INTERVAL_S = 600
 EXPIRY_BLOCKS = 1000
 COMMIT_TIMEOUT_S = 60.0
 
@@ -54,7 +54,7 @@ def anchor_key(node: Node, key_file: str) -> KeyPair:
 
 
 class HeadAnchorer:
-    def __init__(self, node: Node, log_: ReadLog, key: KeyPair | None, interval_s: float) -> None:
+    def __init__(self, node: Node, log_: ReadLog, key: KeyPair | None, interval_s: int) -> None:
         """``key`` None: the node's validator key at each anchoring (it may rotate)."""
         if not interval_s > 0:
             raise ConfigError(f"read_audit.anchor_interval_s must be more than 0, got {interval_s!r}")

@@ -97,7 +97,7 @@ def entry_line(entry: ReadEntry) -> bytes:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…(cut)"
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "...(cut)"
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def iter_entries(directory: Path) -> Iterator[tuple[str, ReadEntry]]:
                                     "reordered lines)", where=where)  # fmt: skip
             if entry.prev != prev:
                 raise ReadLogBroken(f"{where}: the entry does not chain to the one before (prev "
-                                    f"{entry.prev[:16]}…, expected {prev[:16]}…)", where=where)  # fmt: skip
+                                    f"{entry.prev}, expected {prev})", where=where)  # fmt: skip
             if i == 1 and path.name != segment_name(entry.seq):
                 raise ReadLogBroken(f"{where}: the segment's name does not match its first entry "
                                     f"{entry.seq}", where=where)  # fmt: skip
