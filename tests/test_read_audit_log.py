@@ -220,3 +220,30 @@ def test_an_unwritable_log_refuses_the_read_and_sends_nothing(tmp_path: Path) ->
     broken = ReadAudit(None, "the read audit log cannot be opened: test")
     response = _respond(broken, "/v1/accounts/{address}", {"address": alice}, _answer(b"{}"), sent)
     assert sent == [] and isinstance(response.failed, ReadAuditUnavailable) and not response.started
+
+
+def test_configure_writes_node_json_and_refuses_what_makes_no_sense(tmp_path: Path) -> None:
+    from tests.test_api_hostile_input import make_home
+    from typer.testing import CliRunner
+
+    from consortia.cli.main import app
+    from consortia.crypto.keyfile import save_key_file
+    from consortia.crypto.keys import KeyPair
+    from consortia.node.config import load_config
+
+    home = tmp_path / "node"
+    make_home(home, 1)
+    key = KeyPair.generate("ed25519")
+    save_key_file(tmp_path / "anchor.key", key, None)
+    cli = CliRunner()
+    for bad in (["--every", "0"], ["--segment-bytes", "10"], ["--anchor-key", str(tmp_path / "none.key")]):
+        refused = cli.invoke(app, ["audit", "reads", "configure", "--home", str(home), *bad])
+        assert refused.exit_code == 1 and "Traceback" not in refused.output, refused.output
+        assert load_config(home).read_audit is None  # nothing written
+    done = cli.invoke(app, ["audit", "reads", "configure", "--home", str(home), "--anchor-key",
+                            str(tmp_path / "anchor.key"), "--every", "5", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["anchorer"].lower() == "0x" + key.address.hex()
+    written = load_config(home).read_audit
+    assert written is not None and (written.anchor_interval_s, written.anchor_key_file) == (
+        5, str((tmp_path / "anchor.key").resolve()))

@@ -18,11 +18,11 @@ from starlette.routing import Route
 
 from consortia.api.app_views import json_response
 from consortia.api.auth.principal import Principal
-from consortia.api.auth.read_anchor import HeadAnchorer, anchor_key
+from consortia.api.auth.read_anchor import HeadAnchorer, anchor_key, check_config
 from consortia.api.auth.read_audit import AUDIT_ROUTE, EVERYONE, ReadAudit
 from consortia.api.auth.read_log import READ, ReadAuditUnavailable, ReadEntry
 from consortia.api.params import parse_uint
-from consortia.errors import ConfigError, ConsortiaError
+from consortia.errors import ConsortiaError
 from consortia.node.config import ReadAuditConfig
 from consortia.node.node import Node
 
@@ -40,10 +40,7 @@ def read_audit_for(node: Node) -> tuple[ReadAudit, HeadAnchorer | None] | None:
     oversees there)."""
     if not node.genesis.orgs:
         return None
-    config = node.config.read_audit or ReadAuditConfig()
-    if not isinstance(config.segment_bytes, int) or config.segment_bytes < 1024:
-        raise ConfigError(f"read_audit.segment_bytes in node.json must be at least 1024, "
-                          f"got {config.segment_bytes!r}")  # fmt: skip
+    config = check_config(node.config.read_audit or ReadAuditConfig())
     audit = ReadAudit.open(node.home, config.segment_bytes)
     if audit.log is None:
         return audit, None

@@ -5,6 +5,7 @@ decisions/0026).
     consortia audit reads --key regulator.key                # every entry (an overseer)
     consortia audit reads --key orgs/bank-a/admin.key        # reads of bank-a's data
     consortia audit reads verify --home net/node0            # the log's chain and its anchors
+    consortia audit reads configure --home net/node0 --anchor-key node0-audit.key --every 600
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import typer
 
+from consortia.api.auth.read_anchor import check_config, load_anchor_key
 from consortia.api.auth.read_log import LOG_DIR
 from consortia.cli.keys import load_key
 from consortia.cli.options import JSON, NODE
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client.client import Client
 from consortia.client.read_audit import reads, verify_with_chain
+from consortia.crypto.address import format_address
 from consortia.errors import ConfigError
-from consortia.node.config import GENESIS_FILE, VALIDATOR_KEY_FILE, NodeConfig, ReadAuditConfig, load_config
+from consortia.node.config import (
+    GENESIS_FILE,
+    VALIDATOR_KEY_FILE,
+    NodeConfig,
+    ReadAuditConfig,
+    load_config,
+    write_config,
+)
 from consortia.node.genesis import load_genesis
 
 audit_app = typer.Typer(no_args_is_help=True, help="The read audit: overseers' reads of others' data.")
@@ -110,3 +121,27 @@ def verify(home: Path = typer.Option(..., "--home", help="The node's home (its l
                       highlight=False, soft_wrap=True)  # fmt: skip
 
     emit(out, as_json, show)
+
+
+@reads_app.command("configure")
+@handles_errors
+def configure(home: Path = typer.Option(..., "--home", help="The node's home directory."),
+              anchor_key: Path | None = typer.Option(None, "--anchor-key", help="Key file of an enrolled "
+                                                     "identity that anchors the log's head (used by nothing "
+                                                     "else; default: the validator key)."),
+              every: int = typer.Option(600, "--every", help="Seconds between anchorings of a moved head."),
+              segment_bytes: int = typer.Option(16 * 1024 * 1024, "--segment-bytes",
+                                                help="Bytes after which a segment closes (and is anchored)."),
+              as_json: bool = JSON) -> None:  # fmt: skip
+    """Set a node's read audit (written to its node.json; takes effect at its next start)."""
+    config = load_config(home)
+    key_file = str(anchor_key.resolve()) if anchor_key is not None else ""
+    audit = check_config(ReadAuditConfig(every, segment_bytes, key_file))
+    signer = load_anchor_key(home, key_file) if key_file else load_key(home / VALIDATOR_KEY_FILE)
+    write_config(home, msgspec.structs.replace(config, read_audit=audit))
+    data = {"ok": True, "home": str(home), "anchor_key_file": key_file or None,
+            "anchorer": format_address(signer.address), "anchor_interval_s": every,
+            "segment_bytes": segment_bytes}  # fmt: skip
+    emit(data, as_json, lambda: console.print(
+        f"read audit of {home}: the head anchored every {every} s by {data['anchorer']} (an enrolled "
+        "identity; restart the node)", highlight=False, soft_wrap=True))

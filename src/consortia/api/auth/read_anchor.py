@@ -27,6 +27,7 @@ from consortia.crypto.keys import KeyPair
 from consortia.errors import ConfigError, ConsortiaError, Timeout, TxDropped
 from consortia.execution.accounts import account_key, decode_account
 from consortia.node import queries
+from consortia.node.config import ReadAuditConfig
 from consortia.node.node import Node
 
 log = logging.getLogger("consortia.read_audit")
@@ -41,16 +42,32 @@ class AnchorRefused(ConsortiaError):
     http_status = 502
 
 
-def anchor_key(node: Node, key_file: str) -> KeyPair:
-    """The key that signs anchorings: ``key_file`` (relative to the home), else the validator key."""
-    if not key_file:
-        return node.key
+MIN_SEGMENT_BYTES = 1024
+
+
+def check_config(config: ReadAuditConfig) -> ReadAuditConfig:
+    """``config`` if its numbers make sense; a :class:`ConfigError` naming the field otherwise."""
+    if not isinstance(config.anchor_interval_s, int) or config.anchor_interval_s < 1:
+        raise ConfigError(f"read_audit.anchor_interval_s in node.json is a whole number of seconds, at least "
+                          f"1, got {config.anchor_interval_s!r}")  # fmt: skip
+    if not isinstance(config.segment_bytes, int) or config.segment_bytes < MIN_SEGMENT_BYTES:
+        raise ConfigError(f"read_audit.segment_bytes in node.json must be at least {MIN_SEGMENT_BYTES}, "
+                          f"got {config.segment_bytes!r}")  # fmt: skip
+    return config
+
+
+def load_anchor_key(home: Path, key_file: str) -> KeyPair:
     path = Path(key_file)
-    path = path if path.is_absolute() else node.home / path
+    path = path if path.is_absolute() else home / path
     if not path.exists():
         raise ConfigError(f"the read audit's anchor key file {path} (read_audit.anchor_key_file in "
                           "node.json) does not exist")  # fmt: skip
     return load_key_file(path, password_from_env())
+
+
+def anchor_key(node: Node, key_file: str) -> KeyPair:
+    """The key that signs anchorings: ``key_file`` (relative to the home), else the validator key."""
+    return node.key if not key_file else load_anchor_key(node.home, key_file)
 
 
 class HeadAnchorer:
