@@ -302,3 +302,21 @@ def test_a_stream_holds_a_slot_until_its_client_goes() -> None:
         assert budgets.streams.held("id:" + b"alice".ljust(20, b".").hex()) == 0
 
     asyncio.run(scenario())
+
+
+def test_no_route_reads_a_body_except_through_the_bounded_readers() -> None:
+    """Bodies are bounded everywhere (decisions/0006): a route reads one only through
+    ``api/bodies.read_body``/``read_json`` (a limit per route); the gate's own read for a
+    signature's digest is bounded too."""
+    import re
+    from pathlib import Path
+
+    import consortia.api as api
+    from consortia.api.auth import gate
+
+    unbounded = re.compile(r"await request\.(body|json|form)\(\)|request\.stream\(\)")
+    root = Path(api.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in sorted(root.rglob("*.py"))
+                 if p.name != "bodies.py" and unbounded.search(p.read_text())]  # fmt: skip
+    assert offenders == []
+    assert 0 < gate.AUTH_BODY_LIMIT <= 16 * 1024 * 1024

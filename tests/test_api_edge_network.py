@@ -29,14 +29,13 @@ import msgspec
 import pytest
 from tests.procs import CLI, NetNode, cli, running_network
 
-from consortia.api.limits import RateLimited, TooManyStreams
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet, prepare_identity
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConnectionFailed, ConsortiaError
+from consortia.errors import ConnectionFailed, ConsortiaError, RateLimited, TooManyStreams
 from consortia.node.config import ApiEdgeConfig, RateConfig, load_config, write_config
 
 ORGS = "bank-a:bank,bank-b:bank,reg:regulator"

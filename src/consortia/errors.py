@@ -231,3 +231,21 @@ class RemoteError(ConsortiaError):
 class ConnectionFailed(ConsortiaError):
     code = "connection_failed"
     http_status = 503
+
+
+# --- the API's edge (api/limits.py) ----------------------------------------------------------
+
+
+class RateLimited(ConsortiaError):
+    """Past one of the node's budgets for this caller: retry after ``details["retry_after_s"]``
+    seconds (also the ``Retry-After`` header)."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class TooManyStreams(ConsortiaError):
+    """This caller already holds as many event streams open as the node allows; close one."""
+
+    code = "too_many_streams"
+    http_status = 429

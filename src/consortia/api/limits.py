@@ -20,24 +20,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from consortia.errors import ConsortiaError
+from consortia.errors import RateLimited, TooManyStreams
+
+__all__ = ["MAX_KEYS", "Budget", "RateLimited", "StreamSlots", "TooManyStreams", "refusal", "retry_after"]
 
 MAX_KEYS = 100_000
 """Buckets one budget keeps (a bound on memory whatever the number of callers)."""
-
-
-class RateLimited(ConsortiaError):
-    """Past a budget: retry after ``retry_after_s`` seconds (also the ``Retry-After`` header)."""
-
-    code = "rate_limited"
-    http_status = 429
-
-
-class TooManyStreams(ConsortiaError):
-    """This caller already holds as many event streams open as the node allows; close one."""
-
-    code = "too_many_streams"
-    http_status = 429
 
 
 class Budget:
