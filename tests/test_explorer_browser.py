@@ -4,6 +4,12 @@ loads with no console error, the search box finds each kind of thing, new blocks
 without a reload, a downloaded proof verifies with our own verifier, a notarised file dropped on
 the page is found. Screenshots go to ``build/screenshots/explorer/``. One network for the module.
 
+The network asks every caller who it is (``api_auth`` on): a browser with no session gets the
+sign-in panel; the operator's one-time link (from node 0's log) signs in as the node's operator,
+who sees the chain's blocks but no party's objects; ``consortia api signin`` gives a browser the
+session of an identity — the regulator sees every page, a bank's wallet its own account and "not
+visible" on another bank's.
+
 Chromium is installed by ``scripts/bootstrap.sh test``; when it is missing these tests fail and
 say so (they never skip)."""
 
@@ -16,11 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
-from tests.explorer_world import ORGS, World, large_payment, open_clients, populate
-from tests.procs import NetNode, running_network, wait_for
+from tests.explorer_world import World, large_payment, open_clients, populate, world_network
+from tests.procs import NetNode, cli_json, wait_for
 
 from consortia.apps.notary.receipts import verify_receipt
 from consortia.client.client import Client, receipt_proof_from_json
@@ -48,9 +55,28 @@ class Explorer:
     console: list[str]
     downloads: Path
 
+    signed_in_as: str = ""
+
     @property
     def url(self) -> str:
         return self.world.urls[0]
+
+    def sign_in(self, who: str) -> dict[str, Any]:
+        """Sign the browser in as the world's identity ``who`` the way a user does: ``consortia api
+        signin`` signs one request with the key and prints the explorer's address with a session."""
+        made = cli_json("api", "signin", "--key", self.world.key_files[who], "--node", self.url, "--json")
+        assert made["ok"] and made["url"].startswith(f"{self.url}/#token=cs1."), made
+        self.console.clear()
+        self.page.goto(made["url"])
+        self.page.wait_for_function("(a) => (document.querySelector('#who-badge.ok') || {}).title"
+                                    "?.includes(a)", arg=made["address"], timeout=WAIT_MS)  # fmt: skip
+        self.loaded()
+        self.signed_in_as = who
+        return dict(made)
+
+    def as_identity(self, who: str) -> None:
+        if self.signed_in_as != who:
+            self.sign_in(who)
 
     def open(self, route: str) -> None:
         """Go to a hash route and wait until the page has loaded (the router's loading mark)."""
@@ -94,8 +120,8 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
     sync_playwright = _playwright()
     home = tmp_path_factory.mktemp("explorer-net")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
-        clients = open_clients(nodes)
+    with world_network(home) as (info, nodes):
+        clients = open_clients(info, nodes)
         try:
             world = populate(home, info, clients)
             with sync_playwright() as playwright:
@@ -115,8 +141,68 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
                 client.close()
 
 
+def _operator_link(explorer: Explorer) -> str:
+    """The one-time sign-in token node 0 wrote to its log at start."""
+    log = (explorer.nodes[0].home / "test-node.log").read_text()
+    return log.rsplit("#signin=", 1)[1].split()[0]
+
+
+def test_without_a_session_the_page_asks_to_sign_in(explorer: Explorer) -> None:
+    page, w = explorer.page, explorer.world
+    explorer.open(f"account/{w.companies['acme']}")
+    page.wait_for_selector("#signin", timeout=WAIT_MS)
+    assert page.inner_text("#who-badge") == "not signed in"
+    assert f"consortia api signin --key YOUR.key --node {explorer.url}" in page.inner_text("#signin")
+    assert page.locator("#page-error").count() == 0 and page.locator("#identity").count() == 0
+    assert "unauthenticated" not in page.inner_text("#live")  # no stream without a session
+    explorer.shot("signin-panel")
+    # what the page logs is the 401 of the one read it tried; nothing else, nothing uncaught
+    assert not [c for c in explorer.console if "401" not in c], explorer.console
+    # a pasted token that is not this node's is refused on the panel, still signed out
+    page.fill("#signin-token", "cs1.bm90.aXQ")
+    page.click("#signin-form button")
+    page.wait_for_function("() => document.querySelector('#signin-error').textContent.length > 0",
+                           timeout=WAIT_MS)
+    assert "bad_session_token" in page.inner_text("#signin-error")
+    assert page.evaluate("sessionStorage.getItem('consortia.session')") is None
+
+
+def test_the_operators_one_time_link_signs_in_as_the_nodes_staff(explorer: Explorer) -> None:
+    page, w = explorer.page, explorer.world
+    link = _operator_link(explorer)
+    explorer.console.clear()
+    page.goto(f"{explorer.url}/#signin={link}")
+    page.wait_for_selector("#who-badge.ok", timeout=WAIT_MS)
+    explorer.loaded()
+    explorer.signed_in_as = "operator"
+    assert page.inner_text("#who-badge") == "operator"
+    assert page.evaluate("location.hash") == "#/" and link not in page.evaluate("location.href")
+    assert link not in page.evaluate("sessionStorage.getItem('consortia.session')")  # exchanged, not kept
+    wait_for(lambda: page.locator("#latest-blocks tr").count() >= 10, 10, "the dashboard's blocks")
+    wait_for(lambda: page.inner_text("#live") == "live", 10, "the live block stream")
+    explorer.shot("operator-dashboard")
+    explorer.clean("operator dashboard")
+    for route in ("blocks", f"block/{w.payment_height}", "orgs", "gov", f"gov/{w.proposal_id}", "energy",
+                  "notary", "health", "trace"):
+        explorer.open(route)
+        explorer.clean(f"operator {route}")
+    # an object of a party: the operator is staff of its node, not a party nor an overseer
+    explorer.open(f"tx/{w.payment_tx}")
+    assert page.inner_text("#not-visible").startswith("not visible to the node's operator")
+    assert page.locator("#page-error").count() == 0
+    explorer.shot("operator-not-visible")
+    # the link was spent: used again, it is refused and the panel says so
+    explorer.console.clear()
+    page.evaluate("sessionStorage.clear()")
+    page.goto(f"{explorer.url}/#signin={link}")
+    page.wait_for_selector("#signin", timeout=WAIT_MS)
+    assert "already used" in page.inner_text("#signin")
+    explorer.signed_in_as = ""
+
+
 def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explorer) -> None:
     w, page = explorer.world, explorer.page
+    explorer.as_identity("reg")
     acme, beta, gamma = (w.companies[n] for n in ("acme", "beta", "gamma"))
     checks: list[tuple[str, str, Any]] = [
         ("", "dashboard", lambda: page.locator("#latest-blocks tr").count() >= 10
@@ -129,12 +215,12 @@ def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explor
             and page.locator(f'#history a[href="#/account/{beta}"]').count() >= 2),
         (f"account/{w.wallet}", "wallet", lambda: "wallet" in page.inner_text("#identity")
             and "bank-a" in page.inner_text("#wallet") and "50,000" in page.inner_text("#account-balance")),
-        ("orgs", "organisations", lambda: page.locator("#orgs tbody tr").count() == 6),
+        ("orgs", "organisations", lambda: page.locator("#orgs tbody tr").count() == 7),
         ("org/bank-a", "organisation", lambda: "BEGIN CERTIFICATE" in page.inner_text("pre")),
         ("gov", "proposals", lambda: "max_block_txs = 4000" in page.inner_text("#proposals")),
         (f"gov/{w.proposal_id}", "proposal", lambda: page.locator("#votes tbody tr").count() == 2),
         ("alerts", "alerts", lambda: page.inner_text("#alerts-live") == "live"),
-        ("apps", "applications", lambda: page.locator("a.card.app").count() == 5),
+        ("apps", "applications", lambda: page.locator("a.card.app").count() == 7),
         ("currency", "currency", lambda: page.locator("#reserves tbody tr").count() >= 1
             and "bank-a" in page.inner_text("#reserves")),
         ("bills", "bills", lambda: page.locator("#bills tbody tr").count() == 1),
@@ -149,6 +235,28 @@ def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explor
         (f"energy/cert/{w.certificate}", "certificate", lambda: w.meter in page.inner_text("#certificate")),
         ("notary", "notary", lambda: page.locator("#dropzone").count() == 1),
         (f"notary/root/{w.notary_root}", "notary root", lambda: gamma in page.inner_html(".page")),
+        ("health", "health", lambda: "records stored here" in page.inner_text("#health-node")),
+        (f"health/record/{w.record}", "health record", lambda: w.patient in page.inner_html("#health-record")
+            and "hosp-a" in page.inner_text("#health-record")
+            and [b.strip() for b in page.locator("#health-log .badge").all_text_contents()]
+            == ["stored", "granted", "break-glass"]
+            and "second opinion" in page.inner_text("#health-grants")
+            and beta in page.inner_html("#health-grants") and "consent" in page.inner_text("#health-grants")
+            and "Visit" not in page.inner_text(".page")),
+        (f"health/patient/{w.patient}", "patient", lambda: w.record in page.inner_html("#patient-records")
+            and "unconscious in the ED" in page.inner_text("#patient-alerts")),
+        (f"account/{w.patient}", "patient account", lambda: page.locator(
+            f'#account-health a[href="#/health/patient/{w.patient}"]').count() == 1),
+        ("trace", "traceability", lambda: "EPC URI" in page.inner_text(".page")),
+        (f"trace/item/{quote(w.item, safe='')}", "traced item", lambda: "bracket" in page.inner_text(
+            "#trace-item") and beta in page.inner_html("#trace-item")  # the holder after the move
+            and page.locator(f'#trace-up li[data-item="{w.batch}"]').count() == 1
+            and acme in page.inner_html("#trace-custody") and beta in page.inner_html("#trace-custody")
+            and [b.strip() for b in page.locator("#trace-events .badge").all_text_contents()]
+            == ["Registered", "Transformed", "HandoverOffered", "Received"]),
+        (f"trace/item/{quote(w.batch, safe='')}", "traced batch", lambda: page.locator(
+            f'#trace-down li[data-item="{w.item}"]').count() == 1
+            and "consumed" in page.inner_text("#trace-item")),
     ]
     for route, name, content in checks:
         explorer.open(route)
@@ -165,6 +273,7 @@ def _search_lands(explorer: Explorer, text: str, route: str) -> None:
 
 def test_search_finds_each_kind_of_thing(explorer: Explorer) -> None:
     w, page = explorer.world, explorer.page
+    explorer.as_identity("reg")
     explorer.open("")
     _search_lands(explorer, w.payment_tx, f"tx/{w.payment_tx}")
     _search_lands(explorer, w.companies["beta"], f"account/{w.companies['beta']}")
@@ -182,6 +291,10 @@ def test_search_finds_each_kind_of_thing(explorer: Explorer) -> None:
     invoice = explorer.clients[0].get(f"/v1/scf/payables/{w.payable_id}")["payable"]["invoices"][0]
     _search_lands(explorer, invoice, f"scf/invoice/{invoice}")
     assert w.companies["acme"] in page.inner_html(".page")  # the buyer, as registered
+    _search_lands(explorer, w.record, f"health/record/{w.record}")
+    # an item by its EPC URI (made canonical by the node) or its canonical Digital Link
+    _search_lands(explorer, "urn:epc:id:sgtin:0614141.107346.BR-1", f"trace/item/{quote(w.item, safe='')}")
+    _search_lands(explorer, w.batch, f"trace/item/{quote(w.batch, safe='')}")
 
     # a bare number is a height and every object with that id: the results list them all
     explorer.search("1")
@@ -202,6 +315,7 @@ def test_search_finds_each_kind_of_thing(explorer: Explorer) -> None:
 
 def test_new_blocks_and_their_events_appear_without_a_reload(explorer: Explorer) -> None:
     page, w = explorer.page, explorer.world
+    explorer.as_identity("reg")
     explorer.open("")
     page.evaluate("window.__sameDocument = true")
     first = int(page.get_attribute("#latest-blocks tr:first-child", "data-height"))
@@ -223,6 +337,7 @@ def test_new_blocks_and_their_events_appear_without_a_reload(explorer: Explorer)
 
 def test_a_downloaded_proof_verifies_with_our_verifier(explorer: Explorer) -> None:
     page, w = explorer.page, explorer.world
+    explorer.as_identity("reg")
     explorer.open(f"tx/{w.payment_tx}")
     with page.expect_download(timeout=WAIT_MS) as info:
         page.click("#download-proof")
@@ -238,6 +353,7 @@ def test_a_downloaded_proof_verifies_with_our_verifier(explorer: Explorer) -> No
 
 def test_a_notarised_file_dropped_on_the_page_is_found(explorer: Explorer) -> None:
     page, w = explorer.page, explorer.world
+    explorer.as_identity("reg")
     document = Path(w.notarised_file)
     digest = "0x" + hashlib.sha256(document.read_bytes()).hexdigest()
     explorer.open("notary")
@@ -277,6 +393,7 @@ def test_a_notarised_file_dropped_on_the_page_is_found(explorer: Explorer) -> No
 
 def test_a_regulator_alert_appears_live(explorer: Explorer) -> None:
     page, w = explorer.page, explorer.world
+    explorer.as_identity("reg")
     explorer.open("alerts")
     page.wait_for_function("() => document.querySelector('#alerts-live').textContent === 'live'",
                            timeout=WAIT_MS)
@@ -293,9 +410,49 @@ def test_a_regulator_alert_appears_live(explorer: Explorer) -> None:
     assert page.locator(f'#alerts a[href="#/tx/{tx}"]').count() == 1, time.monotonic() - started
 
 
+def test_a_bank_member_signed_in_with_its_key_sees_its_own_account_only(explorer: Explorer) -> None:
+    page, w = explorer.page, explorer.world
+    made = explorer.sign_in("erin")  # a wallet of bank-a
+    assert made["address"] == w.wallet and made["org"] == "bank-a" and made["role"] == "wallet"
+    assert page.evaluate("location.hash") == "#/" and made["token"] not in page.evaluate("location.href")
+    assert page.inner_text("#who-badge").endswith("· bank-a · wallet")
+    wait_for(lambda: page.inner_text("#live") == "live: own events", 10, "the member's own event stream")
+    explorer.open(f"account/{w.wallet}")
+    wait_for(lambda: "50,000" in page.inner_text("#account-balance"), 10, "the wallet's own balance")
+    assert "bank-a" in page.inner_text("#wallet") and page.locator("#history tr").count() >= 1
+    explorer.shot("member-own-account")
+    explorer.clean("a member's own account")
+    others = (f"account/{w.other_bank_admin}", f"account/{w.companies['acme']}", f"tx/{w.payment_tx}", "")
+    for route in others:
+        explorer.open(route)
+        said = page.inner_text("#not-visible")
+        assert said.startswith(f"not visible to {w.wallet[:10]}"), (route, said)
+        assert "(wallet of bank-a)" in said, (route, said)
+        assert page.locator("#page-error").count() == 0
+        assert not [c for c in explorer.console if "uncaught" in c], explorer.console
+    explorer.shot("member-not-visible")
+    # the search box takes the member's own address without the chain-wide search (staff only)
+    explorer.search(w.wallet)
+    wait_for(lambda: page.evaluate("location.hash") == f"#/account/{w.wallet}", 10, "its own account")
+
+
+def test_signing_out_forgets_the_session(explorer: Explorer) -> None:
+    page = explorer.page
+    explorer.as_identity("erin")
+    page.click("#sign-out")
+    page.wait_for_selector("#signin", timeout=WAIT_MS)
+    explorer.signed_in_as = ""
+    assert page.inner_text("#who-badge") == "not signed in"
+    assert page.evaluate("sessionStorage.getItem('consortia.session')") is None
+
+
 def test_the_search_route_and_the_served_files(explorer: Explorer) -> None:
+    from consortia.client.request_signing import SignedRequests
+
     w = explorer.world
-    http = httpx.Client(base_url=w.urls[1], timeout=10)  # another node answers the same
+    chain_id = explorer.clients[0].status()["chain_id"]
+    regulator = SignedRequests(load_key_file(Path(w.key_files["reg"])), chain_id)
+    http = httpx.Client(base_url=w.urls[1], timeout=10, auth=regulator)  # another node answers the same
 
     def search(q: str) -> dict[str, Any]:
         return dict(http.get("/v1/search", params={"q": q}).json())
@@ -307,6 +464,16 @@ def test_the_search_route_and_the_served_files(explorer: Explorer) -> None:
         assert [m["kind"] for m in found["matches"]] == ["account", "meter"] and found["form"] == "address"
         assert search("BANK-A")["matches"][0]["id"] == "bank-a"
         assert search("0x" + "00" * 32)["matches"] == []
+        assert [m["kind"] for m in search(w.record)["matches"]] == ["record"]
+        assert search("urn:epc:class:lgtin:0614141.107346.COIL-7")["matches"][0]["id"] == w.batch
+        assert search("88.1.2/nothing")["matches"] == []
+        assert http.get("/v1/search", params={"q": "urn:epc:id:sgtin:1"}).json()["code"] == "bad_search"
+        events = http.get("/v1/explorer/trace/events", params={"id": w.item}).json()["events"]
+        assert [e["name"] for e in events] == ["Registered", "Transformed", "HandoverOffered", "Received"]
+        assert http.get("/v1/explorer/trace/events", params={"id": "88.1.2/none"}).status_code == 404
+        me = http.get("/v1/auth/whoami").json()
+        assert me["oversees"] and me["org"] == "reg" and me["api_access"] == "signed" and not me["operator"]
+        assert httpx.get(w.urls[1] + "/v1/auth/whoami").status_code == 401  # unsigned
         refused = http.get("/v1/search", params={"q": "widget 4"})
         assert refused.status_code == 400 and refused.json()["code"] == "bad_search", refused.text
         who = http.get(f"/v1/explorer/accounts/{w.wallet}").json()

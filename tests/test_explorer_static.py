@@ -96,3 +96,26 @@ def test_any_text_is_classified_or_refused_with_a_typed_error(text: str) -> None
         assert query.number is not None and 0 <= query.number < 2**63 and query.kinds
     if query.form in ("address", "hash"):
         assert len(query.raw) == (20 if query.form == "address" else 32)
+
+
+@pytest.mark.parametrize(("text", "item"), [
+    ("urn:epc:id:sgtin:0614141.107346.2017", "https://id.gs1.org/01/10614141073464/21/2017"),
+    ("urn:epc:class:lgtin:0614141.107346.COIL-7", "https://id.gs1.org/01/10614141073464/10/COIL-7"),
+    ("https://example.com/01/10614141073464/21/2017", "https://id.gs1.org/01/10614141073464/21/2017"),
+    ("88.100.1/pump-7", "88.100.1/pump-7"),
+])  # fmt: skip
+def test_a_traced_items_identifier_is_made_canonical(text: str, item: str) -> None:
+    query = parse_query(text)
+    assert (query.form, query.text) == ("item", item)
+
+
+@pytest.mark.parametrize("text", ["urn:epc:id:sgtin:1", "https://id.gs1.org/01/10614141073465/21/1",
+                                  "88.1/"])  # fmt: skip
+def test_a_bad_item_identifier_is_refused_saying_so(text: str) -> None:
+    with pytest.raises(BadSearch) as refused:
+        parse_query(text)
+    assert "not a traced item's identifier" in refused.value.message
+
+
+def test_names_that_look_like_nothing_else_stay_names() -> None:
+    assert parse_query("88.1").form == "name" and parse_query("hosp-a").form == "name"

@@ -6,11 +6,17 @@
 | `GET /explorer/{file}` | its scripts and style sheet (shipped in the package: no asset from the internet) |
 | `GET /v1/search?q=` | what a query names: blocks, transactions, accounts, objects, organisations |
 | `GET /v1/explorer/accounts/{address}` | identity (or null), organisations it administers, is it a meter |
+| `GET /v1/explorer/trace/events?id=` | a traced item's own events, in chain order (SQL index) |
+| `GET /v1/auth/whoami` | who the caller is on this node (the explorer's header badge) |
 
 The pages are served with a Content-Security-Policy that allows this node only: no script, style,
 image or connection from anywhere else, and no inline script. A search answers
 ``{"query", "form", "matches": [{"kind", "id", "label", ...}]}``, every match something that
 exists on the committed head; an unreadable query is a 400 ``bad_search``.
+
+``whoami`` answers ``{"api_access": "open"}`` on an open API; on one that authenticates, the
+caller (identity or the node's operator) and what the explorer may ask for (``staff``:
+blocks, search and the live block stream; ``oversees``: everything, the regulator's alerts).
 """
 
 from __future__ import annotations
@@ -26,17 +32,26 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from consortia.api.app_views import AppViews
+from consortia.api.auth.gate import staff
+from consortia.api.auth.principal import Principal
+from consortia.api.auth.sessions import Claims
+from consortia.api.index_routes import index_db
 from consortia.api.perm_routes import identity_json
 from consortia.api.search_query import Query, parse_query
 from consortia.apps.bills import sdk as bills
 from consortia.apps.cbdc.sdk import ViewCall
 from consortia.apps.energy import sdk as energy
+from consortia.apps.health.sdk import HEALTH
 from consortia.apps.notary.receipts import NOTARY
 from consortia.apps.scf import sdk as scf
+from consortia.apps.trace import sdk as trace
+from consortia.apps.trace.identifiers import canonical
+from consortia.client.arguments import InvalidArgument
 from consortia.contracts.permissioned import identity_record, orgs, proposal
 from consortia.contracts.python.json_data import to_json
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import NotFound
+from consortia.index import trace_queries
 from consortia.node.node import Node
 
 STATIC = Path(__file__).parent / "static"
@@ -48,6 +63,8 @@ ASSETS: dict[str, str] = {
     "sha256.js": "text/javascript",
     "chain_pages.js": "text/javascript",
     "app_pages.js": "text/javascript",
+    "work_pages.js": "text/javascript",
+    "signin.js": "text/javascript",
     "explorer.js": "text/javascript",
 }
 """Every file under ``/explorer/``: nothing else in the package is served."""
@@ -55,6 +72,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 HEADERS = {"content-security-policy": CSP, "cache-control": "no-cache", "x-content-type-options": "nosniff"}
 _json = msgspec.json.Encoder()
+MAX_ITEM_EVENTS = 500
+"""Events of one item the trace page lists at most (its oldest first)."""
 
 
 def _response(data: Any) -> Response:
@@ -71,6 +90,8 @@ class Resolver:
             ("scf", ("payable_not_found", "part_not_found", "invoice_not_found")),
             ("energy", ("meter_not_found", "certificate_not_found", "trade_not_found")),
             ("notary", ()),
+            ("health", ("record_not_found",)),
+            ("trace", ("unknown_item",)),
         )}  # fmt: skip
 
     def view(self, app: str, call: ViewCall) -> Any:
@@ -90,6 +111,8 @@ class Resolver:
             return self.address(query.raw)
         if query.form == "hash":
             return self.hash(query.raw)
+        if query.form == "item":
+            return self.item(query.text)
         return self.name(query.text)
 
     def numbered(self, kind: str, number: int) -> dict[str, Any] | None:
@@ -142,7 +165,17 @@ class Resolver:
             out.append({"kind": "notary_root", "id": text, "label": f"notarised root {text}"})
         if self.view("scf", scf.invoice(raw)):
             out.append({"kind": "invoice", "id": text, "label": f"invoice {text}"})
+        record = self.view("health", ViewCall(HEALTH, "record", [raw]))
+        if record:
+            label = f"health record {text} ({record['hospital']})"
+            out.append({"kind": "record", "id": text, "label": label})
         return out
+
+    def item(self, item: str) -> list[dict[str, Any]]:
+        found = self.view("trace", trace.get(item))
+        if not found:
+            return []
+        return [{"kind": "item", "id": item, "label": f"item {item} ({found.get('product', '')})"}]
 
     def name(self, text: str) -> list[dict[str, Any]]:
         with self.chain.store.snapshot() as snap:
@@ -181,9 +214,35 @@ def explorer_routes(node: Node) -> list[Route]:
         raw = parse_address(request.path_params["address"])
         return _response(await run_in_threadpool(resolver.account, raw))
 
+    def trace_events(request: Request) -> Response:
+        value = request.query_params.get("id")
+        if not value:
+            raise InvalidArgument("give the item as ?id=… (EPC URI, GS1 Digital Link or 88.x/…)")
+        item = canonical(value)
+        db = index_db(node)
+        with db.reading() as conn:
+            trace_queries.item_row(conn, item)  # an unknown item: 404
+            events = trace_queries.events_of(conn, [item], limit=MAX_ITEM_EVENTS)
+        return _response({"item": item, "events": events, "indexed_height": db.head().height})
+
+    def whoami(request: Request) -> Response:
+        who: Principal | None = getattr(request.state, "principal", None)
+        if who is None:
+            return _response({"api_access": "open"})
+        claims: Claims | None = getattr(request.state, "claims", None)
+        return _response({
+            "api_access": "signed", "operator": not who.address,
+            "address": format_address(who.address) if who.address else None,
+            "org": who.org or None, "role": who.role, "org_role": who.org_role,
+            "staff": staff(who), "oversees": who.oversees,
+            "session_expires": claims.expires if claims is not None else None,
+        })  # fmt: skip
+
     return [
         Route("/", page),
         Route("/explorer/{name}", asset),
         Route("/v1/search", search),
         Route("/v1/explorer/accounts/{address}", account),
+        Route("/v1/explorer/trace/events", trace_events),
+        Route("/v1/auth/whoami", whoami),
     ]

@@ -10,6 +10,7 @@ import msgspec
 import typer
 
 from consortia.cli import (
+    api_cmds,
     audit_cmds,
     bills_cmds,
     cbdc_cmds,
@@ -97,6 +98,7 @@ scf_cmds.register(app)
 health_cmds.register(app)
 privacy_cmds.register(app)
 trace_cmds.register(app)
+api_cmds.register(app)
 audit_cmds.register(app)
 org_cmds.register(app, node_app)
 

@@ -91,6 +91,8 @@ ROUTES: dict[str, Access] = {
     "/v1/accounts/{address}": _a(ACC, "address"), "/v1/accounts/{address}/proof": _a(ACC, "address"),
     "/v1/identities/{address}": _a(ACC, "address"), "/v1/wallets/{address}": _a(ACC, "address"),
     "/v1/explorer/accounts/{address}": _a(ACC, "address"), "/v1/search": _a(S),
+    "/v1/auth/whoami": _a(M, note="who the caller is (the explorer's header); an open API answers "
+                                  "so, unsigned"),
     "/v1/orgs": _a(M), "/v1/reserves/{org}": _a(ORG, "org"),
     # governance, the regulator
     "/v1/gov/proposals": _a(M), "/v1/gov/proposals/{proposal_id}": _a(M),
@@ -148,6 +150,7 @@ ROUTES: dict[str, Access] = {
     "/v1/trace/public": _a(P, note="what producers marked public, for a consumer scanning a code"),
     "/v1/trace/epcis": _a(M), "/v1/trace/item": _a(M), "/v1/trace/status": _a(M),
     "/v1/trace/provenance": _a(M), "/v1/trace/where-used": _a(M), "/v1/trace/export": _a(M),
+    "/v1/explorer/trace/events": _a(M, note="an item's own events, as /v1/trace/provenance"),
 }
 
 

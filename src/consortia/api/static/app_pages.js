@@ -31,7 +31,9 @@ export async function appIndex(view) {
     card("bills", "Cheques and bills", "instruments, their timelines and who is liable"),
     card("scf", "Supply-chain finance", "payables split down the supply chain, financing, invoices"),
     card("energy", "Energy", "meters, readings and green certificates"),
-    card("notary", "Notarisation", "drop a file to see when it was stamped"))));
+    card("notary", "Notarisation", "drop a file to see when it was stamped"),
+    card("health", "Health records", "who may read a patient's sealed record, and who did"),
+    card("trace", "Traceability", "an item's provenance, custody, inspections and recalls"))));
 }
 
 // --- cheques and bills ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // alerts and search results. Each page is async (view, ...params) and builds with dom.js only.
 import { get, getText, onBlock, stream } from "./api.js";
 import { barChart, chartBox, lineChart } from "./charts.js";
+import { healthOfAccount } from "./work_pages.js";
 import {
   addr, badge, blockLink, code, download, h, isHash, kv, link, num, section, short, table, tableRow,
   time, txLink, value,
@@ -233,6 +234,8 @@ export async function account(view, address) {
       ["left today", cap(w.remaining_today)],
     ], { id: "wallet" })));
   }
+  const health = await healthOfAccount(a.address);
+  if (health) view.append(health);
   const body = h("tbody", { id: "history" });
   const more = h("button", {}, "older →");
   const note = h("p", { class: "muted" });
@@ -369,6 +372,8 @@ export function matchRoute(m) {
     case "invoice": return `scf/invoice/${m.id}`;
     case "org": return `org/${m.id}`;
     case "document": return `notary/document/${m.id}`;
+    case "record": return `health/record/${m.id}`;
+    case "item": return `trace/item/${encodeURIComponent(m.id)}`;
     default: return "";
   }
 }
@@ -378,6 +383,12 @@ export async function searchResults(view, q, go) {
   try {
     found = await get(`/v1/search?q=${encodeURIComponent(q)}`);
   } catch (e) {
+    // searching the whole chain is for staff; anyone may still open an address or a transaction
+    const hex = /^(?:0x)?([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.exec(q);
+    if (e.status === 403 && hex) {
+      go(`${hex[1].length === 40 ? "account" : "tx"}/0x${hex[1].toLowerCase()}`, true);
+      return;
+    }
     view.append(section("Search", h("p", { class: "error", id: "search-error" }, e.message)));
     return;
   }
