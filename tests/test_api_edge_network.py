@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import subprocess
 import threading
 import time
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from cryptography import x509
 from tests.procs import CLI, NetNode, cli, running_network
 
 from consortia.client.client import Client
@@ -37,6 +39,7 @@ from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.keys import KeyPair
 from consortia.errors import ConnectionFailed, ConsortiaError, RateLimited, TooManyStreams
 from consortia.node.config import ApiEdgeConfig, RateConfig, load_config, write_config
+from consortia.p2p.certs import issue_node_cert
 
 ORGS = "bank-a:bank,bank-b:bank,reg:regulator"
 TIMEOUT = 30.0
@@ -49,6 +52,7 @@ class Net:
     node: NetNode
     url: str
     ca: Path
+    root: Path
     keys: dict[str, KeyPair] = field(default_factory=dict)
 
     def client(self, who: str | None) -> Client:
@@ -84,7 +88,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         url = node.url.replace("http://", "https://")
         ca = node.home / "tls" / "ca-bundle.pem"
         assert _start_tls(node, url, ca)["api"] == url
-        net = Net(node, url, ca)
+        net = Net(node, url, ca, Path(info["home"]))
         net.keys = {f"{o['name']}-admin": load_key_file(Path(o["admin_key"])) for o in info["orgs"]}
         for k in info["keys"]:  # alice, bob, carol, dave: members of bank-a
             net.keys[k["name"]] = load_key_file(Path(k["file"]))
@@ -152,6 +156,8 @@ def test_past_its_read_budget_one_identity_waits_and_another_is_served(net: Net)
         time.sleep(wait)
         again = http.get(carol, auth=auth)
         assert again.status_code == 200
+        metrics = http.get("/metrics").text  # the operator sees the refusals
+        assert 'consortia_api_refused_total{budget="reads",reason="rate_limited"}' in metrics
 
 
 def test_streams_per_identity_are_bounded_and_released_when_the_client_goes(net: Net) -> None:
@@ -172,6 +178,26 @@ def test_streams_per_identity_are_bounded_and_released_when_the_client_goes(net:
             except TooManyStreams:
                 assert time.monotonic() < deadline, "the closed stream's slot was never released"
                 time.sleep(0.2)
+
+
+def test_a_renewed_certificate_is_served_without_a_restart(net: Net, tmp_path: Path) -> None:
+    """The organisation's CA certifies the node's key again (what ``node rotate-tls`` does for a
+    node home of ``node init``); the API presents the new certificate from its next handshake."""
+    host, port = "127.0.0.1", int(net.url.rsplit(":", 1)[1])
+    before = x509.load_pem_x509_certificate(ssl.get_server_certificate((host, port)).encode())
+    tls = net.node.home / "tls"
+    ca = net.root / "orgs" / "bank-a" / "ca"
+    time.sleep(0.05)  # a later modification time than the first certificate's
+    issue_node_cert(ca / "bank-a-ca.crt", ca / "bank-a-ca.key", 0, "node", tls, key_path=tls / "node.key")
+    renewed = x509.load_pem_x509_certificate((tls / "node.crt").read_bytes())
+    assert renewed.serial_number != before.serial_number
+    deadline = time.monotonic() + 15
+    while x509.load_pem_x509_certificate(
+            ssl.get_server_certificate((host, port)).encode()).serial_number != renewed.serial_number:
+        assert time.monotonic() < deadline, "the API never presented the renewed certificate"
+        time.sleep(0.3)
+    with net.client("alice") as client:  # and it chains to the organisation's CA as before
+        assert client.status()["height"] >= 1
 
 
 class Watcher:

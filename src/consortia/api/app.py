@@ -382,7 +382,7 @@ def create_app(node: Node) -> Starlette:
                       sessions=sessions, state_get=chain.store.snapshot,
                       enabled=lambda: api_authenticates(node),
                       read_audit=read_audit[0] if read_audit else None)  # fmt: skip
-    middleware, budgets = edge_middleware(gate, routes, node.config.api_edge)
+    middleware, budgets = edge_middleware(gate, routes, node.config.api_edge, node.metrics.registry)
     app = Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
     app.state.edge = budgets
     app.state.sessions = sessions

@@ -21,11 +21,13 @@ A refusal is a typed 429 ``rate_limited`` with ``Retry-After`` (whole seconds) o
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Match
@@ -44,6 +46,7 @@ EXPENSIVE = frozenset({
 """Routes whose one request can cost much more than a read: the ``expensive`` budget."""
 READS, SUBMISSIONS, EXPENSIVE_QUERIES, FAILED_AUTH = "reads", "submissions", "expensive", "failed_auth"
 _CHARGED = "edge_charged"
+_METRICS: weakref.WeakKeyDictionary[CollectorRegistry, tuple[Counter, Gauge]] = weakref.WeakKeyDictionary()
 
 
 def kind_of(template: str | None, method: str) -> str:
@@ -86,6 +89,9 @@ class EdgeBudgets:
     failed_auth: Budget
     streams: StreamSlots
     exempt_loopback: bool
+    refused: Counter | None = field(default=None)
+    """``consortia_api_refused{reason, budget}``: requests refused at the edge, when counted."""
+    streams_open: Gauge | None = field(default=None)
 
     @classmethod
     def from_config(cls, config: ApiEdgeConfig) -> EdgeBudgets:
@@ -101,6 +107,24 @@ class EdgeBudgets:
 
     def exempt(self, scope: Scope) -> bool:
         return self.exempt_loopback and is_loopback(source_of(scope))
+
+    def count_in(self, registry: CollectorRegistry) -> None:
+        """Export refusals and open streams as Prometheus metrics of ``registry`` (the same
+        series for every app built on one node's registry)."""
+        if registry not in _METRICS:
+            _METRICS[registry] = (
+                Counter("consortia_api_refused", "API requests refused at the edge", ["reason", "budget"],
+                        registry=registry),
+                Gauge("consortia_api_streams_open", "Event streams open", registry=registry))  # fmt: skip
+        self.refused, self.streams_open = _METRICS[registry]
+
+    def note(self, exc: ConsortiaError) -> None:
+        if self.refused is not None:
+            self.refused.labels(exc.code, str(exc.details.get("budget", ""))).inc()
+
+    def opened(self, by: int) -> None:
+        if self.streams_open is not None:
+            self.streams_open.inc(by)
 
 
 class _Routes:
@@ -130,7 +154,9 @@ class CredentialGuard:
         failed = self.budgets.failed_auth
         wait = failed.wait(source)
         if wait > 0:
-            await send_refusal(send, refusal(failed, wait))
+            exc = refusal(failed, wait)
+            self.budgets.note(exc)
+            await send_refusal(send, exc)
             return
 
         async def watching(message: MutableMapping[str, Any]) -> None:
@@ -162,15 +188,18 @@ class QuotaGuard:
             if template in STREAMS:
                 self.budgets.streams.acquire(caller)
         except ConsortiaError as exc:
+            self.budgets.note(exc)
             await send_refusal(send, exc)
             return
         if template not in STREAMS:
             await self.app(scope, receive, send)
             return
+        self.budgets.opened(1)
         try:
             await self.app(scope, receive, send)  # returns when the client has gone
         finally:
             self.budgets.streams.release(caller)
+            self.budgets.opened(-1)
 
 
 async def send_refusal(send: Send, exc: ConsortiaError) -> None:
@@ -185,13 +214,16 @@ async def send_refusal(send: Send, exc: ConsortiaError) -> None:
 CORS_HEADERS = ["authorization", "content-type", "content-digest", "signature", "signature-input"]
 
 
-def edge_middleware(gate: Middleware, routes: Iterable[BaseRoute],
-                    config: ApiEdgeConfig | None) -> tuple[list[Middleware], EdgeBudgets]:  # fmt: skip
+def edge_middleware(gate: Middleware, routes: Iterable[BaseRoute], config: ApiEdgeConfig | None,
+                    registry: CollectorRegistry | None = None,
+                    ) -> tuple[list[Middleware], EdgeBudgets]:  # fmt: skip
     """The API's middleware, outermost first: CORS (only for the origins configured; none by
     default, so a browser on another origin reads nothing), refused credentials, the gate,
-    budgets and stream slots."""
+    budgets and stream slots; refusals and open streams counted in ``registry`` if given."""
     config = config or ApiEdgeConfig()
     budgets = EdgeBudgets.from_config(config)
+    if registry is not None:
+        budgets.count_in(registry)
     stack = [Middleware(CredentialGuard, budgets=budgets), gate,
              Middleware(QuotaGuard, routes=routes, budgets=budgets)]  # fmt: skip
     if config.cors_origins:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,11 +98,16 @@ async def serve(node: Node, stop: asyncio.Event, on_ready: Callable[[], None] | 
                               frames)
         rollover.refresh()
         rotations = asyncio.create_task(rollover.run(stop), name="CA rotations")
+        links = frames
         watch = CertificateWatch(tls_files(node.home), node.metrics.registry, node.warnings,
-                                 frames.reload_certificate)
+                                 lambda: _reload_all(links, config, tls))
         watcher = asyncio.create_task(watch.run(stop, node.clock.monotonic), name="certificates")
     else:
         driver = ConsensusDriver(node)
+        if tls is not None:  # one validator serving HTTPS: its API takes up a renewed certificate
+            watch = CertificateWatch(tls_files(node.home), node.metrics.registry, node.warnings,
+                                     lambda: _reload_all(None, config, tls))
+            watcher = asyncio.create_task(watch.run(stop, node.clock.monotonic), name="certificates")
     node.consensus = driver
     producer = asyncio.create_task(driver.run(stop), name="consensus")
     stopper = asyncio.create_task(stop.wait(), name="stop")
@@ -138,6 +144,18 @@ def api_tls_files(node: Node) -> tuple[Path, Path] | None:
                               "certificate there; turn api_tls off for a development chain",
                               path=str(path))  # fmt: skip
     return files.cert, files.key
+
+
+def _reload_all(links: PeerTransport | None, config: uvicorn.Config, tls: tuple[Path, Path] | None) -> None:
+    """A renewed certificate (``node rotate-tls``): the p2p links and the HTTPS API present it in
+    every handshake from now on. The pair is checked on a fresh context first, so a bad pair
+    changes nothing (``ssl.SSLError``, logged by the watch)."""
+    if tls is not None:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile=str(tls[0]), keyfile=str(tls[1]))
+    if links is not None:
+        links.reload_certificate()
+    if tls is not None and config.ssl is not None:
+        config.ssl.load_cert_chain(certfile=str(tls[0]), keyfile=str(tls[1]))
 
 
 def _committed_height(node: Node) -> int:
