@@ -15,7 +15,7 @@ a huge or malformed number is a typed error, never an ``OverflowError`` tracebac
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from consortia.contracts.python.layout import valid_name
 from consortia.contracts.python.limits import MAX_NAME_LEN
@@ -34,8 +34,11 @@ __all__ = [
     "check_amount",
     "check_call_args",
     "check_contract_name",
+    "check_flag",
     "check_height",
     "check_id",
+    "check_instance",
+    "check_list",
     "check_method_name",
     "check_text",
     "check_value",
@@ -49,6 +52,7 @@ MAX_HEIGHT = 2**63 - 1
 MAX_INT_TEXT = 40
 """Longest number accepted as text (2**64 has 20 digits; more is refused before ``int()``)."""
 METHOD_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+T = TypeVar("T")
 
 
 class InvalidAmount(ConsortiaError):
@@ -134,6 +138,30 @@ def check_id(value: object, what: str = "id") -> int:
 def check_text(value: object, what: str, maximum: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > maximum:
         raise InvalidArgument(f"{what} must be text of 1 to {maximum} characters, got {_shown(value)}")
+    return value
+
+
+def check_flag(value: object, what: str) -> bool:
+    """``True`` or ``False`` itself: ``None``, ``0``, ``"yes"`` are refused, not coerced."""
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{what} must be True or False, got {_shown(value)}")
+    return value
+
+
+def check_list(value: object, what: str, minimum: int = 0, maximum: int = 10_000) -> list[Any]:
+    """A list or tuple of ``minimum`` to ``maximum`` items (text and bytes are not lists of
+    characters here); the items are the caller's to check."""
+    if not isinstance(value, list | tuple):
+        raise InvalidArgument(f"{what} must be a list, got {type(value).__name__}")
+    if not minimum <= len(value) <= maximum:
+        raise InvalidArgument(f"{what} must list {minimum} to {maximum} items, got {len(value)}")
+    return list(value)
+
+
+def check_instance(value: object, kind: type[T], what: str) -> T:
+    """``value`` if it is a ``kind`` (a key pair, a saved record, ...), else :class:`InvalidArgument`."""
+    if not isinstance(value, kind):
+        raise InvalidArgument(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
     return value
 
 

@@ -30,6 +30,7 @@ from consortia.client.arguments import (
     check_address_arg,
     check_amount,
     check_bps,
+    check_flag,
     check_id,
     is_int,
 )
@@ -55,6 +56,8 @@ def check_kind(kind: object, acceptance: object) -> tuple[str, str]:
     if kind not in apps.KINDS:
         raise InvalidArgument(f"kind is one of {list(apps.KINDS)}, got {kind!r:.40}")
     if kind == apps.CHEQUE:
+        if acceptance not in ("", *apps.ACCEPTANCES):  # the default (a bank acceptance) is ignored
+            raise InvalidArgument(f"a cheque has no acceptance; got {acceptance!r:.40}")
         return apps.CHEQUE, ""
     if acceptance not in apps.ACCEPTANCES:
         raise InvalidArgument(f"a bill is a {' or '.join(apps.ACCEPTANCES)} acceptance, "
@@ -160,7 +163,8 @@ class BillsWallet(PermWallet):
             raise InvalidArgument("a bill needs a maturity")
         to, drawn_on = check_address_arg(payee, "payee"), check_address_arg(drawee, "drawee")
         call = apps.issue(kind, acceptance, to, drawn_on, check_amount(amount), maturity_ms=maturity,
-                          not_transferable=bool(not_transferable), memo=check_memo(memo),
+                          not_transferable=check_flag(not_transferable, "not_transferable"),
+                          memo=check_memo(memo),
                           period_ms=check_timestamp(period_ms, "the presentment period"))
         receipt = self._app(call)
         return Issued(int(_event(receipt, "BillIssued")["id"]), receipt)
@@ -180,7 +184,7 @@ class BillsWallet(PermWallet):
 
     def split(self, bill_id: int, amounts: Sequence[int]) -> list[int]:
         """Split into parts summing to the face amount; the new parts' ids."""
-        receipt = self._app(apps.split(check_id(bill_id, "bill id"), check_parts(list(amounts))))
+        receipt = self._app(apps.split(check_id(bill_id, "bill id"), check_parts(amounts)))
         return [int(i) for i in _event(receipt, "BillSplit")["parts"]]
 
     def discount(self, bill_id: int, bank: bytes | str, rate_bps: int) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from consortia.client.arguments import (  # re-exported: the checks shared with 
     check_amount,
     check_height,
     check_id,
+    check_instance,
     check_text,
 )
 from consortia.client.arguments import is_int as _is_int
@@ -150,6 +151,9 @@ def personal_data_bytes(fields: dict[str, str]) -> bytes:
 def personal_fields(tier: int, name: str | None, phone: str | None) -> dict[str, str]:
     """``{"name": …, "phone": …}`` (the given ones): tier 4 is anonymous but needs a phone
     number; tiers 1-3 need a name."""
+    for key, given in (("name", name), ("phone", phone)):
+        if given is not None and not isinstance(given, str):
+            raise InvalidArgument(f"{key} must be text, got {type(given).__name__}")
     fields = {k: v.strip() for k, v in (("name", name), ("phone", phone)) if v is not None and v.strip()}
     for key, value in fields.items():
         if len(value) > MAX_PERSONAL_FIELD:
@@ -342,6 +346,7 @@ class CbdcWallet(PermWallet):
 
     def open_prepared(self, new: NewWallet) -> TxResult:
         """Open the prepared wallet on chain (only its address, tier and commitment go there)."""
+        new = check_instance(new, NewWallet, "the prepared wallet")
         args = identity.encode_open_wallet_args(new.key.address, check_tier(new.record.tier),
                                                 new.record.commitment)
         return self._system(Call(identity.NAME, identity.OPEN_WALLET, args))
@@ -412,14 +417,17 @@ class CbdcWallet(PermWallet):
                         regulator_key: KeyPair | None = None) -> Created:  # fmt: skip
         """Regulator staff: ask the wallet's bank who holds it; the answer is sealed to the X25519
         key derived from ``regulator_key`` (default: this wallet's own signing key)."""
+        key = self.wallet.key if regulator_key is None else check_instance(regulator_key, KeyPair,
+                                                                           "the regulator key")
         return self._create(apps.resolve_request(
             check_address_arg(wallet, "wallet"), check_text(reason, "the reason", MAX_REASON),
-            sealed.resolve_public_key(regulator_key or self.wallet.key)))
+            sealed.resolve_public_key(key)))
 
     def resolve_answer(self, request_id: int, record: WalletRecord) -> sdk.ContractReceipt:
         """Bank admin: seal the saved record's salt and personal data to the key the request
         names, after checking the record is the requested wallet's."""
         request_id = check_id(request_id, "request id")
+        record = check_instance(record, WalletRecord, "the wallet record")
         request = CbdcQueries(self.client).resolve_request(request_id)
         if request["wallet"] != format_address(record.address):
             raise RecordMismatch(f"request {request_id} is about wallet {request['wallet']}; the record "

@@ -25,7 +25,9 @@ from consortia.client import contracts as sdk
 from consortia.client.arguments import (
     InvalidArgument,
     check_address_arg,
+    check_flag,
     check_id,
+    check_instance,
     check_text,
     is_int,
 )
@@ -169,19 +171,21 @@ class EnergyWallet(PermWallet):
         a ``grid`` organisation). ``first_period`` defaults to the period the chain's head is in."""
         interval, power = check_interval(interval_ms), check_power(max_w)
         check_max_wh(power, interval)
+        key, to, fee = check_meter_key(meter_key), check_address_arg(owner, "owner"), check_fee(fee_bps)
         if first_period is None:
             first_period = apps.period_at(self.queries().head_time(), interval)
-        call = apps.enrol(check_meter_key(meter_key), check_address_arg(owner, "owner"), interval_ms=interval,
-                          max_w=power, first_period=check_period(first_period), fee_bps=check_fee(fee_bps))
+        call = apps.enrol(key, to, interval_ms=interval, max_w=power, first_period=check_period(first_period),
+                          fee_bps=fee)
         receipt = self._app(call)
         return Made(_hexed(_events(receipt, "MeterEnrolled")[0]), receipt)
 
     def set_active(self, meter: bytes | str, active: bool) -> sdk.ContractReceipt:
-        return self._app(apps.set_active(check_address_arg(meter, "meter"), bool(active)))
+        return self._app(apps.set_active(check_address_arg(meter, "meter"), check_flag(active, "active")))
 
     def read(self, meter_key: KeyPair, period: int, produced_wh: int, consumed_wh: int = 0) -> Made:
         """Submit one interval reading signed by ``meter_key`` (this key sends it, as the meter's
         gateway: it may be the meter's own key if that is an enrolled identity)."""
+        meter_key = check_instance(meter_key, KeyPair, "the meter's key")
         period = check_period(period)
         produced = check_wh(produced_wh, "production (Wh)")
         consumed = check_wh(consumed_wh, "consumption (Wh)")

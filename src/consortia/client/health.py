@@ -29,7 +29,7 @@ from consortia.apps.health import records as rec
 from consortia.apps.health import sdk as apps
 from consortia.apps.health.errors import CannotOpenRecord
 from consortia.client import contracts as sdk
-from consortia.client.arguments import InvalidArgument, check_address_arg, check_text
+from consortia.client.arguments import MAX_HEIGHT, InvalidArgument, check_address_arg, check_text, is_int
 from consortia.client.cbdc import ContractRefused, app_refusal
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet
@@ -201,7 +201,7 @@ class HealthWallet(PermWallet):
         record_id = check_record(record)
         to = check_address_arg(grantee, "grantee")
         purpose = check_text(purpose, "purpose", apps.MAX_PURPOSE)
-        if not isinstance(until_ms, int) or until_ms <= 0:
+        if not is_int(until_ms) or not 0 < until_ms <= MAX_HEIGHT:
             raise InvalidArgument(f"until is a time in ms, got {until_ms!r:.40}")
         sealed_patient = bytes.fromhex(self.reads.record(record_id)["record"]["sealed_patient"][2:])
         data_key = rec.open_data_key(self.wallet.key, sealed_patient)

@@ -37,7 +37,7 @@ from consortia.apps.notary.receipts import (
     verify_receipt,
 )
 from consortia.apps.notary.sdk import anchor_call
-from consortia.client.arguments import InvalidArgument, check_address_arg, check_digest
+from consortia.client.arguments import InvalidArgument, check_address_arg, check_digest, check_flag
 from consortia.client.client import Client
 from consortia.client.contracts import receipt_error, receipt_from_json
 from consortia.client.wallet import Wallet
@@ -56,6 +56,8 @@ SERVICE_WAIT_S = 30.0
 
 def check_hashes(hashes: Sequence[bytes | str], limit: int = MAX_BATCH) -> list[bytes]:
     """32-byte SHA-256 digests (bytes, or 64 hex digits with optional ``0x``), 1 to ``limit``."""
+    if not isinstance(hashes, list | tuple):
+        raise InvalidArgument(f"the document hashes are a list, got {type(hashes).__name__}")
     if not hashes:
         raise NoDocuments("give at least one document")
     if len(hashes) > limit:
@@ -70,14 +72,18 @@ def check_hash(value: bytes | str, what: str = "document hash") -> bytes:
 
 def hash_files(paths: Sequence[Path]) -> list[bytes]:
     """The SHA-256 of each file; a missing or unreadable file is a ``ConfigError`` naming it."""
+    if not isinstance(paths, list | tuple):
+        raise InvalidArgument(f"the files are a list of paths, got {type(paths).__name__}")
     if not paths:
         raise NoDocuments("give at least one file")
     if len(paths) > MAX_BATCH:
         raise TooManyDocuments(f"at most {MAX_BATCH} files at once, got {len(paths)}", limit=MAX_BATCH)
     out = []
     for path in paths:
+        if not isinstance(path, str | Path):
+            raise InvalidArgument(f"a file is a path, got {type(path).__name__}")
         try:
-            out.append(file_hash(path))
+            out.append(file_hash(Path(path)))
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     return out
@@ -161,6 +167,7 @@ class NotaryWallet:
         """Anchor the root of ``hashes`` (in this order) and wait until final; every document's
         receipt. With ``register`` the node also records the documents in its index."""
         leaves = check_hashes(hashes)
+        register = check_flag(register, "register")
         root, levels = batch_levels(leaves)
         call = anchor_call(root, len(leaves), len(leaves))
         tx_hash = self.wallet.send(call, wait=False)

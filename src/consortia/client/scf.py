@@ -33,7 +33,9 @@ from consortia.client.arguments import (
     check_amount,
     check_bps,
     check_digest,
+    check_flag,
     check_id,
+    check_list,
     is_int,
 )
 from consortia.client.bills import check_timestamp
@@ -126,8 +128,7 @@ class ScfWallet(PermWallet):
                 invoices: Sequence[bytes | str]) -> int:  # fmt: skip
         """Confirm a payable to ``supplier`` on this core's credit line; the payable's id (which
         is also the id of its first part, held by the supplier)."""
-        if not 1 <= len(invoices) <= apps.MAX_INVOICES:
-            raise InvalidArgument(f"link 1 to {apps.MAX_INVOICES} invoices, got {len(invoices)}")
+        invoices = check_list(invoices, "the invoices", 1, apps.MAX_INVOICES)
         call = apps.confirm(
             check_address_arg(supplier, "supplier"),
             check_amount(amount),
@@ -151,7 +152,7 @@ class ScfWallet(PermWallet):
             check_address_arg(bank, "bank"),
             check_amount(amount),
             check_bps(rate_bps, apps.MAX_RATE_BPS, "rate"),
-            bool(recourse),
+            check_flag(recourse, "recourse"),
         )
         fields = _event(self._app(call), apps.SCF, "FinanceOffered")
         return {k: fields[k] for k in ("part", "amount", "days", "interest", "price", "rate_bps", "recourse")}

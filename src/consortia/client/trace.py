@@ -47,7 +47,7 @@ __all__ = [
 
 
 def check_items(items: Sequence[str], what: str) -> list[str]:
-    if isinstance(items, str) or not 1 <= len(items) <= apps.MAX_ITEMS:
+    if not isinstance(items, list | tuple) or not 1 <= len(items) <= apps.MAX_ITEMS:
         raise InvalidArgument(f"{what} lists 1 to {apps.MAX_ITEMS} item ids, got {items!r:.80}")
     found = [canonical(i) for i in items]
     if len(set(found)) != len(found):
@@ -56,6 +56,8 @@ def check_items(items: Sequence[str], what: str) -> list[str]:
 
 
 def check_public(fields: Sequence[str]) -> list[str]:
+    if not isinstance(fields, list | tuple) or not all(isinstance(f, str) for f in fields):
+        raise InvalidArgument(f"public fields are a list of names, got {fields!r:.80}")
     found = [f.strip() for f in fields if f.strip()]
     wrong = [f for f in found if f not in apps.PUBLIC_FIELDS]
     if wrong or len(set(found)) != len(found):
@@ -160,7 +162,7 @@ class TraceWallet(PermWallet):
                 canonical(item),
                 check_inspection_result(result),
                 check_digest(report, "report hash"),
-                check_digest(anchor, "anchor") if anchor else b"",
+                b"" if anchor in (b"", "") else check_digest(anchor, "anchor"),
             )
         )
 

@@ -115,6 +115,9 @@ LOAN_DOMAIN = b"consortia/loan\x00"
 def normalise_number(number: str) -> str:
     """An invoice number as every bank writes it: NFKC, upper case, without spaces, dashes,
     slashes, dots or underscores (``inv 2025/001`` and ``INV-2025-001`` are one invoice)."""
+    if not isinstance(number, str) or len(number) > 1000:
+        raise InvalidArgument(f"an invoice number is text of 1 to 64 characters besides separators, "
+                              f"got {number!r:.80}")
     text = unicodedata.normalize("NFKC", number).upper()
     kept = "".join(ch for ch in text if not ch.isspace() and ch not in "-_/.")
     if not kept or len(kept) > 64:
@@ -124,6 +127,8 @@ def normalise_number(number: str) -> str:
 
 def normalise_date(date: str) -> str:
     """An invoice date as ``YYYY-MM-DD`` (``2025-3-1``, ``2025/03/01`` and ``20250301`` are accepted)."""
+    if not isinstance(date, str) or len(date) > 40:
+        raise InvalidArgument(f"an invoice date is YYYY-MM-DD, got {date!r:.80}")
     text = date.strip().replace("/", "-")
     for pattern in ("%Y-%m-%d", "%Y%m%d"):
         try:
@@ -156,6 +161,10 @@ def invoice_contents(seller: bytes, buyer: bytes, number: str, amount: int, date
     invoice's lines and a note. Whoever opens it checks it against the on-chain hash
     (:func:`check_invoice_contents`)."""
     invoice_hash(seller, buyer, number, amount, date)  # the same checks
+    if not isinstance(note, str):
+        raise InvalidArgument(f"an invoice's note is text, got {type(note).__name__}")
+    if not isinstance(lines, list | tuple):
+        raise InvalidArgument(f"an invoice's lines are a list of text, got {type(lines).__name__}")
     if len(lines) > MAX_INVOICE_LINES or any(not isinstance(t, str) or not 1 <= len(t) <= MAX_INVOICE_TEXT
                                              for t in [*lines, *([note] if note else [])]):
         raise InvalidArgument(f"an invoice has at most {MAX_INVOICE_LINES} lines and a note, each 1 to "
