@@ -33,11 +33,13 @@ from tests.procs import CLI, NetNode, cli, running_network
 
 from consortia.client.client import Client
 from consortia.client.permissioned import PermWallet, prepare_identity
+from consortia.client.request_signing import SignedRequests
+from consortia.client.tls_trust import trust
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import format_address
 from consortia.crypto.keyfile import load_key_file
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConnectionFailed, ConsortiaError, RateLimited, TooManyStreams
+from consortia.errors import ConnectionFailed, ConsortiaError, RateLimited, TooManyStreams, error_from_dict
 from consortia.node.config import ApiEdgeConfig, RateConfig, load_config, write_config
 from consortia.p2p.certs import issue_node_cert
 
@@ -57,6 +59,19 @@ class Net:
 
     def client(self, who: str | None) -> Client:
         return Client(self.url, timeout=TIMEOUT, key=None if who is None else self.keys[who], ca=self.ca)
+
+    @contextlib.contextmanager
+    def stream(self, who: str) -> Iterator[httpx.Response]:
+        """``who``'s signed ``/v1/events``, open until the block ends; a refusal raised typed."""
+        with self.client(None) as client:
+            chain_id = client.status()["chain_id"]
+        endless = httpx.Timeout(10.0, read=None)
+        with httpx.Client(base_url=self.url, verify=trust(self.ca), timeout=endless) as http, \
+                http.stream("GET", "/v1/events", auth=SignedRequests(self.keys[who], chain_id)) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise error_from_dict(response.json())
+            yield response
 
 
 def _start_tls(node: NetNode, url: str, ca: Path) -> dict[str, Any]:
@@ -161,18 +176,18 @@ def test_past_its_read_budget_one_identity_waits_and_another_is_served(net: Net)
 
 
 def test_streams_per_identity_are_bounded_and_released_when_the_client_goes(net: Net) -> None:
-    with net.client("bob") as client, contextlib.ExitStack() as held:
-        first = held.enter_context(client.stream("/v1/events"))
-        held.enter_context(client.stream("/v1/events"))
-        with pytest.raises(TooManyStreams), client.stream("/v1/events"):
+    with contextlib.ExitStack() as held:
+        first = held.enter_context(net.stream("bob"))
+        held.enter_context(net.stream("bob"))
+        with pytest.raises(TooManyStreams), net.stream("bob"):
             pass
-        with net.client("alice") as other, other.stream("/v1/events") as theirs:
+        with net.stream("alice") as theirs:
             assert theirs.status_code == 200  # another identity has its own slots
         first.close()  # the client goes away: its slot comes back
         deadline = time.monotonic() + 10
         while True:
             try:
-                with client.stream("/v1/events") as again:
+                with net.stream("bob") as again:
                     assert again.status_code == 200
                     break
             except TooManyStreams:
@@ -204,7 +219,7 @@ class Watcher:
     """Reads one identity's event stream on a thread; ``names(tx)``: the events of ``tx`` seen."""
 
     def __init__(self, net: Net, who: str) -> None:
-        self.client = net.client(who)
+        self.net, self.who = net, who
         self.blocks: list[dict[str, Any]] = []
         self.opened = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -212,7 +227,8 @@ class Watcher:
         assert self.opened.wait(TIMEOUT)
 
     def _run(self) -> None:
-        with contextlib.suppress(ConsortiaError, httpx.HTTPError), self.client.stream("/v1/events") as r:
+        with contextlib.suppress(ConsortiaError, httpx.HTTPError), self.net.stream(self.who) as r:
+            self.response = r
             self.opened.set()
             for line in r.iter_lines():
                 if line.startswith("data:"):
@@ -222,7 +238,7 @@ class Watcher:
         return [e for b in list(self.blocks) for e in b["events"] if e["tx_hash"] == "0x" + tx_hash.hex()]
 
     def close(self) -> None:
-        self.client.close()
+        self.response.close()
 
 
 def test_a_members_stream_carries_its_own_events_and_not_another_banks(net: Net) -> None:
