@@ -320,3 +320,42 @@ def test_no_route_reads_a_body_except_through_the_bounded_readers() -> None:
                  if p.name != "bodies.py" and unbounded.search(p.read_text())]  # fmt: skip
     assert offenders == []
     assert 0 < gate.AUTH_BODY_LIMIT <= 16 * 1024 * 1024
+
+
+# --- --api-host, --api-tls, --ca: typed refusals ------------------------------------------------
+
+
+def test_bad_api_host_ca_and_tls_settings_are_typed_refusals(tmp_path: Any, monkeypatch: Any) -> None:
+    import msgspec as ms
+    from tests.procs import free_port
+    from tests.test_api_hostile_input import make_home
+    from typer.testing import CliRunner
+
+    from consortia.cli.main import app
+    from consortia.client.client import Client
+    from consortia.client.tls_trust import CA_ENV
+    from consortia.errors import FileUnreadable
+    from consortia.node.node import Node
+    from consortia.node.runner import api_tls_files
+
+    monkeypatch.delenv(CA_ENV, raising=False)  # the --ca callback sets it: restored after
+    cli = CliRunner()
+    empty = cli.invoke(app, ["node", "start", "--home", str(tmp_path / "none"), "--api-host", " ", "--json"])
+    assert empty.exit_code != 0 and "invalid_argument" in empty.output and "Traceback" not in empty.output
+    missing = cli.invoke(app, ["--ca", str(tmp_path / "no-ca.pem"), "status", "--node", "https://127.0.0.1:1",
+                               "--json"])  # fmt: skip
+    assert missing.exit_code != 0 and "file_unreadable" in missing.output
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with pytest.raises(FileUnreadable, match="no PEM certificates"):
+        Client("https://127.0.0.1:1", ca=tmp_path / "junk.pem")
+    home = tmp_path / "dev"
+    make_home(home, free_port())
+    node = Node(home, password="")
+    try:
+        assert api_tls_files(node) is None  # off by default: plain HTTP
+        node.config = ms.structs.replace(node.config, api_tls=True)
+        with pytest.raises(ConfigError, match="api_tls is on but"):
+            api_tls_files(node)  # a development home has no certificate
+        assert node.config.api_host == "127.0.0.1"  # loopback unless told otherwise
+    finally:
+        node.close()
