@@ -279,3 +279,21 @@ def test_an_application_routes_body_is_checked_against_its_views_declared_shape(
                    {k: v for k, v in bill.items() if k != "memo"}, {**bill, "offer": {"bank": 1}}):
         with pytest.raises(jsonschema.ValidationError):
             check_answer(f"/v1/bills/{bill_id}", {"height": 3, "id": bill_id, "bill": broken})
+
+
+def test_the_currency_routes_bodies_keep_their_documented_schema() -> None:
+    import jsonschema
+    from tests.bills_world import make_world
+    from tests.openapi_bodies import check_answer
+
+    from consortia.api.cbdc_routes import reserve_json, supply_json, wallet_json
+    from consortia.crypto.address import format_address
+
+    w = make_world()
+    acme = w["acme"]
+    wallet = {"height": 1, **wallet_json(w.h.get, acme, w.now)}
+    check_answer(f"/v1/wallets/{format_address(acme)}", wallet)
+    check_answer("/v1/cbdc/supply", {"height": 1, **supply_json(w.h.get)})
+    check_answer("/v1/reserves/bank-a", {"height": 1, **reserve_json(w.h.get, "bank-a")})
+    with pytest.raises(jsonschema.ValidationError):
+        check_answer(f"/v1/wallets/{format_address(acme)}", {**wallet, "limits": {"daily": "1"}})

@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
+from consortia.contracts.permissioned.records import TierLimits
 from consortia.contracts.python.host import PythonContractHost
 from consortia.contracts.python.shapes import (
     HEX_SCHEMA,
@@ -127,6 +128,70 @@ APP_BODIES: dict[tuple[str, str], Body] = {
 }  # fmt: skip
 """Per application route (method, OpenAPI path): the fields of its 2xx body. A ``Spread``'s key
 only names it here; its record's fields are the body's."""
+
+
+# --- the currency's own routes (api/cbdc_routes.py): permissioned state, not contract views -----
+
+
+class SupplyTotalsView(TypedDict):
+    issued: int
+    redeemed: int
+    in_circulation: int
+
+
+class SupplyView(TypedDict):
+    """``GET /v1/cbdc/supply``: the chain's issuance and redemption, and each organisation's."""
+
+    height: int
+    issued: int
+    redeemed: int
+    in_circulation: int
+    by_org: dict[str, SupplyTotalsView]
+
+
+class WalletView(TypedDict):
+    """``GET /v1/wallets/{address}``: identity, tier, balance, the tier's limits (null: none) and
+    what the wallet paid on the head block's UTC day."""
+
+    height: int
+    address: str
+    org: str
+    role: str
+    wallet: bool
+    tier: int
+    status: str
+    commitment: str
+    opened_height: int
+    opened_by: str | None
+    closed_height: int
+    frozen: bool
+    balance: int
+    limits: TierLimits
+    day: int
+    spent_today: int
+    remaining_today: int | None
+    balance_room: int | None
+
+
+class ReserveView(TypedDict):
+    """``GET /v1/reserves/{org}``: an organisation's reserve account and its issuance."""
+
+    height: int
+    org: str
+    role: str
+    status: str
+    address: str
+    balance: int
+    frozen: bool
+    supply: SupplyTotalsView
+
+
+CBDC_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("get", "/v1/cbdc/supply"): (SupplyView,),
+    ("get", "/v1/wallets/{address}"): (WalletView,),
+    ("get", "/v1/reserves/{org}"): (ReserveView,),
+}
+"""The bodies ``api/cbdc_routes`` builds (``supply_json``, ``wallet_json``, ``reserve_json``)."""
 
 
 @functools.cache

@@ -6,7 +6,7 @@ from typing import Any
 
 from consortia import __version__
 from consortia.api import views
-from consortia.api.app_schemas import APP_BODIES, app_body_ref
+from consortia.api.app_schemas import APP_BODIES, CBDC_TYPES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
@@ -322,6 +322,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("get", "/v1/contracts/{name}/source"): (views.ContractSourceView,),
     ("post", "/v1/contracts/{name}/view/{method}"): (views.ContractViewResult,),
     ("get", "/openapi.json"): (views.OpenApiDocument,),
+    **CBDC_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view
