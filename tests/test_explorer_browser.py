@@ -246,7 +246,10 @@ def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explor
         (f"health/patient/{w.patient}", "patient", lambda: w.record in page.inner_html("#patient-records")
             and "unconscious in the ED" in page.inner_text("#patient-alerts")),
         (f"account/{w.patient}", "patient account", lambda: page.locator(
-            f'#account-health a[href="#/health/patient/{w.patient}"]').count() == 1),
+            f'#account-health a[href="#/health/patient/{w.patient}"]').count() == 1
+            and "produced it" in page.inner_text("#account-items")),  # the batch and the bracket
+        (f"account/{beta}", "holder's account", lambda: page.locator(
+            f'#account-items a[href="#/trace/item/{quote(w.item, safe="")}"]').count() == 1),
         ("trace", "traceability", lambda: "EPC URI" in page.inner_text(".page")),
         (f"trace/item/{quote(w.item, safe='')}", "traced item", lambda: "bracket" in page.inner_text(
             "#trace-item") and beta in page.inner_html("#trace-item")  # the holder after the move
@@ -471,6 +474,10 @@ def test_the_search_route_and_the_served_files(explorer: Explorer) -> None:
         events = http.get("/v1/explorer/trace/events", params={"id": w.item}).json()["events"]
         assert [e["name"] for e in events] == ["Registered", "Transformed", "HandoverOffered", "Received"]
         assert http.get("/v1/explorer/trace/events", params={"id": "88.1.2/none"}).status_code == 404
+        held = http.get(f"/v1/explorer/trace/accounts/{w.companies['beta']}").json()
+        assert [(i["item"], i["holds"], i["produced"]) for i in held["items"]] == [(w.item, True, False)]
+        made = http.get(f"/v1/explorer/trace/accounts/{w.patient}").json()["items"]
+        assert {i["item"]: i["status"] for i in made} == {w.batch: "consumed", w.item: "active"}
         me = http.get("/v1/auth/whoami").json()
         assert me["oversees"] and me["org"] == "reg" and me["api_access"] == "signed" and not me["operator"]
         assert httpx.get(w.urls[1] + "/v1/auth/whoami").status_code == 401  # unsigned

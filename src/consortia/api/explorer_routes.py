@@ -7,6 +7,7 @@
 | `GET /v1/search?q=` | what a query names: blocks, transactions, accounts, objects, organisations |
 | `GET /v1/explorer/accounts/{address}` | identity (or null), organisations it administers, is it a meter |
 | `GET /v1/explorer/trace/events?id=` | a traced item's own events, in chain order (SQL index) |
+| `GET /v1/explorer/trace/accounts/{address}` | the traced items an account holds or produced (SQL index) |
 | `GET /v1/auth/whoami` | who the caller is on this node (the explorer's header badge) |
 
 The pages are served with a Content-Security-Policy that allows this node only: no script, style,
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from sqlalchemy import Connection, or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -51,7 +53,7 @@ from consortia.contracts.permissioned import identity_record, orgs, proposal
 from consortia.contracts.python.json_data import to_json
 from consortia.crypto.address import format_address, parse_address
 from consortia.errors import NotFound
-from consortia.index import trace_queries
+from consortia.index import schema, trace_queries
 from consortia.node.node import Node
 
 STATIC = Path(__file__).parent / "static"
@@ -74,6 +76,23 @@ HEADERS = {"content-security-policy": CSP, "cache-control": "no-cache", "x-conte
 _json = msgspec.json.Encoder()
 MAX_ITEM_EVENTS = 500
 """Events of one item the trace page lists at most (its oldest first)."""
+MAX_ACCOUNT_ITEMS = 100
+"""Traced items an account page lists at most (the first registered first)."""
+
+
+def items_of(conn: Connection, address: bytes, limit: int = MAX_ACCOUNT_ITEMS) -> dict[str, Any]:
+    """The traced items ``address`` holds or produced, from the index (at most ``limit``)."""
+    items = schema.trace_items
+    query = (select(items.c.item, items.c.product, items.c.kind, items.c.status, items.c.holder,
+                    items.c.producer, items.c.recall_reason, items.c.affected)
+             .where(or_(items.c.holder == address, items.c.producer == address))
+             .order_by(items.c.registered_height, items.c.item).limit(limit + 1))  # fmt: skip
+    rows = conn.execute(query).all()
+    return {"address": format_address(address), "truncated": len(rows) > limit, "items": [
+        {"item": r.item, "product": r.product, "kind": r.kind, "status": r.status,
+         "holds": bytes(r.holder) == address, "produced": bytes(r.producer) == address,
+         "recalled": r.recall_reason is not None or r.affected not in ("[]", "")}
+        for r in rows[:limit]]}  # fmt: skip
 
 
 def _response(data: Any) -> Response:
@@ -225,6 +244,13 @@ def explorer_routes(node: Node) -> list[Route]:
             events = trace_queries.events_of(conn, [item], limit=MAX_ITEM_EVENTS)
         return _response({"item": item, "events": events, "indexed_height": db.head().height})
 
+    def trace_items(request: Request) -> Response:
+        raw = parse_address(request.path_params["address"])
+        db = index_db(node)
+        with db.reading() as conn:
+            found = items_of(conn, raw)
+        return _response({**found, "indexed_height": db.head().height})
+
     def whoami(request: Request) -> Response:
         who: Principal | None = getattr(request.state, "principal", None)
         if who is None:
@@ -244,5 +270,6 @@ def explorer_routes(node: Node) -> list[Route]:
         Route("/v1/search", search),
         Route("/v1/explorer/accounts/{address}", account),
         Route("/v1/explorer/trace/events", trace_events),
+        Route("/v1/explorer/trace/accounts/{address}", trace_items),
         Route("/v1/auth/whoami", whoami),
     ]

@@ -164,6 +164,9 @@ def _explorer_paths() -> dict[str, Any]:
         "/v1/explorer/trace/events": _get(
             "A traced item's own events in chain order (SQL index): name, fields, signer, transaction",
             [_query("id", "EPC URI, GS1 Digital Link or 88.x/… id")], "events", 400, 404),
+        "/v1/explorer/trace/accounts/{address}": _get(
+            "The traced items an account holds or produced (SQL index, the first 100 registered)",
+            [_path("address", "0x + 40 hex digits")], "items", 400, 404),
         "/v1/auth/whoami": _get(
             "Who the caller is on this node (identity or operator, organisation, role, staff, "
             "oversees, session expiry); {api_access: open} on an open API",

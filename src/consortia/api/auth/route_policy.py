@@ -151,6 +151,7 @@ ROUTES: dict[str, Access] = {
     "/v1/trace/epcis": _a(M), "/v1/trace/item": _a(M), "/v1/trace/status": _a(M),
     "/v1/trace/provenance": _a(M), "/v1/trace/where-used": _a(M), "/v1/trace/export": _a(M),
     "/v1/explorer/trace/events": _a(M, note="an item's own events, as /v1/trace/provenance"),
+    "/v1/explorer/trace/accounts/{address}": _a(ACC, "address", note="the items it holds or produced"),
 }
 
 

@@ -2,7 +2,7 @@
 // alerts and search results. Each page is async (view, ...params) and builds with dom.js only.
 import { get, getText, onBlock, stream } from "./api.js";
 import { barChart, chartBox, lineChart } from "./charts.js";
-import { healthOfAccount } from "./work_pages.js";
+import { healthOfAccount, tracedOfAccount } from "./work_pages.js";
 import {
   addr, badge, blockLink, code, download, h, isHash, kv, link, num, section, short, table, tableRow,
   time, txLink, value,
@@ -234,8 +234,9 @@ export async function account(view, address) {
       ["left today", cap(w.remaining_today)],
     ], { id: "wallet" })));
   }
-  const health = await healthOfAccount(a.address);
-  if (health) view.append(health);
+  for (const extra of await Promise.all([healthOfAccount(a.address), tracedOfAccount(a.address)])) {
+    if (extra) view.append(extra);
+  }
   const body = h("tbody", { id: "history" });
   const more = h("button", {}, "older →");
   const note = h("p", { class: "muted" });

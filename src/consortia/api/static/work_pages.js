@@ -84,6 +84,19 @@ export async function healthOfAccount(address) {
 export const itemRoute = (id) => `trace/item/${encodeURIComponent(id)}`;
 const itemLink = (id, text) => link(itemRoute(id), text || id, "mono");
 
+// The traced items an account holds or produced, for the account page (nothing when none, or
+// when this node keeps no index).
+export async function tracedOfAccount(address) {
+  let found;
+  try { found = await get(`/v1/explorer/trace/accounts/${address}`); } catch (e) { return null; }
+  if (!found.items.length) return null;
+  return section(`Traced items (${found.items.length}${found.truncated ? "+" : ""})`, table([
+    ["item", (i) => itemLink(i.item)], ["product", (i) => i.product], ["kind", (i) => i.kind],
+    ["status", (i) => (i.recalled ? badge("recalled") : badge(i.status))],
+    ["this account", (i) => [i.holds ? "holds it" : null, i.holds && i.produced ? ", " : null, i.produced ? "produced it" : null]],
+  ], found.items, { id: "account-items" }));
+}
+
 export async function traceHome(view) {
   view.append(section("Traceability", h("p", {},
     "Materials, batches and products from origin to customer: custody handed over and received, transformations and ",
