@@ -227,7 +227,7 @@ def conforms(shape: Any, value: Any) -> bool:
             and all(conforms(s, value[n]) for n, s in shape.fields))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(shape=SHAPES, value=PLAIN)
 def test_mismatch_agrees_with_the_rules(shape: Any, value: Any) -> None:
     problem = mismatch(shape, value)
@@ -297,3 +297,28 @@ def test_the_currency_routes_bodies_keep_their_documented_schema() -> None:
     check_answer("/v1/reserves/bank-a", {"height": 1, **reserve_json(w.h.get, "bank-a")})
     with pytest.raises(jsonschema.ValidationError):
         check_answer(f"/v1/wallets/{format_address(acme)}", {**wallet, "limits": {"daily": "1"}})
+
+
+def test_the_abi_form_reads_back_as_the_annotation(shop: LocalChain) -> None:
+    from consortia.contracts.python.shapes import json_shape_text
+
+    shapes = method_shapes(shop)
+    assert json_shape_text(shapes["item"]) == "Item | None"
+    assert json_shape_text(shapes["all_items"]) == "list[Item]"
+    assert json_shape_text(shapes["prices"]) == "dict[str, int]"
+    assert json_shape_text(shapes["add"]) == "int"
+    assert json_shape_text({"type": "tuple"}) == json_shape_text("x") == "?"
+
+
+def test_contract_info_text_shows_each_methods_result(shop: LocalChain) -> None:
+    from consortia.api.contract_routes import methods_json
+    from consortia.cli.contract_cmds import print_info
+    from consortia.cli.output import console
+
+    data = {"name": "shop", "version": 1, "code_hash": "0x00", "owner": "0x00", "height": 1, "versions": [],
+            "methods": methods_json(shop.host, DictState(shop.state), "shop")}
+    with console.capture() as captured:
+        print_info(data)
+    text = captured.get()
+    assert "@view item(n) -> Item | None" in text and "@view listing(n) -> Listing" in text
+    assert "@view anything(kind)\n" in text  # no declared shape: nothing shown

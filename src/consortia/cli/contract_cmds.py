@@ -39,6 +39,7 @@ from consortia.contracts.python.errors import ContractViolations
 from consortia.contracts.python.json_data import args_from_json, to_json
 from consortia.contracts.python.run_tests import run_contract_tests
 from consortia.contracts.python.scaffold import contract_name_for, scaffold
+from consortia.contracts.python.shapes import json_shape_text
 from consortia.contracts.python.source_hash import code_hash_of
 from consortia.errors import ConfigError, DecodeError
 
@@ -274,7 +275,9 @@ def print_info(data: dict[str, Any]) -> None:
     for entry in data.get("versions", []):
         console.print(f"  version {entry['version']}  code {entry['code_hash']}")
     for method, spec in data["methods"].items():
-        console.print(f"  @{spec['kind']} {method}({', '.join(spec['params'])})")
+        returns = spec.get("returns")
+        shown = "" if returns is None else f" -> {json_shape_text(returns)}"
+        console.print(f"  @{spec['kind']} {method}({', '.join(spec['params'])}){escape(shown)}")
 
 
 @handles_errors

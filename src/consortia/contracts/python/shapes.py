@@ -227,6 +227,23 @@ def shape_json(shape: Shape | None) -> dict[str, Any] | None:
             "fields": {name: shape_json(field) for name, field in shape.fields}}
 
 
+def json_shape_text(data: Any) -> str:
+    """The annotation text of an ABI shape (:func:`shape_json`'s form), e.g. ``list[Bill] | None``;
+    ``?`` for anything that is not such a form (a newer node's vocabulary)."""
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind in _PYTHON_TYPE:
+        return "None" if kind == "null" else str(kind)
+    if kind == "list":
+        return f"list[{json_shape_text(data.get('items'))}]"
+    if kind == "dict":
+        return f"dict[{data.get('keys')}, {json_shape_text(data.get('values'))}]"
+    if kind == "union" and isinstance(data.get("of"), list):
+        return " | ".join(json_shape_text(o) for o in data["of"])
+    if kind == "record":
+        return str(data.get("name"))
+    return "?"
+
+
 HEX_SCHEMA = {"type": "string", "pattern": "^0x([0-9a-f]{2})*$"}
 TEXT_SCHEMA = {"anyOf": [
     {"type": "string"},
