@@ -28,7 +28,9 @@ JSON form and :func:`json_schema` the JSON Schema of a result's JSON view
 
 from __future__ import annotations
 
+import functools
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,8 +138,58 @@ def describe(annotation: Any) -> str:
 # --- checking -----------------------------------------------------------------------------
 
 
+def fits(shape: Shape, value: Any) -> bool:
+    """Whether ``value`` has ``shape`` (the fast path of :func:`mismatch`: no messages built)."""
+    return checker(shape)(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def checker(shape: Shape) -> Callable[[Any], bool]:
+    """A predicate for ``shape``, built once per shape (shapes are frozen, so cached)."""
+    if isinstance(shape, Scalar):
+        kind = _PYTHON_TYPE[shape.kind]
+        return lambda value: type(value) is kind
+    if isinstance(shape, RecordShape):
+        fields = tuple((name, checker(field)) for name, field in shape.fields)
+        count = len(fields)
+
+        def record(value: Any) -> bool:
+            if type(value) is not dict or len(value) != count:
+                return False
+            for name, check in fields:  # noqa: SIM110 - a loop: this runs per field of every record
+                if name not in value or not check(value[name]):
+                    return False
+            return True
+
+        return record
+    if isinstance(shape, ListOf):
+        item = checker(shape.item)
+
+        def sequence(value: Any) -> bool:
+            if not isinstance(value, list | tuple):
+                return False
+            for v in value:  # noqa: SIM110 - the loop is the fast form
+                if not item(v):
+                    return False
+            return True
+
+        return sequence
+    if isinstance(shape, OneOf):
+        options = tuple(checker(option) for option in shape.options)
+        return lambda value: any(option(value) for option in options)
+    key_type, values = _PYTHON_TYPE[shape.key], checker(shape.value)
+    return lambda value: isinstance(value, dict) and all(type(k) is key_type and values(v)
+                                                         for k, v in value.items())
+
+
 def mismatch(shape: Shape, value: Any, where: str = "result") -> str | None:
     """Where and how ``value`` breaks ``shape`` (None when it fits)."""
+    if fits(shape, value):
+        return None
+    return explain(shape, value, where)
+
+
+def explain(shape: Shape, value: Any, where: str) -> str | None:
     if isinstance(shape, Scalar):
         if type(value) is _PYTHON_TYPE[shape.kind]:
             return None
