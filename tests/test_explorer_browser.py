@@ -330,7 +330,8 @@ def test_new_blocks_and_their_events_appear_without_a_reload(explorer: Explorer)
     page.wait_for_selector(f'#latest-blocks tr[data-height="{paid.height}"]', timeout=WAIT_MS)
     latest = int(page.get_attribute("#latest-blocks tr:first-child", "data-height"))
     assert latest > first
-    assert int(page.inner_text("#dash-height").replace(",", "")) >= paid.height
+    wait_for(lambda: int(page.inner_text("#dash-height").replace(",", "")) >= paid.height, 10,
+             "the status card at the new height")  # refreshed after the block, by its own read
     assert int(page.get_attribute("svg.chart", "data-points")) >= min(points + 1, 100)
     assert page.evaluate("window.__sameDocument") is True  # the same document: no reload
     assert page.inner_text("#live") == "live"

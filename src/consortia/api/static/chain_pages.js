@@ -50,7 +50,7 @@ export async function dashboard(view) {
   for (const b of blocks.slice(0, LIVE_ROWS)) latest.append(blockRow(b));
   draw();
   await fillCards(cards, status);
-  let refreshing = false;
+  let refreshing = false, again = false;
   onBlock(async ({ block, events: evs }) => {
     if (!series.length || block.height > series[series.length - 1].height) {
       series.push(block);
@@ -65,9 +65,11 @@ export async function dashboard(view) {
         txLink(ev.tx_hash), " ", eventSummary(ev)));
     }
     while (events.children.length > 30) events.lastChild.remove();
-    if (refreshing) return;
+    if (refreshing) { again = true; return; }  // once more after the refresh in flight
     refreshing = true;
-    try { await fillCards(cards, await get("/v1/status")); } finally { refreshing = false; }
+    try {
+      do { again = false; await fillCards(cards, await get("/v1/status")); } while (again);
+    } finally { refreshing = false; }
   });
 }
 
