@@ -29,6 +29,7 @@ JSON form and :func:`json_schema` the JSON Schema of a result's JSON view
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ def record_shape(cls: type, depth: int) -> RecordShape:
     for klass in reversed(cls.__mro__):
         if not is_record_class(klass):
             continue
-        for name, annotation in vars(klass).get("__annotations__", {}).items():
+        for name, annotation in inspect.get_annotations(klass).items():
             fields[name] = required(shape_of(annotation, depth + 1))
     return RecordShape(cls.__name__, tuple(fields.items()))
 
