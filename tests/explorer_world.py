@@ -3,8 +3,10 @@ companies, a governance proposal with a vote, a bill endorsed down a chain, a su
 split twice, a meter's certificates, a notarised file, a regulator's alert, a health record (granted,
 opened in an emergency) kept by node 0, and a traced item made from a batch and handed over.
 
-The API asks every caller who it is (``api_auth`` on, as on any chain with organisations): each
-party reads through a client signed with its own key, the test's own reads as the regulator.
+Nodes 0 to 2 ask every API caller who it is (``api_auth`` on, as on any chain with organisations);
+node 3 keeps an open API (``api_auth`` off: a closed lab), so the explorer is also seen where
+nothing changes. Each party reads through a client signed with its own key, the test's own reads
+as the regulator.
 
 Used by ``tests/test_explorer_browser.py`` (one network for the module); ``python -m
 tests.explorer_world DIR`` keeps such a network running for working on the pages by hand."""
@@ -50,6 +52,8 @@ LARGE = 2 * M
 BATCH = "urn:epc:class:lgtin:0614141.107346.COIL-7"
 ITEM = "urn:epc:id:sgtin:0614141.107346.BR-1"
 CUSTODIAN_KEY = "custodian.key"
+OPEN_NODE = 3
+"""The node whose API is open (the others ask who is calling)."""
 
 
 @dataclass
@@ -88,8 +92,9 @@ def _identity(org_dir: Path, name: str, suite: str) -> Any:
 
 @contextlib.contextmanager
 def world_network(home: Path) -> Iterator[tuple[dict[str, Any], list[NetNode]]]:
-    """The world's four validators, started with ``api_auth`` on and node 0 keeping hospital
-    A's health records (its custodian key in ``home/custodian.key``, enrolled by ``populate``)."""
+    """The world's four validators, started with ``api_auth`` on (node 3: off) and node 0 keeping
+    hospital A's health records (its custodian key in ``home/custodian.key``, enrolled by
+    ``populate``)."""
     with running_network(home / "net", "--orgs", ORGS, start=False) as (info, nodes):
         suite = load_genesis(Path(info["home"]) / "genesis.json").suite
         custodian = _identity(Path(info["home"]) / "orgs/hosp-a", "records store, hospital A", suite)
@@ -97,7 +102,7 @@ def world_network(home: Path) -> Iterator[tuple[dict[str, Any], list[NetNode]]]:
         (home / "custodian.json").write_text(json.dumps({"pii_hash": custodian.pii_hash.hex(),
                                                          "certificate": custodian.certificate.hex()}))
         for n, node in enumerate(nodes):
-            config = msgspec.structs.replace(load_config(node.home), api_auth=True)
+            config = msgspec.structs.replace(load_config(node.home), api_auth=n != OPEN_NODE)
             if n == 0:
                 config = msgspec.structs.replace(config, health=HealthStoreConfig(str(home / CUSTODIAN_KEY)))
             write_config(node.home, config)
