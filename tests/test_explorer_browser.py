@@ -250,7 +250,7 @@ def test_every_page_loads_with_its_content_and_no_console_error(explorer: Explor
         (f"account/{w.patient}", "patient account", lambda: page.locator(
             f'#account-health a[href="#/health/patient/{w.patient}"]').count() == 1
             and "produced it" in page.inner_text("#account-items")),  # the batch and the bracket
-        (f"account/{beta}", "holder's account", lambda: page.locator(
+        (f"account/{beta}", "holder account", lambda: page.locator(
             f'#account-items a[href="#/trace/item/{quote(w.item, safe="")}"]').count() == 1),
         ("trace", "traceability", lambda: "EPC URI" in page.inner_text(".page")),
         (f"trace/item/{quote(w.item, safe='')}", "traced item", lambda: "bracket" in page.inner_text(
