@@ -130,6 +130,9 @@ def test_routes_spend_the_budget_of_their_kind() -> None:
                if "text/event-stream" in str(ops.get("get", {}).get("responses", {}))}  # fmt: skip
     assert streams == set(STREAMS), "every event-stream route holds a stream slot"
     assert set(spec) >= EXPENSIVE, "expensive routes are routes"
+    undocumented = [f"{method} {path}" for path, ops in spec.items() for method, op in ops.items()
+                    if "429" not in op["responses"]]  # fmt: skip
+    assert undocumented == [], "every operation may answer 429"
 
 
 def test_the_caller_is_the_authenticated_identity_else_the_source_address() -> None:

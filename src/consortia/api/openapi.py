@@ -387,7 +387,12 @@ def _type_parameter(parameter: dict[str, Any]) -> None:
 
 def openapi_spec(server_url: str = "/") -> dict[str, Any]:
     """The API's description; ``server_url`` is where this node serves it."""
-    return _typed(_spec(server_url))
+    spec = _spec(server_url)
+    for operations in spec["paths"].values():  # any caller past its budget (api/edge.py)
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault("429", _json(
+                _ERROR, "rate_limited (retry after Retry-After seconds) or too_many_streams"))
+    return _typed(spec)
 
 
 def _spec(server_url: str) -> dict[str, Any]:
