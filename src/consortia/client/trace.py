@@ -162,7 +162,7 @@ class TraceWallet(PermWallet):
                 canonical(item),
                 check_inspection_result(result),
                 check_digest(report, "report hash"),
-                b"" if anchor in (b"", "") else check_digest(anchor, "anchor"),
+                b"" if anchor == b"" else check_digest(anchor, "anchor"),
             )
         )
 
