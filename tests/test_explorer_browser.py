@@ -515,3 +515,7 @@ def test_a_node_with_an_open_api_needs_no_sign_in(explorer: Explorer) -> None:
     wait_for(lambda: page.inner_text("#live") == "live", 10, "the open node's block stream")
     explorer.shot("open-api")
     explorer.clean("an open node's account page")
+    # a sign-in link on an open node: nothing to sign in to (the node's 404), the page just opens
+    page.goto(f"{url}/#signin=cs1.eA.eA")
+    page.wait_for_selector(".page:not([data-loading]) #latest-blocks tr", timeout=WAIT_MS)
+    assert page.evaluate("location.hash") == "#/" and page.locator("#signin").count() == 0

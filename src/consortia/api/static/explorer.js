@@ -123,6 +123,7 @@ async function boot() {
   try {
     await takeSecretFromAddress();
   } catch (e) {
+    if (e.status === 404) return boot();  // an open API has no sessions: nothing to sign in to
     setWho(null);
     whoBadge(() => { signOut(); });
     clear(view).append(h("div", { class: "page" }, signInPanel(`the sign-in link was refused: ${e.message}`, () => boot())));
