@@ -45,7 +45,7 @@ from consortia.p2p.certs import issue_node_cert
 
 ORGS = "bank-a:bank,bank-b:bank,reg:regulator"
 TIMEOUT = 30.0
-READS = RateConfig(per_second=20, burst=40)
+READS = RateConfig(per_second=5, burst=30)
 pytestmark = pytest.mark.slow
 
 
@@ -123,16 +123,16 @@ def test_https_serves_the_sdk_and_the_cli_and_plain_http_fails_cleanly(net: Net)
         assert client.status()["api_access"] == "signed"
         mine = format_address(net.keys["alice"].address)
         assert client.get(f"/v1/accounts/{mine}")["address"] == mine
-    with Client(net.url, timeout=5) as untrusting, pytest.raises(ConnectionFailed, match="CERTIFICATE"):
+    with Client(net.url, timeout=TIMEOUT) as untrusting, pytest.raises(ConnectionFailed) as refused:
         untrusting.status()  # the organisation's CA is no public CA
+    assert "certificate verify failed" in refused.value.message.lower(), refused.value.message
     proc = cli("--ca", str(net.ca), "status", "--node", net.url, "--json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     assert json.loads(proc.stdout.strip().splitlines()[-1])["chain_id"]
     plain = net.url.replace("https://", "http://")
-    started = time.monotonic()
-    with pytest.raises(httpx.HTTPError):
-        httpx.get(plain + "/v1/status", timeout=10)
-    assert time.monotonic() - started < 5, "plain HTTP is refused at once, not left hanging"
+    with pytest.raises(httpx.HTTPError) as failed:
+        httpx.get(plain + "/v1/status", timeout=TIMEOUT)
+    assert not isinstance(failed.value, httpx.TimeoutException), "plain HTTP is refused, not left hanging"
     with net.client(None) as client:
         assert client.status()["height"] >= 1  # and the node serves on
 
@@ -142,7 +142,7 @@ def test_past_its_read_budget_one_identity_waits_and_another_is_served(net: Net)
     refused: RateLimited | None = None
     served = 0
     with net.client("dave") as client:
-        for _ in range(READS.burst * 3):
+        for _ in range(READS.burst * 5):
             try:
                 client.get(path)
                 served += 1
