@@ -18,7 +18,12 @@ from typing import Any
 
 import httpx
 
+from consortia.client.client import Client
+from consortia.client.request_signing import SignedRequests
+from consortia.crypto.keyfile import load_key_file
+
 CLI = [sys.executable, "-m", "consortia.cli"]
+KEY_ENV = "CONSORTIA_KEY"
 
 
 def _bindable(port: int) -> bool:
@@ -63,9 +68,32 @@ def free_port_base(count: int = 1, p2p_offset: int | None = None) -> int:
     raise AssertionError("no free block of ports below the ephemeral range")
 
 
-def cli(*args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _node_arg(args: tuple[str, ...]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == "--node" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--node="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def reader_env(args: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``CONSORTIA_KEY`` for a CLI command naming a registered node with ``--node``, else nothing."""
+    node = _node_arg(tuple(args))
+    key = reader_for(node) if node is not None else None
+    return {KEY_ENV: str(key)} if key is not None else {}
+
+
+def cli(*args: str, check: bool = False, timeout: float = 60,
+        anonymous: bool = False) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """``anonymous``: no ``CONSORTIA_KEY`` (else the registered reader of the ``--node`` named)."""
+    env = dict(os.environ)
+    if anonymous:
+        env.pop(KEY_ENV, None)
+    else:
+        env = {**reader_env(args), **env}
     proc = subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"consortia {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -82,7 +110,96 @@ def cli_result(*args: str) -> dict[str, Any]:
 
 def cli_json(*args: str, check: bool = True) -> Any:
     proc = cli(*args, "--json", check=check)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if args[:2] == ("network", "init") and isinstance(out, dict):
+        register_readers(out)
+    return out
+
+
+# --- reading a chain with organisations ----------------------------------------------------------
+# Its API answers signed requests only (decisions/0021). A network the tests make with `network init
+# --orgs` is registered here (by `cli_json`), and the tests read it as the regulator's admin, who may
+# read everything: `cli` puts that key in CONSORTIA_KEY when the command names one of its nodes with
+# `--node` (unless `anonymous=True` or the test sets the variable itself), and `api_get` /
+# `api_stream` / `api_client` sign with it. Who may read what is tested route by route in
+# tests/test_api_route_policy.py; every other test reads as an operator would.
+
+_READERS: dict[str, Path] = {}
+_AUTHS: dict[tuple[str, str], SignedRequests] = {}
+
+
+def _base(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port}"
+
+
+def org_reader_key(info: dict[str, Any]) -> Path | None:
+    """The key the tests read a chain with organisations as: the regulator's admin, else the
+    first organisation's admin; None on a chain without organisations."""
+    orgs = info.get("orgs") or []
+    chosen = next((o for o in orgs if o.get("role") == "regulator"), orgs[0] if orgs else None)
+    return None if chosen is None else Path(chosen["admin_key"])
+
+
+def register_readers(info: dict[str, Any], key: Path | None = None) -> None:
+    """Read the nodes of ``info`` (what `network init --json` printed) as ``key`` (default
+    :func:`org_reader_key`)."""
+    key = key or org_reader_key(info)
+    if key is not None:
+        for node in info.get("nodes", []):
+            _READERS[_base(node["api"])] = key
+
+
+def reader_for(url: str) -> Path | None:
+    return _READERS.get(_base(url))
+
+
+def reader_auth(url: str, key_file: Path) -> SignedRequests:
+    """An httpx auth signing every request to ``url``'s node as the identity in ``key_file``."""
+    base = _base(url)
+    if (base, str(key_file)) not in _AUTHS:
+        chain_id = httpx.get(base + "/v1/status", timeout=5).json()["chain_id"]
+        _AUTHS[base, str(key_file)] = SignedRequests(load_key_file(key_file, None), str(chain_id))
+    return _AUTHS[base, str(key_file)]
+
+
+def _auth_for(url: str) -> Any:
+    key = reader_for(url)
+    return reader_auth(url, key) if key is not None else httpx.USE_CLIENT_DEFAULT
+
+
+def api_get(url: str, **kwargs: Any) -> httpx.Response:
+    """``httpx.get``, signed as the node's registered reader when it has one."""
+    kwargs.setdefault("auth", _auth_for(url))
+    return httpx.get(url, **kwargs)
+
+
+def api_post(url: str, **kwargs: Any) -> httpx.Response:
+    kwargs.setdefault("auth", _auth_for(url))
+    return httpx.post(url, **kwargs)
+
+
+def api_put(url: str, **kwargs: Any) -> httpx.Response:
+    kwargs.setdefault("auth", _auth_for(url))
+    return httpx.put(url, **kwargs)
+
+
+def api_stream(method: str, url: str, **kwargs: Any) -> Any:
+    """``httpx.stream``, signed as the node's registered reader when it has one."""
+    kwargs.setdefault("auth", _auth_for(url))
+    return httpx.stream(method, url, **kwargs)
+
+
+def api_client(url: str, **kwargs: Any) -> Client:
+    """An SDK client of ``url`` reading as the node's registered reader when it has one."""
+    key = reader_for(url)
+    return Client(url, key=load_key_file(key, None) if key is not None else None, **kwargs)
+
+
+def admin_auth(root: Path, chain_id: str, org: str = "reg") -> SignedRequests:
+    """Requests signed as organisation ``org``'s admin of the network made under ``root`` (the
+    regulator's by default: it may read everything) — for an app served in process."""
+    return SignedRequests(load_key_file(root / "orgs" / org / "admin.key", None), chain_id)
 
 
 class NodeProcess:
@@ -91,6 +208,10 @@ class NodeProcess:
     proc: subprocess.Popen[str] | None
     url: str
     env: dict[str, str] | None = None  # extra environment for the process (fault injection)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        """A GET of the node's API (signed as the network's reader, if it has one)."""
+        return api_get(self.url + path, params=params or None, timeout=5)
 
     def _launch(self, args: list[str], stderr: Any, timeout: float) -> dict[str, Any]:
         self.proc = subprocess.Popen(
@@ -135,10 +256,10 @@ class NodeProcess:
         return int(self.status()["height"])
 
     def block_id(self, height: int) -> str:
-        return str(httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()["id"])
+        return str(self.get(f"/v1/blocks/{height}").json()["id"])
 
     def state_root(self, height: int) -> str:
-        block = httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json()
+        block = self.get(f"/v1/blocks/{height}").json()
         return str(block["header"]["state_root"])
 
 
@@ -190,7 +311,8 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
 def running_network(home: Path, *init_args: str, validators: int = 4,
                     start: bool = True) -> Iterator[tuple[dict[str, Any], list[NetNode]]]:
     """``consortia network init`` a network of real validator processes on 127.0.0.1 (ports
-    below the ephemeral range), start every node, yield (init info, nodes), stop them all."""
+    below the ephemeral range), start every node, yield (init info, nodes), stop them all.
+    (Its reads are signed as the regulator's admin: see :func:`register_readers`.)"""
     base = free_port_base(validators + 1, p2p_offset=100)
     info = cli_json("network", "init", "--validators", str(validators), "--home", str(home),
                     "--base-port", str(base), *init_args)

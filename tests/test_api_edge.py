@@ -341,7 +341,8 @@ def test_bad_api_host_ca_and_tls_settings_are_typed_refusals(tmp_path: Any, monk
     from consortia.node.node import Node
     from consortia.node.runner import api_tls_files
 
-    monkeypatch.delenv(CA_ENV, raising=False)  # the --ca callback sets it: restored after
+    monkeypatch.setenv(CA_ENV, "")  # records its absence: the --ca callback sets it, undone after
+    monkeypatch.delenv(CA_ENV)
     cli = CliRunner()
     empty = cli.invoke(app, ["node", "start", "--home", str(tmp_path / "none"), "--api-host", " ", "--json"])
     assert empty.exit_code != 0 and "invalid_argument" in empty.output and "Traceback" not in empty.output

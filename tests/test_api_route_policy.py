@@ -68,6 +68,19 @@ def test_every_openapi_path_has_a_rule() -> None:
     assert sorted(p for p in openapi_spec()["paths"] if _shape(p) not in ruled) == []
 
 
+def test_every_write_is_decided_before_its_handler_runs() -> None:
+    """A write's rule never waits for the handler's answer (concerns without a parent object, or a
+    list): the handler would already have acted when the gate refused."""
+    methods = ("put", "post", "delete", "patch")
+    paths = openapi_spec()["paths"]
+    writes = [(path, m.upper()) for path, ops in paths.items() for m in ops if m in methods]
+    assert writes
+    late = [(path, method) for path, method in writes
+            if (a := ROUTES[path].for_method(method)).listing
+            or (a.rule is Rule.CONCERNS and not a.object_path)]  # fmt: skip
+    assert late == [], late
+
+
 def test_the_access_document_is_the_table() -> None:
     assert DOC.read_text().split("<!-- table -->\n", 1)[1] == markdown_table(), \
         "regenerate docs/api-access.md: python -m consortia.api.auth.route_policy"

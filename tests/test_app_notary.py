@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import CHAIN_ID, ChainFixture, make_chain
+from tests.procs import admin_auth
 from typer.testing import CliRunner
 
 from consortia.api.app import create_app
@@ -352,7 +353,8 @@ def test_rest_refusals_of_a_node(tmp_path: Path) -> None:
 
     async def ask(node: Node, calls: list[tuple[str, str, Any]]) -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=create_app(node))
-        async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
+        auth = admin_auth(tmp_path / "net", node.genesis.chain_id)  # the regulator reads all
+        async with httpx.AsyncClient(transport=transport, base_url="http://node", auth=auth) as http:
             out = []
             for method, path, body in calls:
                 if isinstance(body, bytes):

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.procs import NetNode, cli_result, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, cli_result, running_network, wait_for
 
 from consortia.client.bills import BillsQueries, BillsWallet, ContractRefused
 from consortia.client.cbdc import CbdcWallet
@@ -57,7 +56,7 @@ class Market:
 
     def balances(self) -> int:
         accounts = [p.address for p in self.parties.values()] + self.reserves + [address_of("bills")]
-        return sum(int(httpx.get(f"{self.nodes[0].url}/v1/accounts/{format_address(a)}", timeout=5)
+        return sum(int(api_get(f"{self.nodes[0].url}/v1/accounts/{format_address(a)}", timeout=5)
                        .json()["balance"]) for a in accounts)
 
 
@@ -65,7 +64,7 @@ class Market:
 def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
     home = tmp_path_factory.mktemp("bills-net")
     with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
-        clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+        clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
         try:
             wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block on every node")
             yield _open_market(home, info, nodes, clients)

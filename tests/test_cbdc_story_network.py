@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.procs import NetNode, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, running_network, wait_for
 
 from consortia.client.cbdc import CbdcQueries, CbdcWallet, ContractRefused, NewWallet
 from consortia.client.client import Client
@@ -49,7 +49,7 @@ PHONE = "+86 138 0000 0000"
 
 
 def _balance(node: NetNode, address: bytes) -> int:
-    return int(httpx.get(f"{node.url}/v1/accounts/{format_address(address)}", timeout=5).json()["balance"])
+    return int(api_get(f"{node.url}/v1/accounts/{format_address(address)}", timeout=5).json()["balance"])
 
 
 def _why_stuck(nodes: list[NetNode]) -> str:
@@ -68,7 +68,7 @@ def _why_stuck(nodes: list[NetNode]) -> str:
 
 @contextmanager
 def _clients(nodes: list[NetNode]) -> Iterator[list[Client]]:
-    clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+    clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
     try:
         yield clients
     finally:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import typer.main
-from tests.procs import CLI, NetNode, cli_json, free_port_base, wait_for
+from tests.procs import CLI, NetNode, cli_json, free_port_base, reader_env, wait_for
 from typer.testing import CliRunner
 
 from consortia.apps.cbdc.contracts import source as cbdc_source
@@ -39,7 +39,7 @@ def settled(text: str) -> str:
 
 def piped(args: list[str], columns: int) -> str:
     """``consortia ARGS`` with its output into a pipe and ``COLUMNS`` set; its stdout."""
-    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color"}
+    env = {**reader_env(args), **os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color"}
     proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=90,
                           stdin=subprocess.DEVNULL, env=env)
     assert proc.returncode == 0, f"consortia {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"

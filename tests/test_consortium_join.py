@@ -18,9 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.procs import NetNode, cli_json, cli_result, free_port_base, wait_for
+from tests.procs import NetNode, api_get, cli_json, cli_result, free_port_base, register_readers, wait_for
 
 from consortia.crypto.keyfile import load_key_file
 from consortia.node.ca_rollover import issued_by
@@ -54,6 +53,7 @@ class Consortium:
 
     def start(self, name: str, port_index: int) -> NetNode:
         node = NetNode(self.root / name / "node", f"http://127.0.0.1:{self.base + port_index}")
+        register_readers({"nodes": [{"api": node.url}]}, self.root / "reg" / "admin.key")
         node.start()
         self.nodes[name] = node
         return node
@@ -74,7 +74,7 @@ class Consortium:
 
 
 def block(url: str, height: int) -> dict[str, Any]:
-    return dict(httpx.get(f"{url}/v1/blocks/{height}", timeout=5).json())
+    return dict(api_get(f"{url}/v1/blocks/{height}", timeout=5).json())
 
 
 @pytest.fixture(scope="module")

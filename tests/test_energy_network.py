@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.procs import NetNode, cli, cli_result, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, cli, cli_result, running_network, wait_for
 
 from consortia.apps.energy import sdk as apps
 from consortia.client.cbdc import CbdcWallet, ContractRefused
@@ -60,7 +59,7 @@ class Grid:
 def grid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grid]:
     home = tmp_path_factory.mktemp("energy-net")
     with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
-        clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+        clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
         try:
             wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block on every node")
             yield _open_grid(home, info, nodes, clients)
@@ -148,9 +147,9 @@ def test_readings_issue_certificates_transferred_and_retired_once(grid: Grid) ->
     for path, status in (("/v1/energy/certificates/4", 404), ("/v1/energy/trades/1", 404),
                          (f"/v1/energy/meters/0x{'00' * 20}", 404), ("/v1/energy/certificates", 400),
                          ("/v1/energy/certificates?owner=0x12", 400), ("/v1/energy/certificates/0", 400)):
-        answer = httpx.get(grid.nodes[1].url + path, timeout=5)
+        answer = api_get(grid.nodes[1].url + path, timeout=5)
         assert answer.status_code == status and "code" in answer.json(), (path, answer.text)
-    reading = httpx.get(f"{url}/v1/energy/meters/{format_address(plant.address)}/readings/{first}", timeout=5)
+    reading = api_get(f"{url}/v1/energy/meters/{format_address(plant.address)}/readings/{first}", timeout=5)
     assert reading.json()["reading"] == [2_400_000, 0]
     genesis = grid.clients[0].genesis()
     proof = grid.clients[2].receipt_proof(bytes.fromhex(retired["tx_hash"].removeprefix("0x")))

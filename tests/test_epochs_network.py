@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.procs import NetNode, cli, cli_json, cli_result, free_port_base, wait_for
+from tests.procs import NetNode, api_get, cli, cli_json, cli_result, free_port_base, wait_for
 
 pytestmark = pytest.mark.slow
 ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
@@ -31,7 +30,7 @@ def decide(info: dict[str, Any], url: str, *proposal: str) -> dict[str, Any]:
 
 
 def block(url: str, height: int) -> dict[str, Any]:
-    return dict(httpx.get(f"{url}/v1/blocks/{height}", timeout=5).json())
+    return dict(api_get(f"{url}/v1/blocks/{height}", timeout=5).json())
 
 
 def test_remove_and_add_back_a_validator(tmp_path: Path) -> None:

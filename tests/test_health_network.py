@@ -17,10 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
-from tests.procs import CLI, NetNode, cli, running_network, wait_for
+from tests.procs import (
+    CLI,
+    NetNode,
+    api_client,
+    api_get,
+    api_post,
+    api_put,
+    cli,
+    reader_env,
+    running_network,
+    wait_for,
+)
 
 from consortia.apps.health import records as rec
 from consortia.client.client import Client
@@ -89,7 +99,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         for node in nodes:
             node.start()
         wait_for(lambda: min(n.height() for n in nodes) >= 1, 30, "first block")
-        with Client(nodes[0].url) as client:
+        with api_client(nodes[0].url) as client:
             for name, new in made.items():
                 _enroll(client, orgs[name], new)
         yield Net(info, nodes, root, keys)
@@ -98,10 +108,10 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
 def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     out = net.run("register-key", "--key", str(net.keys["patient"]))  # the CLI once, the SDK for the rest
     assert out["_rc"] == 0 and out["registered"], out
-    with Client(net.url) as client:
+    with api_client(net.url) as client:
         for who in ("custodian", "doctor-b", "insurer"):
             assert HealthWallet(Wallet(load_key_file(net.keys[who]), client)).register_key()["registered"]
-    node = httpx.get(f"{net.url}/v1/health/node", timeout=10).json()
+    node = api_get(f"{net.url}/v1/health/node", timeout=10).json()
     assert node["custodian"] == net.address("custodian") and node["sealing_key_registered"]
 
     source = net.root / "visit.txt"
@@ -114,12 +124,12 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
 
     # the store keeps only bytes whose hash the chain holds for this node; other nodes keep none
     put = f"{net.url}/v1/health/records/{record}"
-    wrong = httpx.put(put, content=b"other bytes", timeout=10)
+    wrong = api_put(put, content=b"other bytes", timeout=10)
     assert wrong.status_code == 400 and wrong.json()["code"] == "bad_record_upload", wrong.text
     unknown = hashlib.sha256(b"never recorded").hexdigest()
-    stray = httpx.put(f"{net.url}/v1/health/records/0x{unknown}", content=b"never recorded", timeout=10)
+    stray = api_put(f"{net.url}/v1/health/records/0x{unknown}", content=b"never recorded", timeout=10)
     assert stray.status_code == 404 and stray.json()["code"] == "record_not_found", stray.text
-    off = httpx.get(f"{net.nodes[1].url}/v1/health/node", timeout=10)
+    off = api_get(f"{net.nodes[1].url}/v1/health/node", timeout=10)
     assert off.status_code == 404 and off.json()["code"] == "health_store_off"
 
     # nobody reads without consent
@@ -136,16 +146,16 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     assert out.read_bytes() == PLAINTEXT
 
     # a replayed fetch request (same signature and nonce) is not served again
-    with Client(net.url) as client:
+    with api_client(net.url) as client:
         reader = load_key_file(net.keys["doctor-b"])
         request = rec.sign_fetch(reader, client.chain_id(), bytes.fromhex(record[2:]))
         body = msgspec.json.encode(request)
-        first = httpx.post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
-        again = httpx.post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
+        first = api_post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
+        again = api_post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
     assert first.status_code == 200, first.text
     assert again.status_code == 409 and again.json()["code"] == "replayed_request", again.text
     forged = msgspec.json.encode(msgspec.structs.replace(request, nonce="0x" + "00" * 16))
-    refused_forged = httpx.post(f"{net.url}/v1/health/fetch", content=forged, timeout=30)
+    refused_forged = api_post(f"{net.url}/v1/health/fetch", content=forged, timeout=30)
     assert refused_forged.status_code == 401 and refused_forged.json()["code"] == "bad_signature"
 
     revoked = net.run("revoke", record, "--from", net.address("doctor-b"), "--key", str(net.keys["patient"]))
@@ -165,10 +175,10 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     assert fetched["_rc"] == 0 and fetched["basis"] == "break-glass", fetched
     assert emergency.read_bytes() == PLAINTEXT
 
-    alerts = httpx.get(f"{net.nodes[2].url}/v1/reg/alerts", timeout=10).json()
+    alerts = api_get(f"{net.nodes[2].url}/v1/reg/alerts", timeout=10).json()
     rules = [(a["rule"], a["address"]) for a in alerts["alerts"]]
     assert ("health.break_glass", net.address("doctor-b")) in rules, alerts
-    patient = httpx.get(f"{net.nodes[3].url}/v1/health/patients/{net.address('patient')}", timeout=10).json()
+    patient = api_get(f"{net.nodes[3].url}/v1/health/patients/{net.address('patient')}", timeout=10).json()
     assert patient["records"] == 1 and patient["alerts"] == 1
     assert patient["alert_list"][0]["doctor"] == net.address("doctor-b")
 
@@ -180,8 +190,9 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
                      ("break-glass", "unconscious on arrival in the ED"), ("access", "break-glass")], kinds
 
     # into a pipe, the text log is whole at any width (nothing wrapped, nothing cut)
-    env = {**os.environ, "COLUMNS": "40"}
-    text = subprocess.run([*CLI, "health", "log", record, "--node", net.url], capture_output=True, text=True,
+    args = ["health", "log", record, "--node", net.url]
+    env = {**reader_env(args), **os.environ, "COLUMNS": "40"}
+    text = subprocess.run([*CLI, *args], capture_output=True, text=True,
                           timeout=90, stdin=subprocess.DEVNULL, env=env, check=True).stdout
     assert record in text and net.address("doctor-b") in text and "…" not in text
     assert "unconscious on arrival in the ED" in text.splitlines()[-2]

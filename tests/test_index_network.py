@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.pg import fresh_database, postgres_server
-from tests.procs import NetNode, cli, cli_json, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, cli, cli_json, running_network, wait_for
 
 from consortia.client.cbdc import CbdcWallet, ContractRefused
 from consortia.client.client import Client
@@ -83,7 +82,7 @@ def _party(key: KeyPair, client: Client) -> CbdcWallet:
 
 def _indexed(nodes: list[NetNode], height: int) -> None:
     def every_index_reached() -> bool:
-        return all(httpx.get(f"{n.url}/v1/index/status", timeout=5).json()["indexed_height"] >= height
+        return all(api_get(f"{n.url}/v1/index/status", timeout=5).json()["indexed_height"] >= height
                    for n in nodes)  # fmt: skip
 
     wait_for(every_index_reached, TIMEOUT, f"every node's index at {height}")
@@ -92,7 +91,7 @@ def _indexed(nodes: list[NetNode], height: int) -> None:
 @pytest.mark.timeout(400)
 def test_a_scripted_day_is_in_every_nodes_index_and_the_audit(network: Any) -> None:
     info, nodes, _pg = network
-    clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+    clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
     try:
         admins = {o["name"]: load_key_file(Path(o["admin_key"])) for o in info["orgs"]}
         cb, bank_a = _party(admins["cb"], clients[0]), _party(admins["bank-a"], clients[1])
@@ -180,7 +179,7 @@ def test_a_scripted_day_is_in_every_nodes_index_and_the_audit(network: Any) -> N
             assert report["blocks_checked"] >= last.height
         assert queries.status()["backend"] == "postgresql"
         assert IndexQueries(clients[0]).status()["backend"] == "sqlite"
-        metrics = httpx.get(f"{nodes[0].url}/metrics", timeout=5).text
+        metrics = api_get(f"{nodes[0].url}/metrics", timeout=5).text
         for name in ("consortia_index_height", "consortia_index_lag_blocks", "consortia_index_lag_seconds"):
             assert name in metrics
         bad = cli("history", "0x12", "--node", nodes[0].url, "--json")
@@ -200,7 +199,7 @@ def _alive(pid: int) -> bool:
 
 
 def _index_status(node: NetNode) -> dict[str, Any]:
-    return dict(httpx.get(f"{node.url}/v1/index/status", timeout=5).json())
+    return dict(api_get(f"{node.url}/v1/index/status", timeout=5).json())
 
 
 @pytest.mark.timeout(240)
@@ -219,7 +218,7 @@ def test_the_index_runs_in_its_own_process_comes_back_when_killed_and_dies_with_
     wait_for(lambda: (s := _index_status(node))["restarts"] >= 1 and s["process"] not in (None, worker),
              TIMEOUT, "the node restarting its index process")  # fmt: skip
     admins = {o["name"]: load_key_file(Path(o["admin_key"])) for o in info["orgs"]}
-    with Client(node.url, timeout=TIMEOUT) as client:
+    with api_client(node.url, timeout=TIMEOUT) as client:
         paid = _party(admins["cb"], client).issue("bank-a", 1_000)
     _indexed([node], paid.height)
     report = cli_json("index", "check", "--node", node.url)

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from cryptography import x509
+from tests.procs import api_client, api_get, register_readers
 
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import parse_address
 from consortia.crypto.keyfile import load_key_file
@@ -55,13 +54,13 @@ class Host:
     proc: subprocess.Popen[str] | None = None
 
     def status(self) -> dict[str, Any]:
-        return dict(httpx.get(self.url + "/v1/status", timeout=5).json())
+        return dict(api_get(self.url + "/v1/status", timeout=5).json())
 
     def height(self) -> int:
         return int(self.status()["height"])
 
     def block(self, height: int) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5).json())
+        return dict(api_get(f"{self.url}/v1/blocks/{height}", timeout=5).json())
 
 
 @dataclass
@@ -122,6 +121,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
                                 "--genesis-hash", agreed)
                 hosts.append(Host(name, Path(node["home"]), f"http://{lab.address(i)}:{API_PORT}",
                                   node["index"]))
+            register_readers({"nodes": [{"api": h.url} for h in hosts]}, root / "reg" / "admin.key")
             lab.impair(NETEM)
             for i, host in enumerate(hosts):
                 _start(lab, i, host)
@@ -142,7 +142,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
 
 
 def _transfer(net: Consortium, via: Host, to_org: str, amount: int, timeout: float = 30) -> int:
-    with Client(via.url, timeout=timeout + 10) as client:
+    with api_client(via.url, timeout=timeout + 10) as client:
         wallet = Wallet(load_key_file(net.admin("cb"), None), client)
         result = wallet.transfer(net.address(to_org), amount, timeout=timeout)
     assert result.status == "ok", result
@@ -164,7 +164,7 @@ def test_transfers_commit_under_wan_delay_loss_and_skewed_clocks(net: Consortium
         wait_for(lambda h=host: h.height() >= height, 30, f"{host.org} at {height}")  # type: ignore[misc]
     roots = {h.block(height)["header"]["state_root"] for h in net.hosts}
     assert len(roots) == 1
-    with Client(net.hosts[3].url) as client:
+    with api_client(net.hosts[3].url) as client:
         assert client.account(net.address("bank-b"))["balance"] == 1001
     stats = net.lab.command(stats=True)
     assert stats["impairment"]["delay_ms"] == 50 and stats["lost"] > 0  # the loss was real
@@ -180,16 +180,16 @@ def test_a_2_2_split_commits_nothing_forks_nothing_and_heals(net: Consortium) ->
     try:
         time.sleep(2)  # blocks already certified before the split may still land
         before = [h.height() for h in net.hosts]
-        with Client(net.hosts[0].url) as client:
+        with api_client(net.hosts[0].url) as client:
             wallet = Wallet(load_key_file(net.admin("cb"), None), client)
             pending = client.submit(wallet.sign_transfer(net.address("bank-a"), 7))
         time.sleep(5)
         assert [h.height() for h in net.hosts] == before, "a commit without a quorum"
-        with Client(net.hosts[0].url) as client:
+        with api_client(net.hosts[0].url) as client:
             assert client.tx(pending)["status"] == "pending"
     finally:
         net.lab.heal()
-    with Client(net.hosts[0].url, timeout=90) as client:
+    with api_client(net.hosts[0].url, timeout=90) as client:
         assert client.wait(pending, timeout=60)["receipt"]["status"] == "ok"
     top = min(h.height() for h in net.hosts)
     _same_chain(net.hosts, top)
@@ -224,7 +224,7 @@ def _served_certificate(host: Host, client_home: Path) -> x509.Certificate:
 
 
 def _expiry_days(host: Host) -> dict[str, float]:
-    text = httpx.get(host.url + "/metrics", timeout=5).text
+    text = api_get(host.url + "/metrics", timeout=5).text
     out = {}
     for line in text.splitlines():
         if line.startswith("consortia_certificate_expiry_days{"):

@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
-from tests.procs import NetNode, cli, cli_result, running_network, wait_for
+from tests.procs import NetNode, api_client, api_post, cli, cli_result, running_network, wait_for
 
 from consortia.apps.notary.errors import NotaryOff, TooManyDocuments
 from consortia.apps.notary.receipts import document_hash, verify_receipt
 from consortia.client import notary
-from consortia.client.client import Client
 from consortia.node.config import NotaryServiceConfig, load_config, write_config
 from consortia.node.genesis import load_genesis
 from consortia.types.genesis import Genesis
@@ -123,7 +121,7 @@ def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
 
     def client_run(c: int) -> list[notary.Stamped]:
         done = []
-        with Client(url, timeout=90) as client:
+        with api_client(url, timeout=90) as client:
             api = notary.NotaryClient(client)
             for r in range(rounds):
                 leaves = [document_hash(f"client {c} round {r} doc {i}".encode()) for i in range(per_request)]
@@ -139,7 +137,7 @@ def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
             assert verify_receipt(receipt, net.genesis).stamper.hex() == net.address("dave")[2:]
     anchorings = {s.tx_hash for s in results}
     assert len(anchorings) < len(results), "requests waiting together share one anchoring"
-    with Client(url) as client:
+    with api_client(url) as client:
         api = notary.NotaryClient(client)
         wait_for(lambda: api.service()["pending_documents"] == 0, 20, "the index to record every answer")
         status = api.service()
@@ -160,35 +158,35 @@ def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
 
 def test_the_service_refuses_what_it_cannot_take(net: Net) -> None:
     url = net.nodes[0].url
-    with Client(url) as client:
+    with api_client(url) as client:
         api = notary.NotaryClient(client)
         with pytest.raises(TooManyDocuments):
             api.stamp_hashes([document_hash(str(i).encode()) for i in range(MAX_REQUEST + 1)])
         before = api.service()
-    too_many = httpx.post(f"{url}/v1/notary/stamp", json={"hashes": ["0x" + "ab" * 32] * (MAX_REQUEST + 1)})
+    too_many = api_post(f"{url}/v1/notary/stamp", json={"hashes": ["0x" + "ab" * 32] * (MAX_REQUEST + 1)})
     assert too_many.status_code == 413 and too_many.json()["code"] in ("too_many_documents", "body_too_large")
-    bad = httpx.post(f"{url}/v1/notary/stamp", json={"hashes": ["0x1234"]})
+    bad = api_post(f"{url}/v1/notary/stamp", json={"hashes": ["0x1234"]})
     assert bad.status_code == 400 and bad.json()["code"] == "bad_document_hash"
-    ragged = httpx.post(f"{url}/v1/notary/stamp", content=b"x" * 33,
+    ragged = api_post(f"{url}/v1/notary/stamp", content=b"x" * 33,
                         headers={"content-type": "application/octet-stream"})
     assert ragged.status_code == 400 and ragged.json()["code"] == "bad_document_hash"
-    empty = httpx.post(f"{url}/v1/notary/stamp", json={"hashes": []})
+    empty = api_post(f"{url}/v1/notary/stamp", json={"hashes": []})
     assert empty.status_code == 400 and empty.json()["code"] == "no_documents"
-    with Client(url) as client:
+    with api_client(url) as client:
         after = notary.NotaryClient(client).service()
     assert after["anchors"] == before["anchors"] and after["pending_documents"] == 0
     # a node without the service says so
-    with Client(net.nodes[1].url) as client, pytest.raises(NotaryOff):
+    with api_client(net.nodes[1].url) as client, pytest.raises(NotaryOff):
         notary.NotaryClient(client).stamp_hashes([document_hash(b"x")])
     # a registration that is not what its transaction anchored changes nothing
     tx = cli_result("notary", "stamp", __file__, "--key", net.key("carol"), "--out",
                     str(net.root / "carol"), "--node", url, "--no-register")
     assert tx["ok"] and not tx["indexed"]
-    wrong = httpx.post(f"{url}/v1/notary/batches",
+    wrong = api_post(f"{url}/v1/notary/batches",
                        json={"tx_hash": tx["tx_hash"], "hashes": ["0x" + "cd" * 32]})
     assert wrong.status_code == 422 and wrong.json()["code"] == "batch_mismatch"
     assert cli_result("notary", "show", tx["receipts"][0]["sha256"], "--node", url)["_rc"] == 1
-    right = httpx.post(f"{url}/v1/notary/batches",
+    right = api_post(f"{url}/v1/notary/batches",
                        json={"tx_hash": tx["tx_hash"], "hashes": [tx["receipts"][0]["sha256"]]})
     assert right.status_code == 200 and right.json()["indexed"], right.text
     assert cli_result("notary", "show", tx["receipts"][0]["sha256"], "--node", url)["stamper"] == \

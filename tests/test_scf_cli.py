@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.procs import admin_auth
 from typer.testing import CliRunner
 
 from consortia.api.app import create_app
@@ -156,7 +157,8 @@ def test_rest_routes_of_a_node_are_typed(tmp_path: Path) -> None:
 
     async def ask() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=create_app(node))
-        async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
+        auth = admin_auth(tmp_path / "net", node.genesis.chain_id)  # the regulator reads all
+        async with httpx.AsyncClient(transport=transport, base_url="http://node", auth=auth) as http:
             return [await http.get(path) for path in paths]
 
     try:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.openapi_bodies import check_answer
-from tests.procs import NetNode, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, reader_env, running_network, wait_for
 from typer.testing import CliRunner
 
 from consortia.apps.scf import sdk as apps
@@ -54,7 +53,7 @@ class Chain:
 
     def balance(self, address: bytes) -> int:
         url = f"{self.nodes[0].url}/v1/accounts/{format_address(address)}"
-        return int(httpx.get(url, timeout=5).json()["balance"])
+        return int(api_get(url, timeout=5).json()["balance"])
 
     def total(self) -> int:
         accounts = [p.address for p in self.parties.values()] + self.reserves
@@ -65,7 +64,7 @@ class Chain:
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     home = tmp_path_factory.mktemp("scf-net")
     with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
-        clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+        clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
         try:
             wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block on every node")
             yield _open(info, nodes, clients)
@@ -176,7 +175,8 @@ def test_a_payable_down_three_tiers_financed_at_two_banks_and_paid_at_maturity(c
 def cli(node: str | None, *args: str) -> dict[str, Any]:
     """One ``consortia`` command (against ``node``, unless None) with ``--json``: its document
     (and it exited 0 exactly when the document is not a refusal)."""
-    result = CliRunner().invoke(app, [*args, "--json", *(["--node", node] if node else [])])
+    argv = [*args, "--json", *(["--node", node] if node else [])]
+    result = CliRunner().invoke(app, argv, env=reader_env(argv))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert (result.exit_code == 0) == (out.get("ok", True) is not False), (args, result.stdout)
@@ -230,7 +230,7 @@ def test_the_cli_and_rest_over_the_same_network(chain: Chain, tmp_path: Path) ->
 
     # the same through REST, on another node
     def get(path: str) -> dict[str, Any]:
-        response = httpx.get(url[2] + path, timeout=5)
+        response = api_get(url[2] + path, timeout=5)
         assert response.status_code == 200, (path, response.text)
         check_answer(path, response.json())  # the view's declared result shape, as documented
         return dict(response.json())
@@ -243,5 +243,5 @@ def test_the_cli_and_rest_over_the_same_network(chain: Chain, tmp_path: Path) ->
     assert [e["by"] for e in get(f"/v1/scf/credit/log/{a['tier3']}")["log"]] == [a["bank-a"]]
     assert get(f"/v1/scf/credit/consents/{a['tier3']}/{a['bank-a']}")["consent"]["revoked"] > 0
     assert any(x["id"] == payable for x in get("/v1/scf/payables")["payables"])
-    missing = httpx.get(url[2] + "/v1/scf/parts/999999", timeout=5)
+    missing = api_get(url[2] + "/v1/scf/parts/999999", timeout=5)
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")

@@ -16,8 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from consortia.cli import connect as cli_connect
 from consortia.cli import contract_cmds
 from consortia.cli import main as cli_main
+from consortia.cli.options import READ_KEY
 from consortia.client import arguments, cbdc
 from consortia.client import contracts as sdk
 from consortia.client.wallet import Wallet
@@ -202,14 +204,14 @@ def test_cbdc_keeps_its_public_names() -> None:
 def recorder(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
     """Every CLI Client is a recording fake; reading a key file would fail the test."""
     fake = FakeClient()
-    monkeypatch.setattr(cli_main, "Client", lambda *a, **k: fake)
-    monkeypatch.setattr(contract_cmds, "Client", lambda *a, **k: fake)
+    monkeypatch.setattr(cli_connect, "Client", lambda *a, **k: fake)  # every command connects there
 
     def no_key(path: Path) -> KeyPair:
         raise AssertionError("the key was read before the arguments were checked")
 
     monkeypatch.setattr(cli_main, "load_key", no_key)
     monkeypatch.setattr(contract_cmds, "load_key", no_key)
+    monkeypatch.setattr(cli_connect, "load_key", no_key)
     return fake
 
 
@@ -266,7 +268,7 @@ def test_cli_transfer_refuses_bad_timeouts(recorder: FakeClient, timeout: str) -
 def test_cli_transfer_hostile_amounts(amount: str) -> None:
     fake = FakeClient()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_main, "Client", lambda *a, **k: fake)
+        mp.setattr(cli_connect, "Client", lambda *a, **k: fake)
         mp.setattr(cli_main, "load_key", lambda path: pytest.fail("key read"))
         result = invoke([*TRANSFER, "--amount", amount, "--json"])
     assert result.exit_code != 0 and "Traceback" not in result.output
@@ -308,7 +310,7 @@ def test_cli_contract_and_query_commands_refuse(recorder: FakeClient, args: list
 def test_cli_call_hostile_json_arguments(args: Any) -> None:
     fake = FakeClient()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(contract_cmds, "Client", lambda *a, **k: fake)
+        mp.setattr(cli_connect, "Client", lambda *a, **k: fake)
         mp.setattr(contract_cmds, "load_key", lambda path: (_ for _ in ()).throw(
             ConsortiaError("no key here")))
         result = invoke(["call", "token", "m", json.dumps([args]), "--key", "/k", "--json"])
@@ -359,7 +361,8 @@ def signing_commands() -> list[tuple[tuple[str, ...], Any, list[Any]]]:
             walk(sub, (*path, name))
         if getattr(command, "commands", None):
             return
-        names = {p.name for p in command.params}
+        # a read's --key (options.READ_KEY) only says who asks: such a command signs nothing
+        names = {p.name for p in command.params if not (p.name == "key" and p.help == READ_KEY.help)}
         checked = [p for p in command.params if p.required and kind_of(p.name)]
         if names & {"key", "org_key", "meter_key"} and checked:
             out.append((path, command, checked))

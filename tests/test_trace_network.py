@@ -20,9 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.procs import NetNode, cli_result, running_network, wait_for
+from tests.procs import NetNode, api_client, api_get, api_post, cli_result, running_network, wait_for
 from tests.trace_story import (
     COIL,
     EPC_PART_A,
@@ -69,7 +68,7 @@ class Chain:
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     home = tmp_path_factory.mktemp("trace-net")
     with running_network(home / "net", "--orgs", ORGS) as (info, nodes):
-        clients = [Client(n.url, timeout=TIMEOUT) for n in nodes]
+        clients = [api_client(n.url, timeout=TIMEOUT) for n in nodes]
         try:
             wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block on every node")
             key_files = {o["name"]: Path(o["admin_key"]) for o in info["orgs"]}
@@ -83,7 +82,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
 
 def _indexed(chain: Chain, height: int) -> None:
     def reached() -> bool:
-        return all(httpx.get(f"{n.url}/v1/index/status", timeout=5).json()["indexed_height"] >= height
+        return all(api_get(f"{n.url}/v1/index/status", timeout=5).json()["indexed_height"] >= height
                    for n in chain.nodes)  # fmt: skip
 
     wait_for(reached, TIMEOUT, f"every node's index at {height}")
@@ -142,10 +141,10 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
     assert status["recalled"] and status["holder"] == chain.hexa("maker")
     assert status["affected_by"] == [{"item": COIL, "reason": REASON}]
     assert views[0].public(MACHINE)["recalled"] and views[0].public(MACHINE)["recall_reason"] == REASON
-    alerts = httpx.get(f"{chain.url(0)}/v1/index/alerts", params={"address": chain.hexa("maker")},
+    alerts = api_get(f"{chain.url(0)}/v1/index/alerts", params={"address": chain.hexa("maker")},
                        timeout=10).json()["items"]  # fmt: skip
     assert [a["rule"] for a in alerts] == ["trace.recall"] and MACHINE in alerts[0]["detail"]
-    feed = httpx.get(f"{chain.url(3)}/v1/index/events", timeout=10, params={
+    feed = api_get(f"{chain.url(3)}/v1/index/events", timeout=10, params={
         "party": chain.hexa("maker"), "contract": "trace", "name": "HolderAlerted"}).json()["items"]
     assert [e["fields"]["items"] for e in feed] == [[PART_A, PART_B, MACHINE]]
 
@@ -160,13 +159,13 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
     assert {i["item"] for i in out["items"]} == {COIL, PART_A, PART_B, PALLET, MACHINE}
 
     # every completed handover carries both signatures: the sender's transaction and the receiver's
-    events = httpx.get(f"{chain.url(0)}/v1/index/events", params={"contract": "trace", "name": "Received",
+    events = api_get(f"{chain.url(0)}/v1/index/events", params={"contract": "trace", "name": "Received",
                                                                  "order": "asc"}, timeout=10).json()["items"]
     assert len(events) == 3
     for event in events:
         fields = event["fields"]
-        sent = httpx.get(f"{chain.url(0)}/v1/index/txs/{fields['sent_tx']}", timeout=10).json()
-        got = httpx.get(f"{chain.url(0)}/v1/index/txs/{event['tx_hash']}", timeout=10).json()
+        sent = api_get(f"{chain.url(0)}/v1/index/txs/{fields['sent_tx']}", timeout=10).json()
+        got = api_get(f"{chain.url(0)}/v1/index/txs/{event['tx_hash']}", timeout=10).json()
         assert (sent["sender"], sent["method"], sent["status"]) == (fields["sender"], "handover", "ok")
         assert (got["sender"], got["method"], got["status"]) == (fields["receiver"], "receive", "ok")
 
@@ -187,7 +186,7 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
         "receive", "transform", "aggregate", "receive", "disaggregate", "register", "transform", "recall",
         "lift_recall"]
     assert {c.item for c in calls if c.action == "recall"} == {COIL}
-    checked = httpx.post(f"{chain.url(1)}/v1/trace/epcis", json=document, timeout=10).json()
+    checked = api_post(f"{chain.url(1)}/v1/trace/epcis", json=document, timeout=10).json()
     assert [c["action"] for c in checked["calls"]] == [c.action for c in calls]
     assert set(upstream) == PROVENANCE_OF_MACHINE
 

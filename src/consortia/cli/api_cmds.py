@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
 from consortia.cli.options import JSON, KEY, NODE
 from consortia.cli.output import console, emit, handles_errors
@@ -57,7 +58,7 @@ def signin(key: Path = KEY, node: str = NODE, as_json: bool = JSON) -> None:
     """Sign the explorer in as KEY's identity: prints the explorer's address with a session token
     (15 minutes, this node only; the key never enters the browser)."""
     signer = load_key(key)
-    with Client(node, key=signer) as client:
+    with connect(node, signer) as client:
         session = open_session(client)
     base = node.rstrip("/")
     if session["api_access"] == "open":

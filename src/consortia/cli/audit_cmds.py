@@ -18,10 +18,10 @@ import typer
 
 from consortia.api.auth.read_anchor import check_config, load_anchor_key
 from consortia.api.auth.read_log import LOG_DIR
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, NODE
+from consortia.cli.options import JSON, NODE, READ_KEY
 from consortia.cli.output import console, emit, handles_errors
-from consortia.client.client import Client
 from consortia.client.read_audit import reads, verify_with_chain
 from consortia.crypto.address import format_address
 from consortia.errors import ConfigError
@@ -39,10 +39,6 @@ audit_app = typer.Typer(no_args_is_help=True, help="The read audit: overseers' r
 reads_app = typer.Typer(help="Reads by the regulator and auditors of other organisations' data "
                              "(an overseer sees every entry, an organisation's staff its own data's).")
 audit_app.add_typer(reads_app, name="reads")
-
-READ_KEY = typer.Option(None, "--key", envvar="CONSORTIA_KEY",
-                        help="Key file of the reader (or set CONSORTIA_KEY).")
-
 
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
@@ -67,7 +63,7 @@ def list_reads(ctx: typer.Context, key: Path | None = READ_KEY, node: str = NODE
     """A page of the node's read log, oldest first."""
     if ctx.invoked_subcommand is not None:
         return
-    with Client(node, key=load_key(key) if key is not None else None) as client:
+    with connect(node, key) as client:
         page = reads(client, after, limit, org)
 
     def show() -> None:
@@ -105,7 +101,7 @@ def verify(home: Path = typer.Option(..., "--home", help="The node's home (its l
     genesis = load_genesis(genesis_path)
     url = node or f"http://{config.api_host}:{config.api_port}"
     signer = load_key(key if key is not None else _anchoring_key_file(home, config))
-    with Client(url, key=signer) as client:
+    with connect(url, signer) as client:
         check = verify_with_chain(home / LOG_DIR, client, genesis)
     out = check.to_json()
 

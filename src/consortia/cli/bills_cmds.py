@@ -27,13 +27,13 @@ import typer
 from rich.table import Table
 
 from consortia.apps.bills.sdk import MAX_RATE_BPS
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import bills
 from consortia.client import contracts as sdk
 from consortia.client.arguments import InvalidArgument, check_bps, check_id, parse_int_text
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
 BILL_ID = typer.Argument(..., metavar="ID", help="The instrument's id.")
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Iterator[bills.BillsWallet]:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield bills.BillsWallet(Wallet(signer_key, client), timeout=timeout)
 
 
@@ -86,8 +86,8 @@ def _show(data: dict[str, Any], as_json: bool, title: str) -> None:
 
 
 @contextlib.contextmanager
-def _query(node: str) -> Iterator[bills.BillsQueries]:
-    with Client(node) as client:
+def _query(node: str, key: Path | None) -> Iterator[bills.BillsQueries]:
+    with connect(node, key) as client:
         yield bills.BillsQueries(client)
 
 
@@ -295,20 +295,22 @@ def bill_withdraw(drawee: str = typer.Option(..., "--drawee", help="0x address o
 
 @bill_app.command("show")
 @handles_errors
-def bill_show(bill_id: str = BILL_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def bill_show(bill_id: str = BILL_ID,
+              node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """One instrument as the chain holds it."""
     found = _id(bill_id)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         data = queries.bill(found)
     _show(data, as_json, f"instrument {found}")
 
 
 @bill_app.command("history")
 @handles_errors
-def bill_history(bill_id: str = BILL_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def bill_history(bill_id: str = BILL_ID,
+                 node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Every step of an instrument, each with its transaction."""
     found = _id(bill_id)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         steps = queries.history(found)
 
     def human() -> None:
@@ -327,10 +329,10 @@ def bill_history(bill_id: str = BILL_ID, node: str = NODE, as_json: bool = JSON)
 @handles_errors
 def bill_list(holder: str = typer.Option("", "--holder", help="0x address (default: every instrument)."),
               start: str = typer.Option("0", "--start", help="First index (or id) to list."),
-              node: str = NODE, as_json: bool = JSON) -> None:
+              node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Instruments a holder holds now, or every instrument (the regulator's view)."""
     first = parse_int_text(start, "start") if start != "0" else 0
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         found = queries.list(holder or None, first)
 
     def human() -> None:
@@ -348,8 +350,8 @@ def bill_list(holder: str = typer.Option("", "--holder", help="0x address (defau
 @handles_errors
 def bill_cover(owner: str = typer.Argument(..., help="0x address of the drawer."),
                drawee: str = typer.Argument(..., help="0x address of the drawee."),
-               node: str = NODE, as_json: bool = JSON) -> None:
+               node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Cover a drawer holds with a drawee."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         amount = queries.cover(owner, drawee)
     emit({"owner": owner, "drawee": drawee, "cover": amount}, as_json, lambda: console.print(str(amount)))

@@ -26,12 +26,12 @@ import typer
 from rich.table import Table
 
 from consortia.cli import perm_cmds
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key, new_password
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import cbdc
 from consortia.client import contracts as sdk
-from consortia.client.client import Client
 from consortia.client.wallet import TxResult, Wallet
 from consortia.crypto.address import format_address
 from consortia.errors import KeyFileError
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Any:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield cbdc.CbdcWallet(Wallet(signer_key, client), timeout=timeout)
 
 
@@ -145,9 +145,9 @@ def cbdc_redeem(amount: int = AMOUNT, key: Path = KEY, node: str = NODE, timeout
 
 @cbdc_app.command("supply")
 @handles_errors
-def cbdc_supply(node: str = NODE, as_json: bool = JSON) -> None:
+def cbdc_supply(node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Money supply: issued, redeemed and in circulation, of the chain and per organisation."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = cbdc.CbdcQueries(client).supply()
 
     def human() -> None:
@@ -161,10 +161,11 @@ def cbdc_supply(node: str = NODE, as_json: bool = JSON) -> None:
 
 @cbdc_app.command("reserve")
 @handles_errors
-def cbdc_reserve(org: str = typer.Argument(..., help="Organisation name."), node: str = NODE,
+def cbdc_reserve(org: str = typer.Argument(..., help="Organisation name."),
+                 node: str = NODE, key: Path | None = READ_KEY,
                  as_json: bool = JSON) -> None:  # fmt: skip
     """An organisation's reserve account: address, balance, freeze, its issuance."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = cbdc.CbdcQueries(client).reserve(org)
     _show(data, as_json, f"reserve of {org}")
 
@@ -204,9 +205,10 @@ def cbdc_spend(
 
 @cbdc_app.command("earmark-show")
 @handles_errors
-def cbdc_earmark_show(earmark_id: int = RECORD_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def cbdc_earmark_show(earmark_id: int = RECORD_ID,
+                      node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Earmarked funds: recipient, payees, amount left, expiry, status."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = cbdc.CbdcQueries(client).earmark(earmark_id)
     _show(data, as_json, f"earmark {earmark_id}")
 
@@ -310,10 +312,11 @@ def _status(wallet: dict[str, Any]) -> str:
 
 @wallet_app.command("show")
 @handles_errors
-def wallet_show(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
+def wallet_show(address: str = ADDRESS,
+                node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """A wallet: bank, tier, status, balance, the tier's limits and what it paid today."""
     target = cbdc.check_address_arg(address)
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = cbdc.CbdcQueries(client).wallet(target)
     limits = data["limits"]
 
@@ -412,9 +415,10 @@ def escrow_refund(escrow_id: int = RECORD_ID, key: Path = KEY, node: str = NODE,
 
 @escrow_app.command("show")
 @handles_errors
-def escrow_show(escrow_id: int = RECORD_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def escrow_show(escrow_id: int = RECORD_ID,
+                node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """An escrow: payer, payee, releaser, amount, deadline, status."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = cbdc.CbdcQueries(client).escrow(escrow_id)
     _show(data, as_json, f"escrow {escrow_id}")
 
@@ -445,7 +449,7 @@ def reg_resolution(
     (exits non-zero if it does not match)."""
     request_id = cbdc.check_id(request_id, "request id")
     regulator_key = load_key(key)
-    with Client(node) as client:
+    with connect(node, regulator_key) as client:
         data = cbdc.CbdcQueries(client).resolution(request_id, regulator_key)
     data = {"ok": data["matches_commitment"], **data}
 

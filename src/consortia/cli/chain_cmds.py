@@ -12,15 +12,15 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 from rich.markup import escape
 
-from consortia.cli.options import JSON, NODE
+from consortia.cli.connect import connect
+from consortia.cli.options import JSON, NODE, READ_KEY
 from consortia.cli.output import console, emit, handles_errors, shorten
-from consortia.client.client import Client
 from consortia.errors import ConnectionFailed, DecodeError
 
 _HASH = re.compile(r"(0x)?[0-9a-fA-F]{64}")
@@ -151,29 +151,24 @@ def sse_messages(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield event, "\n".join(data)
 
 
-def follow_blocks(node: str, count: int | None) -> Iterator[dict[str, Any]]:
-    """Each committed block's message from the node's ``/v1/events``, ``count`` of them at most."""
-    url = node.rstrip("/") + "/v1/events"
+def follow_blocks(node: str, count: int | None, key: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Each committed block's message from the node's ``/v1/events``, ``count`` of them at most
+    (the stream asked for as ``key``'s identity on a chain with organisations)."""
     seen = 0
-    try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(10.0, read=None)) as response:
-            if response.status_code != 200:
-                raise ConnectionFailed(f"node at {node} answered {response.status_code} on /v1/events")
-            for event, data in sse_messages(response.iter_lines()):
-                if event == "error":
-                    raise ConnectionFailed(f"the node ended the event stream: {data}")
-                if event != "block":
-                    continue
-                try:
-                    message = json.loads(data)
-                except ValueError:
-                    raise DecodeError("the node sent an event that is not JSON") from None
-                yield message
-                seen += 1
-                if count is not None and seen >= count:
-                    return
-    except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"cannot follow events of the node at {node}: {exc}") from None
+    with connect(node, key) as client, client.stream("/v1/events") as response:
+        for event, data in sse_messages(response.iter_lines()):
+            if event == "error":
+                raise ConnectionFailed(f"the node ended the event stream: {data}")
+            if event != "block":
+                continue
+            try:
+                message = json.loads(data)
+            except ValueError:
+                raise DecodeError("the node sent an event that is not JSON") from None
+            yield message
+            seen += 1
+            if count is not None and seen >= count:
+                return
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -196,13 +191,13 @@ def _block_ref(text: str) -> str:
 @handles_errors
 def tx_command(
     tx_hash: str = typer.Argument(..., metavar="HASH", help="Transaction hash (0x + 64 hex digits)."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """A transaction decoded: sender, nonce, expiry, contract, method, named arguments, value,
     and its receipt with decoded events."""
     ref = _tx_hash(tx_hash)
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = client.get(f"/v1/tx/{ref}")
     emit(data, as_json, lambda: print_tx(data))
 
@@ -210,11 +205,11 @@ def tx_command(
 @handles_errors
 def block_command(
     ref: str = typer.Argument("latest", metavar="HEIGHT|latest", help="Height, 0x block id or latest."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """A block with each of its transactions decoded, and their receipts and events."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = client.block(_block_ref(ref))
     emit(data, as_json, lambda: print_block(data))
 
@@ -223,11 +218,12 @@ def block_command(
 def watch_command(
     count: int = typer.Option(None, "--count", min=1, help="Stop after this many blocks."),
     node: str = NODE,
+    key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Follow new blocks and their decoded events until Ctrl-C (or --count blocks)."""
     try:
-        for message in follow_blocks(node, count):
+        for message in follow_blocks(node, count, key):
             if as_json:
                 sys.stdout.write(json.dumps(message) + "\n")
                 sys.stdout.flush()

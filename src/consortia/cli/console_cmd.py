@@ -16,7 +16,8 @@ from typing import Any
 import typer
 
 from consortia import __version__
-from consortia.cli.options import NODE
+from consortia.cli.connect import connect
+from consortia.cli.options import NODE, READ_KEY
 from consortia.cli.output import handles_errors
 from consortia.client.client import Client
 from consortia.client.wallet import Wallet
@@ -64,12 +65,12 @@ def banner(client: Client, names: dict[str, Any]) -> str:
 
 @handles_errors
 def console_command(
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     home: list[Path] = typer.Option([], "--home", help="Network home(s) whose dev keys to preload "
                                     "(default: .consortia and .consortia-dev when present)."),
 ) -> None:
     """An interactive Python session with a connected client, the dev wallets and the SDKs."""
-    client = Client(node)
+    client = connect(node, key)
     names = namespace(client, home or [h for h in DEFAULT_HOMES if h.is_dir()])
     text = banner(client, names)
     try:

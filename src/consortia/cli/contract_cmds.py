@@ -21,8 +21,9 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, err_console, handles_errors, write_exact
 from consortia.client import contracts as sdk
 from consortia.client.arguments import (
@@ -32,7 +33,6 @@ from consortia.client.arguments import (
     check_method_name,
     check_timeout,
 )
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.contracts.python.checker import find_violations
 from consortia.contracts.python.errors import ContractViolations
@@ -219,7 +219,7 @@ def contract_deploy(
     values = parse_args(init_args)
     check_timeout(timeout)
     signer = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer, timeout=timeout + 10) as client:
         receipt = sdk.deploy(Wallet(signer, client), contract, source,
                              values, timeout=timeout, check=False)
         extra: dict[str, Any] = {"name": contract}
@@ -244,7 +244,7 @@ def contract_upgrade(
     contract = check_contract_name(name or contract_name_for(file.resolve()))
     check_timeout(timeout)
     signer = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer, timeout=timeout + 10) as client:
         receipt = sdk.upgrade(Wallet(signer, client), contract, source,
                               timeout=timeout, check=False)
     finish(receipt, as_json, f"upgraded {contract!r} in", f"upgrading {contract!r}", name=contract)
@@ -255,12 +255,12 @@ def contract_upgrade(
 def contract_info(
     name: str = typer.Argument(..., help="Contract name."),
     source: bool = typer.Option(False, "--source", help="Print the deployed source instead."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Version, code hash, owner, versions and methods of a deployed contract."""
     name = check_contract_name(name)
-    with Client(node) as client:
+    with connect(node, key) as client:
         if source:
             text = sdk.source(client, name)
             emit({"name": name, "source": text}, as_json, lambda: write_exact(text))
@@ -298,7 +298,7 @@ def call_command(
     values = parse_args(json_args)
     check_timeout(timeout)
     signer = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer, timeout=timeout + 10) as client:
         receipt = sdk.send(Wallet(signer, client), contract, method, values, timeout, check=False)
     finish(receipt, as_json, f"{contract}.{method}")
 
@@ -308,13 +308,13 @@ def view_command(
     contract: str = typer.Argument(..., help="Contract name."),
     method: str = typer.Argument(..., help="A @view method."),
     json_args: str = ARGS,
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Run a read-only view on the node's committed state and print its result."""
     contract, method = check_contract_name(contract), check_method_name(method)
     values = parse_args(json_args)
-    with Client(node) as client:
+    with connect(node, key) as client:
         result = sdk.view(client, contract, method, *values)
     plain = to_json(result)
     emit({"ok": True, "contract": contract, "method": method, "result": plain}, as_json,

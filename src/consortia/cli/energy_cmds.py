@@ -28,12 +28,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client import energy
 from consortia.client.arguments import check_address_arg, check_id, parse_int_text
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 
 TRADE_ID = typer.Argument(..., metavar="ID", help="The trade's id.")
@@ -57,13 +57,13 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Iterator[energy.EnergyWallet]:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield energy.EnergyWallet(Wallet(signer_key, client), timeout=timeout)
 
 
 @contextlib.contextmanager
-def _query(node: str) -> Iterator[energy.EnergyQueries]:
-    with Client(node) as client:
+def _query(node: str, key: Path | None) -> Iterator[energy.EnergyQueries]:
+    with connect(node, key) as client:
         yield energy.EnergyQueries(client)
 
 
@@ -128,10 +128,10 @@ def meter_add(
 @handles_errors
 def meter_show(
     address: str = typer.Argument(..., metavar="ADDRESS", help="0x address of the meter."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """A meter: owner, operator, interval, maximum, last period read, totals, carry."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         emit(query.meter(address), as_json)
 
 
@@ -198,10 +198,10 @@ def energy_certs(
     owner: str = typer.Option(..., "--owner", help="0x address of the holder."),
     start: str = typer.Option("0", "--start", help="From the owner's n-th certificate (0-based)."),
     limit: str = typer.Option("200", "--limit", help="At most this many (1 to 200)."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Certificates an address holds (the ones it retired included)."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         rows = query.certificates(owner, _int(start, "--start"), _int(limit, "--limit"))
     human = _table(rows, CERT_COLUMNS, f"certificates of {owner}")
     emit({"owner": owner, "certificates": rows}, as_json, human)
@@ -209,9 +209,10 @@ def energy_certs(
 
 @cert_app.command("show")
 @handles_errors
-def cert_show(serial: str = SERIAL, node: str = NODE, as_json: bool = JSON) -> None:
+def cert_show(serial: str = SERIAL,
+              node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """One certificate: its meter, period, holder, status and (once retired) beneficiary."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         emit(query.certificate(energy.check_serial(_int(serial, "serial"))), as_json)
 
 
@@ -305,9 +306,10 @@ def energy_cancel(trade_id: str = TRADE_ID, key: Path = KEY, node: str = NODE, t
 
 @energy_app.command("trade")
 @handles_errors
-def energy_trade(trade_id: str = TRADE_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def energy_trade(trade_id: str = TRADE_ID,
+                 node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """One trade: the offer, its buyer and, once settled, the figures."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         emit(query.trade(check_id(_int(trade_id, "id"), "trade id")), as_json)
 
 
@@ -317,18 +319,18 @@ def energy_trades(
     party: str = typer.Option(..., "--party", help="0x address of a seller or buyer."),
     start: str = typer.Option("0", "--start", help="From the party's n-th trade (0-based)."),
     limit: str = typer.Option("200", "--limit", help="At most this many (1 to 200)."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Trades an address offered or accepted."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         rows = query.trades(party, _int(start, "--start"), _int(limit, "--limit"))
     emit({"party": party, "trades": rows}, as_json, _table(rows, TRADE_COLUMNS, f"trades of {party}"))
 
 
 @energy_app.command("totals")
 @handles_errors
-def energy_totals(node: str = NODE, as_json: bool = JSON) -> None:
+def energy_totals(node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Meters, production, certificates issued and retired, trades."""
-    with _query(node) as query:
+    with _query(node, key) as query:
         emit(query.totals(), as_json)
 

@@ -27,12 +27,12 @@ import typer
 
 from consortia.apps.health.records import MAX_RECORD_BYTES
 from consortia.apps.health.service import load_custodian_key
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors, shorten
 from consortia.client import health
 from consortia.client.arguments import InvalidArgument
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import format_address
 from consortia.node.config import HealthStoreConfig, load_config, write_config
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Iterator[health.HealthWallet]:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield health.HealthWallet(Wallet(signer_key, client), timeout=timeout)
 
 
@@ -173,9 +173,9 @@ def get(
 
 @health_app.command("log")
 @handles_errors
-def log(record: str = RECORD, node: str = NODE, as_json: bool = JSON) -> None:
+def log(record: str = RECORD, node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """The record's whole access log: stored, granted, revoked, break-glass, every access."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         entries = health.HealthClient(client).log(record)
     data = {"record": "0x" + health.check_record(record).hex(), "count": len(entries), "log": entries}
 
@@ -190,9 +190,10 @@ def log(record: str = RECORD, node: str = NODE, as_json: bool = JSON) -> None:
 
 @health_app.command("patient")
 @handles_errors
-def patient(address: str = typer.Argument(..., help="0x address of the patient."), node: str = NODE,
+def patient(address: str = typer.Argument(..., help="0x address of the patient."),
+            node: str = NODE, key: Path | None = READ_KEY,
             as_json: bool = JSON) -> None:  # fmt: skip
     """A patient's records and the emergency openings of them."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = health.HealthClient(client).patient(address)
     emit(data, as_json)

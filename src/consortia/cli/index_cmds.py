@@ -17,10 +17,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consortia.cli.options import JSON, NODE
+from consortia.cli.connect import connect
+from consortia.cli.options import JSON, NODE, READ_KEY
 from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client.arguments import InvalidArgument, check_height, parse_int_text
-from consortia.client.client import Client
 from consortia.client.index import IndexQueries
 
 LIMIT = typer.Option(50, "--limit", help="Items per page (1-1000).")
@@ -70,11 +70,11 @@ def history_command(
     limit: int = LIMIT,
     cursor: str = CURSOR,
     all_pages: bool = typer.Option(False, "--all", help=f"Follow every page (at most {MAX_ALL})."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """An account's history from the node's SQL index: calls, payments made and received."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         queries = IndexQueries(client)
         if all_pages:
             items = queries.history_all(address, role=role, order=order, max_items=MAX_ALL)
@@ -102,12 +102,12 @@ def txs_command(
     order: str = ORDER,
     limit: int = LIMIT,
     cursor: str = CURSOR,
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Transactions from the node's SQL index by contract, method, status, sender, heights."""
     low, high = _height(from_height, "--from-height"), _height(to_height, "--to-height")
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = IndexQueries(client).txs(contract=contract, method=method, status=status, sender=sender,
                                         from_height=low, to_height=high, order=order, cursor=cursor,
                                         limit=limit)  # fmt: skip
@@ -129,9 +129,9 @@ def txs_command(
 
 @index_app.command("status")
 @handles_errors
-def index_status(node: str = NODE, as_json: bool = JSON) -> None:
+def index_status(node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """The node's SQL index: backend, indexed height, head, lag, last error."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = IndexQueries(client).status()
     emit(data, as_json)
 
@@ -147,12 +147,12 @@ def index_events(
     order: str = ORDER,
     limit: int = LIMIT,
     cursor: str = CURSOR,
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Historical events by contract and name, or by party (an application object's holder)."""
     low, high = _height(from_height, "--from-height"), _height(to_height, "--to-height")
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = IndexQueries(client).events(contract=contract, name=name, party=party, from_height=low,
                                            to_height=high, order=order, cursor=cursor, limit=limit)
 
@@ -181,6 +181,7 @@ def index_check(
     index_db: str = INDEX_DB,
     from_height: str = FROM_HEIGHT,
     to_height: str = TO_HEIGHT,
+    key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Compare the index with the chain; exit 1 and list the differences if any."""
@@ -193,15 +194,15 @@ def index_check(
 
         data = check(home, index_db, low, high).to_json()
     else:
-        data = _check_through_node(node, low, high)
+        data = _check_through_node(node, key, low, high)
     emit(data, as_json, lambda: _print_check(data))
     if not data["ok"]:
         raise typer.Exit(1)
 
 
-def _check_through_node(node: str, low: int, high: int | None) -> dict[str, Any]:
+def _check_through_node(node: str, key: Path | None, low: int, high: int | None) -> dict[str, Any]:
     """Whole ranges of at most CHECK_RANGE blocks, merged into one report."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         queries = IndexQueries(client)
         top = high if high is not None else int(queries.status()["indexed_height"])
         merged: dict[str, Any] | None = None

@@ -28,10 +28,11 @@ from consortia.cli import (
     trace_cmds,
 )
 from consortia.cli import network as network_cli
+from consortia.cli.connect import connect
 from consortia.cli.help_format import PlainHelpGroup
 from consortia.cli.keys import load_key, new_password
 from consortia.cli.network import network_app
-from consortia.cli.options import JSON, NODE
+from consortia.cli.options import JSON, NODE, READ_KEY
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client.arguments import (
     InvalidArgument,
@@ -41,7 +42,7 @@ from consortia.client.arguments import (
     check_timeout,
     parse_int_text,
 )
-from consortia.client.client import Client, receipt_proof_from_json
+from consortia.client.client import receipt_proof_from_json
 from consortia.client.tls_trust import CA_ENV
 from consortia.client.wallet import Wallet
 from consortia.codec.plain import to_plain
@@ -337,20 +338,21 @@ def sim(
 
 @app.command()
 @handles_errors
-def status(node: str = NODE, as_json: bool = JSON) -> None:
+def status(node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Height, ids and roots of a node's chain."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         emit(client.status(), as_json)
 
 
 @app.command()
 @handles_errors
 def balance(
-    address: str = typer.Argument(..., help="0x address."), node: str = NODE, as_json: bool = JSON
+    address: str = typer.Argument(..., help="0x address."),
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON
 ) -> None:
     """An account's balance and nonce."""
     target = check_address_arg(address)
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = client.account(target)
     emit(data, as_json, lambda: console.print(str(data["balance"])))
 
@@ -372,7 +374,7 @@ def transfer(
     units = check_amount(parse_int_text(amount, "amount"), "amount")
     check_timeout(timeout)
     wallet_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, wallet_key, timeout=timeout + 10) as client:
         result = Wallet(wallet_key, client).transfer(recipient, units, timeout=timeout)
     data = {"ok": result.status == "ok", "tx_hash": "0x" + result.tx_hash.hex(),
             "height": result.height, "status": result.status, "error": result.error}
@@ -388,14 +390,14 @@ def transfer(
 def receipt(
     tx_hash: str = typer.Argument(..., metavar="TXHASH"),
     out: Path = typer.Option(None, "--out", help="Write the receipt proof to this file."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """A transaction's receipt with its inclusion proofs and the certified block header."""
     import json
 
     raw_hash = parse_tx_hash(tx_hash)
-    with Client(node) as client:
+    with connect(node, key) as client:
         proof = client.receipt_proof(raw_hash)
     plain = to_plain(proof)
     if out is not None:

@@ -23,12 +23,12 @@ import typer
 from consortia.apps.notary.errors import UnknownDocument
 from consortia.apps.notary.receipts import VerifiedStamp, file_hash, receipt_file_bytes
 from consortia.apps.notary.service import check_service_config, load_service_key
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, NODE
+from consortia.cli.options import JSON, NODE, READ_KEY
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import notary
 from consortia.client.arguments import check_timeout
-from consortia.client.client import Client
 from consortia.client.wallet import Wallet
 from consortia.crypto.address import format_address
 from consortia.errors import ConfigError
@@ -79,7 +79,7 @@ def stamp(
     if existing:
         raise ConfigError(f"{existing[0]} already exists; choose another --out directory")
     signer = load_key(key) if key is not None else None
-    with Client(node, timeout=timeout + 30) as client:
+    with connect(node, signer, timeout=timeout + 30) as client:
         if signer is not None:
             stamped = notary.NotaryWallet(Wallet(signer, client), timeout).stamp(hashes, not no_register)
         else:
@@ -117,7 +117,7 @@ def verify(
 def show(
     what: str = typer.Argument(..., metavar="FILE|SHA256", help="A document file, its SHA-256 or a root."),
     receipt_out: Path = typer.Option(None, "--receipt-out", help="Write the document's receipt here."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Who stamped a document (or a root) first, and when."""
@@ -126,7 +126,7 @@ def show(
         digest = file_hash(path) if path.is_file() else notary.check_hash(what, "the argument")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with Client(node) as client:
+    with connect(node, key) as client:
         api = notary.NotaryClient(client)
         try:
             found = api.document(digest)
@@ -159,11 +159,11 @@ def stamps(
     address: str = typer.Argument(..., help="The stamper's 0x address."),
     start: int = typer.Option(1, "--start", help="From the n-th root (1-based)."),
     limit: int = typer.Option(20, "--limit", help="How many (1 to 100)."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """The roots an address anchored first: height, time, documents."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = notary.NotaryClient(client).stamper(address, start, limit)
 
     def human() -> None:
@@ -177,9 +177,9 @@ def stamps(
 
 @notary_app.command("service")
 @handles_errors
-def service_status(node: str = NODE, as_json: bool = JSON) -> None:
+def service_status(node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """The node's stamping service: its stamper, pending work, limits and counts."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         emit(notary.NotaryClient(client).service(), as_json)
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from consortia.cli.connect import connect
 from consortia.cli.index_cmds import history_table
 from consortia.cli.keys import load_key, new_password
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import permissioned as perm
 from consortia.client.client import Client
@@ -49,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
 def _signer(key: Path, node: str, timeout: float) -> tuple[Client, perm.PermWallet]:
     signer_key = load_key(key)
-    client = Client(node, timeout=timeout + 10)
+    client = connect(node, signer_key, timeout=timeout + 10)
     return client, perm.PermWallet(Wallet(signer_key, client), timeout=timeout)
 
 
@@ -145,9 +146,10 @@ def identity_revoke(
 
 @identity_app.command("show")
 @handles_errors
-def identity_show(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
+def identity_show(address: str = ADDRESS,
+                  node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """An enrolled identity: organisation, role, KYC tier, status, freeze."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = perm.PermQueries(client).identity(parse_address(address))
     emit(data, as_json)
 
@@ -321,10 +323,11 @@ def _print_proposals(records: list[dict[str, Any]]) -> None:
 @gov_app.command("show")
 @handles_errors
 def gov_show(
-    proposal_id: int = typer.Argument(..., metavar="ID"), node: str = NODE, as_json: bool = JSON
+    proposal_id: int = typer.Argument(..., metavar="ID"),
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON
 ) -> None:
     """A proposal with its payload, votes and outcome."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         record = perm.PermQueries(client).proposal(proposal_id)
     emit(record, as_json, lambda: _print_proposal(record))
 
@@ -346,10 +349,10 @@ def _print_proposal(r: dict[str, Any]) -> None:
 @handles_errors
 def gov_list(
     since: int = typer.Option(0, "--since", help="Only proposals with a larger id."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Proposals in id order."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         records = perm.PermQueries(client).proposals(since)
     emit({"proposals": records}, as_json, lambda: _print_proposals(records))
 
@@ -463,10 +466,10 @@ def rule_velocity(
 def reg_alerts(
     since: int = typer.Option(0, "--since", help="Only alerts with a larger id."),
     limit: int = typer.Option(100, "--limit", help="At most this many."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Alerts raised by the rules, oldest first (poll with --since the last id)."""
-    with Client(node) as client:
+    with connect(node, key) as client:
         records = perm.PermQueries(client).alerts(since, limit)
 
     def human() -> None:
@@ -481,11 +484,12 @@ def reg_alerts(
 
 @reg_app.command("audit")
 @handles_errors
-def reg_audit(address: str = ADDRESS, node: str = NODE, as_json: bool = JSON) -> None:
+def reg_audit(address: str = ADDRESS,
+              node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Everything the chain holds about an account: identity, balance, freeze, limits, activity,
     and its full history from the node's SQL index (every payment made and received)."""
     account = parse_address(address)
-    with Client(node) as client:
+    with connect(node, key) as client:
         data = perm.PermQueries(client).audit(account)
         history = data.get("history")
         if isinstance(history, dict) and history.get("available"):

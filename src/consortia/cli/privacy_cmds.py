@@ -16,8 +16,9 @@ from typing import Any
 
 import typer
 
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client.client import Client
 from consortia.client.privacy import PrivacyClient, PrivacyWallet
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
 
 def _wallet(key: Path, node: str, timeout: float) -> tuple[Client, PrivacyWallet]:
     signer = load_key(key)
-    client = Client(node, timeout=timeout + 10, key=signer)
+    client = connect(node, signer, timeout=timeout + 10)
     return client, PrivacyWallet(Wallet(signer, client), timeout=timeout)
 
 
@@ -101,10 +102,9 @@ def erase(ref: str = REF, reason: str = REASON, key: Path = KEY, node: str = NOD
 
 @privacy_app.command("show")
 @handles_errors
-def show(ref: str = REF, key: Path | None = typer.Option(None, "--key", help="Sign the read with this key."),
-         node: str = NODE, as_json: bool = JSON) -> None:  # fmt: skip
+def show(ref: str = REF, key: Path | None = READ_KEY, node: str = NODE, as_json: bool = JSON) -> None:
     """Whether content was erased: by whom, when, why (and who asked)."""
-    with Client(node, key=None if key is None else load_key(key)) as client:
+    with connect(node, key) as client:
         found = PrivacyClient(client).erasure(ref)
     data = {"ref": ref, "erased": found is not None, "erasure": None if found is None else to_json(found)}
     _said(data, as_json, f"{ref}: " + ("not erased" if found is None else

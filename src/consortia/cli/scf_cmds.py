@@ -33,8 +33,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from consortia.apps.scf import sdk as apps
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, KEY_ENV, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors, plain_text, shorten
 from consortia.client import contracts as sdk
 from consortia.client.arguments import (
@@ -76,13 +77,13 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Iterator[ScfWallet]:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield ScfWallet(Wallet(signer_key, client), timeout=timeout)
 
 
 @contextlib.contextmanager
-def _query(node: str) -> Iterator[ScfQueries]:
-    with Client(node) as client:
+def _query(node: str, key: Path | None) -> Iterator[ScfQueries]:
+    with connect(node, key) as client:
         yield ScfQueries(client)
 
 
@@ -205,12 +206,12 @@ def scf_line(
 @handles_errors
 def scf_line_show(
     core: str = typer.Argument(..., metavar="CORE", help="0x address of the core enterprise."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """A core enterprise's credit line: bank, limit, used, available."""
     address = check_address_arg(core, "core enterprise")
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         line = queries.line(address)
     if not line:
         raise InvalidArgument(f"{_addr(address)} has no credit line")
@@ -379,10 +380,11 @@ def scf_settle(
 
 @scf_app.command("show")
 @handles_errors
-def scf_show(payable_id: str = PAYABLE_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def scf_show(payable_id: str = PAYABLE_ID,
+             node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """A payable and every part of it: holders, amounts, financing, status."""
     found = _payable(payable_id)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         payable = queries.payable(found)
         parts = queries.parts_of(found)
     shown = to_json({"payable": payable, "parts": parts})
@@ -399,10 +401,11 @@ def scf_show(payable_id: str = PAYABLE_ID, node: str = NODE, as_json: bool = JSO
 
 @scf_app.command("part")
 @handles_errors
-def scf_part(part_id: str = PART_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def scf_part(part_id: str = PART_ID,
+             node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """One part: holder, amount, previous holders, offer, financing, claim."""
     found = _part(part_id)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         part = queries.part(found)
     _show(part, as_json, f"part {found}")
 
@@ -412,13 +415,13 @@ def scf_part(part_id: str = PART_ID, node: str = NODE, as_json: bool = JSON) -> 
 def scf_list(
     holder: str = typer.Option("", "--holder", help="0x address (default: every payable)."),
     start: str = typer.Option("", "--start", help="From the n-th (0-based) part, or the payable id."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Parts a holder holds now, unpaid; without --holder every payable (the regulator's view)."""
     address = check_address_arg(holder, "holder") if holder else None
     first = _start(start) if start else None
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         if address is None:
             found = queries.payables(first if first is not None else 1)
         else:
@@ -488,7 +491,7 @@ def invoice_register(
         )
     to, units, digest = _invoice_fields(signer.address, buyer, number, amount, date)
     if seal or line or note:
-        with Client(node, timeout=timeout + 10, key=signer) as client:
+        with connect(node, signer, timeout=timeout + 10) as client:
             sealed = ScfWallet(Wallet(signer, client), timeout=timeout).register_sealed_invoice(
                 to, number, units, date, line, note
             )
@@ -497,7 +500,7 @@ def invoice_register(
             f"invoice registered: {sealed['hash']}, contents sealed as {sealed['content']} on "
             f"{len(sealed['stores'])} store(s)", highlight=False))
         return
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer, timeout=timeout + 10) as client:
         registered = ScfWallet(Wallet(signer, client), timeout=timeout).register_invoice(
             to, number, units, date
         )
@@ -533,8 +536,8 @@ _simple(
 @handles_errors
 def invoice_show(
     digest: str = HASH,
-    key: Path | None = typer.Option(None, "--key", help="A party's or the regulator's key: open the "
-                                    "invoice's sealed contents (and sign the reads)."),
+    key: Path | None = typer.Option(None, "--key", envvar=KEY_ENV, help="A party's or the regulator's key: "
+                                    "open the invoice's sealed contents (and sign the reads)."),
     node: str = NODE,
     as_json: bool = JSON,
 ) -> None:
@@ -542,7 +545,7 @@ def invoice_show(
     --key, its sealed contents opened and checked against its hash."""
     found = check_digest(digest, "invoice hash")
     signer = None if key is None else load_key(key)
-    with Client(node, key=signer) as client:
+    with connect(node, signer) as client:
         queries = ScfQueries(client)
         record = queries.invoice(found)
         if signer is not None:
@@ -705,13 +708,13 @@ def credit_query(
 def credit_log(
     borrower: str = typer.Argument(..., metavar="BORROWER", help="0x address of the borrower."),
     start: str = typer.Option("0", "--start", help="From the n-th query (0-based)."),
-    node: str = NODE,
+    node: str = NODE, key: Path | None = READ_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Every query of a borrower's credit: who, scope, when, which transaction."""
     who = check_address_arg(borrower, "borrower")
     first = _start(start)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         entries = queries.query_log(who, first)
     emit(
         to_json({"borrower": who, "log": entries}),
@@ -722,9 +725,10 @@ def credit_log(
 
 @credit_app.command("loan")
 @handles_errors
-def credit_loan(loan_id: str = LOAN_ID, node: str = NODE, as_json: bool = JSON) -> None:
+def credit_loan(loan_id: str = LOAN_ID,
+                node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """One loan as recorded (its status now included)."""
     found = _loan(loan_id)
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         loan = queries.loan(found)
     _show(loan, as_json, f"loan {found}")

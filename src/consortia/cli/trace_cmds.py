@@ -30,13 +30,13 @@ import typer
 from rich.table import Table
 
 from consortia.apps.trace.epcis import EpcisInvalid
+from consortia.cli.connect import connect
 from consortia.cli.keys import load_key
-from consortia.cli.options import JSON, KEY, NODE, TIMEOUT
+from consortia.cli.options import JSON, KEY, NODE, READ_KEY, TIMEOUT
 from consortia.cli.output import console, emit, handles_errors
 from consortia.client import contracts as sdk
 from consortia.client import trace
 from consortia.client.arguments import InvalidArgument
-from consortia.client.client import Client
 from consortia.client.notary import load_receipt
 from consortia.client.wallet import Wallet
 
@@ -58,13 +58,13 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _signer(key: Path, node: str, timeout: float) -> Iterator[trace.TraceWallet]:
     signer_key = load_key(key)
-    with Client(node, timeout=timeout + 10) as client:
+    with connect(node, signer_key, timeout=timeout + 10) as client:
         yield trace.TraceWallet(Wallet(signer_key, client), timeout=timeout)
 
 
 @contextlib.contextmanager
-def _query(node: str) -> Iterator[trace.TraceQueries]:
-    with Client(node) as client:
+def _query(node: str, key: Path | None) -> Iterator[trace.TraceQueries]:
+    with connect(node, key) as client:
         yield trace.TraceQueries(client)
 
 
@@ -298,33 +298,37 @@ def trace_lift_recall(
 
 @trace_app.command("status")
 @handles_errors
-def trace_status(item: str = ITEM, node: str = NODE, as_json: bool = JSON) -> None:
+def trace_status(item: str = ITEM,
+                 node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Who holds it, a pending handover, recalls (from the node's SQL index)."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         _show(queries.status(item), as_json, "item")
 
 
 @trace_app.command("provenance")
 @handles_errors
-def trace_provenance(item: str = ITEM, node: str = NODE, as_json: bool = JSON) -> None:
+def trace_provenance(item: str = ITEM,
+                     node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Everything it was made or packed from, with every inspection."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         _graph(queries.provenance(item), as_json, "provenance")
 
 
 @trace_app.command("where-used")
 @handles_errors
-def trace_where_used(item: str = ITEM, node: str = NODE, as_json: bool = JSON) -> None:
+def trace_where_used(item: str = ITEM,
+                     node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """Everything made from it or packed around it."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         _graph(queries.where_used(item), as_json, "where used")
 
 
 @trace_app.command("public")
 @handles_errors
-def trace_public(item: str = ITEM, node: str = NODE, as_json: bool = JSON) -> None:
+def trace_public(item: str = ITEM,
+                 node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON) -> None:
     """What a consumer scanning the code sees (only what the producer marked public, and recalls)."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         _show(queries.public(item), as_json, "public view")
 
 
@@ -332,10 +336,10 @@ def trace_public(item: str = ITEM, node: str = NODE, as_json: bool = JSON) -> No
 @handles_errors
 def trace_export(
     item: str = ITEM, out: Path = typer.Option(..., "--out", help="Where to write the EPCIS 2.0 document."),
-    node: str = NODE, as_json: bool = JSON,
+    node: str = NODE, key: Path | None = READ_KEY, as_json: bool = JSON,
 ) -> None:  # fmt: skip
     """Write an EPCIS 2.0 JSON-LD document of the item's events and everything upstream."""
-    with _query(node) as queries:
+    with _query(node, key) as queries:
         document = queries.export(item)
     try:
         out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,14 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
+    def signed_as(self, key: KeyPair) -> Client:
+        """This client's connection, its requests signed as ``key`` (a wallet reads as its own
+        identity when its client has none). Closing either closes the shared connection."""
+        other = copy.copy(self)
+        other.key = key
+        other._signer = None
+        return other
+
     def __enter__(self) -> Client:
         return self
 
@@ -93,6 +104,26 @@ class Client:
 
     def get(self, path: str, **params: Any) -> Any:
         return self._request("GET", path, params=params or None)
+
+    @contextmanager
+    def stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
+        """A long-lived GET (a server-sent event stream such as ``/v1/events``), signed like
+        every request; no read timeout. A refusal is raised typed, as for any request."""
+        auth = self._auth()
+        try:
+            with self._http.stream("GET", path, params=params or None,
+                                   auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                                   timeout=httpx.Timeout(10.0, read=None)) as response:  # fmt: skip
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        data = response.json()
+                    except ValueError:
+                        raise DecodeError(f"node answered {response.status_code} without JSON") from None
+                    raise error_from_dict(data if isinstance(data, dict) else {})
+                yield response
+        except httpx.HTTPError as exc:
+            raise ConnectionFailed(f"the stream {path} of the node at {self.url} failed: {exc}") from None
 
     # --- chain --------------------------------------------------------------------------
 

@@ -30,8 +30,11 @@ class TxResult:
 
 class Wallet:
     def __init__(self, key: KeyPair, client: Client) -> None:
+        """``client``: a connection to a node; one that signs as nobody reads as this wallet's
+        key (on a chain with organisations the node answers only enrolled identities)."""
         self.key = key
-        self.client = client
+        signs_as_nobody = isinstance(client, Client) and client.key is None
+        self.client = client.signed_as(key) if signs_as_nobody else client
 
     @property
     def address(self) -> bytes:

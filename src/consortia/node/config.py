@@ -124,9 +124,10 @@ class NodeConfig(msgspec.Struct, frozen=True):
     peers: list[PeerConfig] = msgspec.field(default_factory=list)
     notary: NotaryServiceConfig | None = None
     health: HealthStoreConfig | None = None
-    api_auth: bool = False
+    api_auth: bool = True
     """Ask every API caller who it is (signed requests, decisions/0021) on a chain with
-    organisations; a chain without them keeps an open API whatever this says."""
+    organisations; a chain without them keeps an open API whatever this says. ``false`` opens a
+    chain with organisations to anyone who reaches the port (a closed lab only)."""
     read_audit: ReadAuditConfig | None = None
     """The read audit's settings; absent: the defaults of :class:`ReadAuditConfig`."""
     api_edge: ApiEdgeConfig | None = None

@@ -176,6 +176,7 @@ class AuthGate:
         try:
             if access is None:
                 raise NoPolicy(f"no access rule is written for {template}; refused to everyone")
+            access = access.for_method(scope["method"])
             if access.rule in (Rule.PUBLIC, Rule.SUBMIT, Rule.SIGNED_BODY):
                 await self.app(scope, receive, send)
                 return
@@ -194,6 +195,9 @@ class AuthGate:
             state["principal"], state["claims"] = who, claims
             if verdict is False:
                 raise Forbidden(_refusal(access))
+            if verdict is None and not access.object_path and scope["method"] not in ("GET", "HEAD"):
+                # decided by its answer, a write would have acted before a refusal: never run it
+                raise NoPolicy(f"no rule decides a {scope['method']} of {template} before it runs")
             if self.read_audit is not None and audited(who, access, template, scope["method"]):
                 await self._audited(scope, replay, send, access, template, params, verdict, who)
                 return

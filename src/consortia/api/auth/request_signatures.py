@@ -140,7 +140,8 @@ def verify_request(message: Any, body: bytes, chain_id: str, chain_suite: str,
     headers = message.headers
     if not is_signed(headers):
         raise Unauthenticated("this route needs a request signed by an enrolled identity "
-                              "(the SDK and CLI sign with --key / the wallet's key)")  # fmt: skip
+                              "(the CLI signs with --key FILE or the key file CONSORTIA_KEY names; the SDK "
+                              "with Client(url, key=...) or the wallet's key)")  # fmt: skip
     params = _signature_params(headers)
     suite_name, public_key = parse_key_id(params.get("keyid", ""), chain_suite)
     tag = params.get("tag")

@@ -53,6 +53,11 @@ class Access:
     listing: bool = False
     """CONCERNS of a list: every top-level list of objects in the answer keeps only the objects
     that concern the caller (instead of refusing the whole answer)."""
+    write: Access | None = None
+    """The rule of the route's other methods (PUT, POST, DELETE) where it differs from its reads."""
+
+    def for_method(self, method: str) -> Access:
+        return self.write if self.write is not None and method not in ("GET", "HEAD") else self
 
 
 def _a(rule: Rule, param: str = "", object_path: str = "", note: str = "") -> Access:
@@ -133,7 +138,8 @@ ROUTES: dict[str, Access] = {
     # health (records are ciphertext; reading content needs a grant and a signed fetch)
     "/v1/health/node": _a(M), "/v1/health/keys/{address}": _a(M, note="public sealing keys"),
     "/v1/health/patients/{address}": _a(ACC, "address"),
-    "/v1/health/records/{record}": _a(C, note="PUT: the hospital's upload, checked against the record"),
+    "/v1/health/records/{record}": Access(C, write=_a(M, note="the ciphertext of a record on chain: checked "
+                                                           "against the record's hash")),
     "/v1/health/records/{record}/grants/{address}": _a(C, object_path="/v1/health/records/{record}"),
     "/v1/health/records/{record}/log": _a(C, object_path="/v1/health/records/{record}"),
     "/v1/health/fetch": _a(SB),
@@ -179,6 +185,10 @@ def markdown_table() -> str:
             detail = f"{named} names it" + (f"; {detail}" if detail else "")
         if access.listing:
             detail = "a list: only the items that concern the caller" + (f"; {detail}" if detail else "")
+        if access.write is not None:
+            write = access.write
+            other = f"PUT/POST: {write.rule.value} ({WHO[write.rule]}: {write.note})"
+            detail = f"{detail}; {other}" if detail else other
         rows.append(f"| `{path}` | {access.rule.value} | {WHO[access.rule]} | {detail} |")
     return "\n".join(rows) + "\n"
 

@@ -56,3 +56,5 @@ MAX_SCHEDULE_SCAN = 1_000
 """Empty heights one block's scheduler steps over at most (a cursor catches up gradually)."""
 SCHEDULED_STEP_BUDGET = 1_000_000
 """Steps of one scheduled call."""
+MAX_SHAPE_DEPTH = 16
+"""How deeply a declared result type may nest (contracts/python/shapes)."""

@@ -37,11 +37,11 @@ from typing import Any
 
 from consortia.contracts.python.api import Record
 from consortia.contracts.python.json_data import STR_TAG
+from consortia.contracts.python.limits import MAX_SHAPE_DEPTH
 from consortia.contracts.python.safe_builtins import real_type
 
 SCALARS: dict[type, str] = {int: "int", str: "str", bytes: "bytes", bool: "bool", type(None): "null"}
 KEY_TYPES = frozenset({int, str, bytes})
-MAX_SHAPE_DEPTH = 16
 
 
 class ShapeError(ValueError):
