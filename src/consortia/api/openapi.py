@@ -9,6 +9,7 @@ from consortia.api import views
 from consortia.api.app_schemas import APP_BODIES, CBDC_TYPES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
+from consortia.api.views_index import INDEX_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
 
@@ -326,6 +327,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("post", "/v1/contracts/{name}/view/{method}"): (views.ContractViewResult,),
     ("get", "/openapi.json"): (views.OpenApiDocument,),
     **CBDC_TYPES,
+    **INDEX_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view
