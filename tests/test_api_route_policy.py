@@ -37,9 +37,11 @@ from consortia.node.node import Node
 DOC = Path(__file__).resolve().parent.parent / "docs" / "api-access.md"
 ORGS = "cb:central-bank,bank-a:bank,bank-b:bank,reg:regulator"
 TIMEOUT = 30.0
-FAST_ANCHORS = ReadAuditConfig(anchor_interval_s=1, anchor_key_file="read-audit.key")
-"""node0 anchors its read log's head every second (ten minutes by default) with an identity
-of its own (the validator keys of ``network init`` are no identities)."""
+
+
+def fast_anchors(config: ReadAuditConfig) -> ReadAuditConfig:
+    """Anchoring the read log's head every second (ten minutes by default)."""
+    return msgspec.structs.replace(config, anchor_interval_s=1)
 
 
 def _served_paths() -> set[str]:
@@ -102,10 +104,11 @@ BANK_ADMIN = {ALICE: ADMIN_A, ALICE2: ADMIN_A, BOB: ADMIN_B}
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("route-policy")
     with running_network(home / "net", "--orgs", ORGS, start=False) as (info, nodes):
-        anchorer = _anchoring_identity(Path(info["home"]), nodes[0].home)
         for node in nodes:
-            write_config(node.home, msgspec.structs.replace(load_config(node.home), api_auth=True,
-                                                            read_audit=_anchors(node, nodes)))
+            config = load_config(node.home)
+            assert config.read_audit is not None and config.read_audit.anchor_key_file  # network init's
+            write_config(node.home, msgspec.structs.replace(config, api_auth=True,
+                                                            read_audit=_anchors(node, nodes, config)))
             node.start()
         wait_for(lambda: min(n.height() for n in nodes) >= 1, TIMEOUT, "the first block")
         url = nodes[0].url
@@ -115,7 +118,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             return CbdcWallet(Wallet(key, Client(url, timeout=TIMEOUT, key=key)), timeout=TIMEOUT)
 
         cb, bank_a, bank_b = party(admins["cb"]), party(admins["bank-a"]), party(admins["bank-b"])
-        assert _enrol(admins["cb"], url, anchorer)
         cb.issue("bank-a", 1_000_000)
         cb.issue("bank-b", 1_000_000)
         keys = {ALICE: bank_a.open_wallet(2, name="Alice").wallet.key,
@@ -233,28 +235,10 @@ def test_sessions_for_the_explorer_and_the_operators_one_time_sign_in(world: dic
 
 # --- the read audit (decisions/0026) ------------------------------------------------------------
 
-def _anchoring_identity(net_home: Path, node_home: Path) -> Any:
-    """A fresh identity of cb for node0's anchorings, its key in node0's home (enrolled once the
-    chain runs: until then the node's anchorings are refused and retried)."""
-    from consortia.client.permissioned import prepare_identity
-
-    ca = next((net_home / "orgs" / "cb" / "ca").glob("*-ca.crt"))
-    new = prepare_identity("read audit of node0", "ed25519", ca.read_bytes(),
-                           ca.with_suffix(".key").read_bytes())
-    new.save(node_home / "read-audit.key", None)
-    return new
-
-
-def _anchors(node: Any, nodes: list[Any]) -> ReadAuditConfig | None:
-    return FAST_ANCHORS if node is nodes[0] else None
-
-
-def _enrol(admin: KeyPair, url: str, new: Any) -> bool:
-    from consortia.client.permissioned import PermWallet
-
-    with Client(url, timeout=TIMEOUT, key=admin) as client:
-        return PermWallet(Wallet(admin, client)).enroll(new.key.address, 1, new.pii_hash,
-                                                        new.certificate).status == "ok"  # fmt: skip
+def _anchors(node: Any, nodes: list[Any], config: Any) -> ReadAuditConfig:
+    """node0 anchors every second, with the key `network init --orgs` chose (its organisation's
+    admin: a validator key is no identity); the others as initialised (every ten minutes)."""
+    return fast_anchors(config.read_audit) if node is nodes[0] else config.read_audit
 
 
 @pytest.mark.timeout(180)

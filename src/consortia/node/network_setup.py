@@ -43,6 +43,7 @@ from consortia.node.config import (
     VALIDATOR_KEY_FILE,
     NodeConfig,
     PeerConfig,
+    ReadAuditConfig,
     write_config,
     write_text_atomic,
 )
@@ -189,6 +190,10 @@ def init_network(
             p2p_port=p2p[i],
             peers=peers,
         )
+        if org_homes and i < validators:
+            # a validator key is no identity: the read audit anchors with the organisation's admin
+            admin = os.path.relpath(owner[i].admin_key.resolve(), home.resolve())  # the home may move
+            config = msgspec.structs.replace(config, read_audit=ReadAuditConfig(anchor_key_file=admin))
         write_config(home, config)
         homes.append(NodeHome(i, home, f"http://{host}:{base_port + i}", p2p[i]))
     return homes
