@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia.api.params import parse_hash, query_uint
+from consortia.api.views_reg import AuditHistory
 from consortia.crypto.address import parse_address
 from consortia.errors import NotFound
 from consortia.index import queries
@@ -78,7 +79,7 @@ def _paging(request: Request) -> dict[str, Any]:
             "order": _text(request, "order") or "desc"}  # fmt: skip
 
 
-def audit_history(node: Node, address: bytes, limit: int = AUDIT_HISTORY_LIMIT) -> dict[str, Any]:
+def audit_history(node: Node, address: bytes, limit: int = AUDIT_HISTORY_LIMIT) -> AuditHistory:
     """The newest ``limit`` entries of an account's history for the regulator's audit, with the
     cursor of the rest; ``{"available": false, "reason": ...}`` on a node without an index."""
     try:

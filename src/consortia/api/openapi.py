@@ -10,6 +10,7 @@ from consortia.api.app_schemas import APP_BODIES, CBDC_TYPES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
 from consortia.api.views_index import INDEX_TYPES
+from consortia.api.views_reg import REG_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
 
@@ -328,6 +329,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("get", "/openapi.json"): (views.OpenApiDocument,),
     **CBDC_TYPES,
     **INDEX_TYPES,
+    **REG_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from consortia.api.index_routes import audit_history
 from consortia.api.params import parse_uint, query_uint
+from consortia.api.views_reg import RegAlert, RegAlertList, TierLimitsView
 from consortia.codec import decode
 from consortia.codec.plain import to_plain
 from consortia.contracts.permissioned import (
@@ -165,7 +166,7 @@ def proposal_json(record: Proposal, height: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def alert_json(record: Alert) -> dict[str, Any]:
+def alert_json(record: Alert) -> RegAlert:
     return {
         "id": record.id, "rule": record.rule, "address": format_address(record.address),
         "amount": record.amount, "height": record.height, "timestamp_ms": record.timestamp_ms,
@@ -177,7 +178,7 @@ def _window_json(buckets: list[Bucket]) -> list[dict[str, int]] | None:
     return [to_plain(b) for b in buckets] or None
 
 
-def recent_alerts(state_get: StateGet, address: bytes, scan: int = AUDIT_ALERT_SCAN) -> list[dict[str, Any]]:
+def recent_alerts(state_get: StateGet, address: bytes, scan: int = AUDIT_ALERT_SCAN) -> list[RegAlert]:
     """Alerts about ``address`` among the latest ``scan`` alerts, newest last."""
     last = read_int(state_get, perm_keys.ALERT_NEXT, 1) - 1
     found = alerts(state_get, since_id=max(0, last - scan), limit=scan)
@@ -267,8 +268,9 @@ def perm_routes(node: Node) -> list[Route]:
         since = query_uint(request, "since", 0)
         limit = min(query_uint(request, "limit", 100), MAX_LIMIT)
         found = with_state(lambda sg: alerts(sg, since_id=since, limit=limit))
-        return _response({"alerts": [alert_json(a) for a in found],
-                          "last_id": found[-1].id if found else since})
+        body: RegAlertList = {"alerts": [alert_json(a) for a in found],
+                              "last_id": found[-1].id if found else since}
+        return _response(body)
 
     async def alert_stream(request: Request) -> Response:
         since = query_uint(request, "since", 0)
@@ -311,7 +313,8 @@ def perm_routes(node: Node) -> list[Route]:
     def get_limits(request: Request) -> Response:
         tier = parse_uint(request.path_params["tier"], "tier", maximum=MAX_KYC_TIER)
         record = with_state(lambda sg: limits(sg, tier))
-        return _response({"tier": tier, **to_plain(record)})
+        body: TierLimitsView = {"tier": tier, **to_plain(record)}
+        return _response(body)
 
     return [
         Route("/v1/orgs", list_orgs),
