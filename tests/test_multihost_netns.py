@@ -118,7 +118,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
             for i, (name, _) in enumerate(ORGS):
                 node = cli_json("node", "init", "--org-home", str(root / name), "--genesis",
                                 str(root / name / "genesis.json"), "--bundle", str(exchange),
-                                "--genesis-hash", agreed)
+                                "--genesis-hash", agreed, "--api-host", lab.address(i))
                 hosts.append(Host(name, Path(node["home"]), f"http://{lab.address(i)}:{API_PORT}",
                                   node["index"]))
             register_readers({"nodes": [{"api": h.url} for h in hosts]}, root / "reg" / "admin.key")

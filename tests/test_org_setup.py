@@ -174,6 +174,7 @@ def test_node_init_pins_every_peer_to_the_tls_key_it_will_present(tmp_path: Path
         files = tls_files(node)
         own = prepared[info.name]
         assert validator_index_from_cert(files.cert) == own.index
+        assert load_config(node).api_host == "127.0.0.1"  # the API on loopback unless --api-host
         assert load_genesis(node / "genesis.json") == genesis
         trust = load_trust(files.ca_bundle)
         for other in infos:

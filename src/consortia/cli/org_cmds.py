@@ -168,6 +168,9 @@ def node_init(
     join_index: int = typer.Option(
         None, "--join-index",
         help="Joined after genesis: the node index the join-org proposal's outcome names."),
+    api_host: str = typer.Option(
+        "127.0.0.1", "--api-host",
+        help="Address the node's API listens on: loopback unless you name the host's own address."),
     as_json: bool = JSON,
 ) -> None:
     """Prepare the organisation's node: TLS certificate from its own CA, pinned peers, config."""
@@ -177,7 +180,7 @@ def node_init(
     except OSError as exc:
         raise ConfigError(f"cannot read the genesis file {genesis}: {exc}") from None
     loaded = [load_bundle(path) for path in _bundle_files(bundle)]
-    node = init_org_node(org_home, text, loaded, expected, join_index)
+    node = init_org_node(org_home, text, loaded, expected, join_index, api_host)
     data = {"home": str(node.home), "index": node.index, "api": node.api_url, "p2p": node.p2p,
             "genesis_hash": "0x" + node.genesis_hash.hex(), "peers": node.peers}
     emit(data, as_json, lambda: console.print(

@@ -58,6 +58,9 @@ class PreparedNode:
     peers: list[str]
 
 
+LOOPBACK = "127.0.0.1"
+
+
 def parse_genesis_hash(text: str) -> bytes:
     body = text.strip().removeprefix("0x")
     try:
@@ -93,6 +96,7 @@ def init_org_node(
     bundles: list[OrgBundle],
     expected_hash: bytes | None = None,
     join_index: int | None = None,
+    api_host: str = LOOPBACK,
 ) -> PreparedNode:
     """Write the node home ``org_home/node``: ``node.json`` with every peer pinned,
     ``genesis.json``, the TLS certificate and the CA bundle. The validator and TLS keys are
@@ -101,7 +105,12 @@ def init_org_node(
     ``join_index``: an organisation that joined after genesis by a ``join-org`` proposal passes
     the transport index the proposal's outcome gave its node (decisions/0015); its peers are the
     genesis organisations (their bundles checked against the genesis), and nodes that joined
-    later are learnt from the chain once it runs."""
+    later are learnt from the chain once it runs.
+
+    ``api_host``: where the API listens — loopback unless the operator names an address (the
+    peers reach the node on its bundle's p2p address; its API is the organisation's own door)."""
+    if not api_host.strip():
+        raise ConfigError("--api-host needs an address (127.0.0.1, the host's own address, or 0.0.0.0)")
     info = load_org_home(org_home)
     home = info.node_home
     if (home / CONFIG_FILE).exists():
@@ -136,12 +145,12 @@ def init_org_node(
     home.mkdir(parents=True, exist_ok=True)
     write_public_atomic(home / GENESIS_FILE, genesis_text)
     write_config(home, NodeConfig(
-        name=info.name, validator_index=me, api_host=own.host, api_port=own.api_port,
+        name=info.name, validator_index=me, api_host=api_host.strip(), api_port=own.api_port,
         p2p_host=own.host, p2p_port=own.p2p_port, peers=peers,
     ))
     make_pin(cert, info.ca_cert)  # the certificate is ours and issued by our CA (raises if not)
     return PreparedNode(
-        home, me, f"http://{own.host}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
+        home, me, f"http://{api_host.strip()}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
         [f"{by_index[p.index].body.name}@{p.host}:{p.port}" for p in peers],
     )
 
