@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import msgspec
 import pytest
 from tests.procs import NetNode, api_client, api_post, cli, cli_result, running_network, wait_for
 
+from consortia.api.openapi import openapi_spec
 from consortia.apps.notary.errors import NotaryOff, TooManyDocuments
 from consortia.apps.notary.receipts import document_hash, verify_receipt
 from consortia.client import notary
@@ -115,6 +117,13 @@ def test_a_thousand_documents_stamped_and_each_verified_offline(net: Net) -> Non
     assert unknown["_rc"] == 1 and unknown["error"]["code"] == "unknown_document"
 
 
+def keeps_schema(method: str, path: str, body: Any) -> None:
+    """``body`` is valid against the route's 200 schema in /openapi.json (issue 16)."""
+    spec = openapi_spec()
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
+
+
 def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
     url = net.nodes[0].url
     clients, rounds, per_request = 8, 3, 500
@@ -146,6 +155,11 @@ def test_the_stamping_service_serves_concurrent_clients(net: Net) -> None:
         doc = document_hash(b"client 5 round 2 doc 17")
         found = notary.NotaryClient(client).document(doc)
         assert verify_receipt(notary.receipt_of(found), net.genesis, doc).document == doc
+    keeps_schema("get", "/v1/notary/service", status)
+    keeps_schema("get", "/v1/notary/documents/{document}", found)
+    one = api_post(f"{url}/v1/notary/stamp", json={"hashes": ["0x" + document_hash(b"one more").hex()]})
+    assert one.status_code == 200, one.text
+    keeps_schema("post", "/v1/notary/stamp", one.json())
 
     # the command line through the service
     paper = net.root / "paper.txt"
@@ -189,6 +203,7 @@ def test_the_service_refuses_what_it_cannot_take(net: Net) -> None:
     right = api_post(f"{url}/v1/notary/batches",
                        json={"tx_hash": tx["tx_hash"], "hashes": [tx["receipts"][0]["sha256"]]})
     assert right.status_code == 200 and right.json()["indexed"], right.text
+    keeps_schema("post", "/v1/notary/batches", right.json())
     assert cli_result("notary", "show", tx["receipts"][0]["sha256"], "--node", url)["stamper"] == \
         net.address("carol")
 

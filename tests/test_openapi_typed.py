@@ -175,8 +175,6 @@ ALLOWED_GENERIC = {
     ("get", "/v1/orgs"), ("get", "/v1/identities/{address}"), ("get", "/v1/gov/proposals"),
     ("get", "/v1/gov/proposals/{id}"), ("get", "/v1/audit/reads"),
     ("get", "/v1/index/status"), ("get", "/v1/index/check"),
-    ("post", "/v1/notary/stamp"), ("get", "/v1/notary/service"), ("post", "/v1/notary/batches"),
-    ("get", "/v1/notary/documents/{document}"),
     ("get", "/v1/health/node"), ("post", "/v1/health/fetch"), ("put", "/v1/health/records/{record}"),
     ("get", "/v1/confidential"), ("post", "/v1/confidential"), ("get", "/v1/confidential/{hash}"),
     ("get", "/v1/trace/status"), ("get", "/v1/trace/provenance"), ("get", "/v1/trace/where-used"),

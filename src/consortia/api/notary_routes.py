@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from consortia.api.bodies import JSON_BODY_LIMIT, decode_json, read_body
 from consortia.api.params import parse_hash, parse_seconds, parse_uint
+from consortia.api.views_notary import BatchRegistered, NotaryServiceView
 from consortia.apps.notary.errors import (
     BadDocumentHash,
     NoDocuments,
@@ -148,7 +149,8 @@ def notary_routes(node: Node) -> list[Route]:
         return _response(await service.stamp(leaves, wait))
 
     def service_status(request: Request) -> Response:
-        return _response({"height": chain.head.height, **api.require_service().status()})
+        body: NotaryServiceView = {"height": chain.head.height, **api.require_service().status()}
+        return _response(body)
 
     async def register(request: Request) -> Response:
         content_type = request.headers.get("content-type", "")
@@ -171,9 +173,10 @@ def notary_routes(node: Node) -> list[Route]:
         known = await run_in_threadpool(api.index.has_tx, tx_hash)
         if not known:
             await run_in_threadpool(api.index.add, [batch])
-        return _response({"tx_hash": "0x" + tx_hash.hex(), "root": "0x" + batch.root.hex(),
-                          "height": batch.height, "documents": len(leaves), "indexed": True,
-                          "already_indexed": known})
+        registered: BatchRegistered = {
+            "tx_hash": "0x" + tx_hash.hex(), "root": "0x" + batch.root.hex(), "height": batch.height,
+            "documents": len(leaves), "indexed": True, "already_indexed": known}
+        return _response(registered)
 
     async def document(request: Request) -> Response:
         doc = parse_hash(request.path_params["document"], "document SHA-256")

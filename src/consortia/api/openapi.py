@@ -10,6 +10,7 @@ from consortia.api.app_schemas import APP_BODIES, CBDC_TYPES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
 from consortia.api.views_index import INDEX_TYPES
+from consortia.api.views_notary import NOTARY_TYPES
 from consortia.api.views_reg import REG_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
@@ -330,6 +331,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     **CBDC_TYPES,
     **INDEX_TYPES,
     **REG_TYPES,
+    **NOTARY_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view
