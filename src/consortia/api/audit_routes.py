@@ -9,8 +9,6 @@ row (STAFF) keeps everyone else out. Each page says the log's head and the last 
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +20,7 @@ from consortia.api.auth.read_anchor import HeadAnchorer, anchor_key, check_confi
 from consortia.api.auth.read_audit import AUDIT_ROUTE, EVERYONE, ReadAudit
 from consortia.api.auth.read_log import READ, ReadAuditUnavailable, ReadEntry
 from consortia.api.params import parse_uint
+from consortia.api.views_ops import ReadAuditEntry, ReadAuditPage
 from consortia.errors import ConsortiaError
 from consortia.node.config import ReadAuditConfig
 from consortia.node.node import Node
@@ -51,7 +50,7 @@ def read_audit_for(node: Node) -> tuple[ReadAudit, HeadAnchorer | None] | None:
     return audit, anchorer
 
 
-def entry_json(entry: ReadEntry) -> dict[str, Any]:
+def entry_json(entry: ReadEntry) -> ReadAuditEntry:
     return {"seq": entry.seq, "time_ms": entry.time_ms, "kind": entry.kind, "reader": entry.reader,
             "reader_org": entry.reader_org, "reader_role": entry.reader_role, "method": entry.method,
             "path": entry.path, "query": entry.query, "subjects": entry.subjects, "status": entry.status,
@@ -73,8 +72,9 @@ def audit_routes(found: tuple[ReadAudit, HeadAnchorer | None] | None) -> list[Ro
                                           f"organisation's data ({who.org!r}), not {org!r}")  # fmt: skip
             org = who.org
         if audit is None:
-            return json_response({"entries": [], "next_after": after, "head_seq": 0, "head": None,
-                                  "anchored_seq": 0, "audit": "off (no organisations)"})  # fmt: skip
+            off: ReadAuditPage = {"entries": [], "next_after": after, "head_seq": 0, "head": None,
+                                  "anchored_seq": 0, "audit": "off (no organisations)"}  # fmt: skip
+            return json_response(off)
         if audit.log is None:
             raise ReadAuditUnavailable(audit.problem)
         log = audit.log
@@ -85,10 +85,11 @@ def audit_routes(found: tuple[ReadAudit, HeadAnchorer | None] | None) -> list[Ro
             return entry.kind == READ and (org in entry.subjects or EVERYONE in entry.subjects)
 
         entries, reached = await run_in_threadpool(log.page, after, limit, keep)
-        return json_response({
+        page: ReadAuditPage = {
             "entries": [entry_json(e) for e in entries], "next_after": reached,
             "head_seq": log.head_seq, "head": "0x" + log.head,
             "anchored_seq": anchorer.anchored_seq if anchorer is not None else 0, "audit": "on",
-        })  # fmt: skip
+        }  # fmt: skip
+        return json_response(page)
 
     return [Route(AUDIT_ROUTE, reads)]

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia.api.params import parse_hash, query_uint
+from consortia.api.views_ops import IndexStatusView
 from consortia.api.views_reg import AuditHistory
 from consortia.crypto.address import parse_address
 from consortia.errors import NotFound
@@ -106,7 +107,8 @@ def index_routes(node: Node) -> list[Route]:
         if node.index is None:
             raise IndexUnavailable("this node keeps no SQL index (started with --index-db off, "
                                    "or not by `consortia node start`)")
-        return _response(node.index.status(node.chain.head.height))
+        body: IndexStatusView = node.index.status(node.chain.head.height)  # type: ignore[assignment]
+        return _response(body)
 
     def history(conn: Any, a: dict[str, Any]) -> Page:
         request: Request = a.pop("request")
