@@ -24,11 +24,12 @@ from consortia.apps.notary.sdk import anchor_call
 from consortia.client.tx_builder import sign_tx
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConfigError, ConsortiaError, Timeout, TxDropped
+from consortia.errors import ConfigError, ConsortiaError
 from consortia.execution.accounts import account_key, decode_account
 from consortia.node import queries
 from consortia.node.config import ReadAuditConfig
 from consortia.node.node import Node
+from consortia.node.own_tx import until_committed
 
 log = logging.getLogger("consortia.read_audit")
 
@@ -153,14 +154,4 @@ class HeadAnchorer:
         return record
 
     async def _final(self, tx_hash: bytes, waiter: asyncio.Future[None]) -> None:
-        chain = self.node.chain
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + COMMIT_TIMEOUT_S
-        while not waiter.done() and not chain.store.has_tx(tx_hash):
-            left = deadline - loop.time()
-            if left <= 0:
-                raise Timeout(f"the anchoring 0x{tx_hash.hex()} did not commit within {COMMIT_TIMEOUT_S:g} s")
-            await asyncio.wait({waiter}, timeout=min(left, 0.5))
-            reason = chain.mempool.dropped_reason(tx_hash)
-            if reason is not None and not chain.store.has_tx(tx_hash):
-                raise TxDropped(f"the anchoring 0x{tx_hash.hex()} was dropped: {reason}", reason=reason)
+        await until_committed(self.node, tx_hash, waiter, COMMIT_TIMEOUT_S, "the anchoring")

@@ -42,13 +42,14 @@ from consortia.codec import decode_any
 from consortia.contracts.python.errors import ContractFailed, NoSuchContract
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConfigError, ConsortiaError, NotFound, Timeout, TxDropped
+from consortia.errors import ConfigError, ConsortiaError, NotFound
 from consortia.execution.accounts import account_key, decode_account
 from consortia.execution.context import BlockContext
 from consortia.node import queries
 from consortia.node.chain import Chain
 from consortia.node.config import HealthStoreConfig
 from consortia.node.node import Node
+from consortia.node.own_tx import until_committed
 
 log = logging.getLogger("consortia.health")
 
@@ -211,19 +212,8 @@ class HealthService:
         return tx_hash, committed.block.header.height, str(basis)
 
     async def _committed(self, tx_hash: bytes, waiter: asyncio.Future[None]) -> None:
-        chain = self.node.chain
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + COMMIT_TIMEOUT_S
-        while not waiter.done() and not chain.store.has_tx(tx_hash):
-            left = deadline - loop.time()
-            if left <= 0:
-                raise Timeout(f"the access-log transaction 0x{tx_hash.hex()} did not commit within "
-                              f"{COMMIT_TIMEOUT_S:g} s; nothing was served")
-            await asyncio.wait({waiter}, timeout=min(left, 0.5))
-            reason = chain.mempool.dropped_reason(tx_hash)
-            if reason is not None and not chain.store.has_tx(tx_hash):
-                raise TxDropped(f"the access-log transaction 0x{tx_hash.hex()} was dropped: {reason}",
-                                reason=reason)
+        await until_committed(self.node, tx_hash, waiter, COMMIT_TIMEOUT_S, "the access-log transaction",
+                              "; nothing was served")
 
 
 def parse_fetch_request(body: bytes) -> rec.FetchRequest:

@@ -33,13 +33,14 @@ from consortia.client.tx_builder import sign_tx
 from consortia.codec.plain import to_plain
 from consortia.crypto.keyfile import load_key_file, password_from_env
 from consortia.crypto.keys import KeyPair
-from consortia.errors import ConfigError, ConsortiaError, Timeout, TxDropped
+from consortia.errors import ConfigError, ConsortiaError, Timeout
 from consortia.execution.accounts import account_key, decode_account
 from consortia.ledger.merkle import inclusion_proofs
 from consortia.ledger.proofs import ReceiptProof
 from consortia.node import queries
 from consortia.node.config import NotaryServiceConfig
 from consortia.node.node import Node
+from consortia.node.own_tx import until_committed
 
 log = logging.getLogger("consortia.notary")
 
@@ -287,20 +288,8 @@ class StampService:
             self._release(len(batch), documents)
 
     async def _committed(self, tx_hash: bytes, waiter: asyncio.Future[None]) -> None:
-        chain = self.node.chain
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + COMMIT_TIMEOUT_S
         try:
-            while not waiter.done() and not chain.store.has_tx(tx_hash):
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise Timeout(f"the anchoring transaction 0x{tx_hash.hex()} did not commit within "
-                                  f"{COMMIT_TIMEOUT_S:g} s")
-                await asyncio.wait({waiter}, timeout=min(left, 0.5))
-                reason = chain.mempool.dropped_reason(tx_hash)
-                if reason is not None and not chain.store.has_tx(tx_hash):
-                    raise TxDropped(f"the anchoring transaction 0x{tx_hash.hex()} was dropped: {reason}",
-                                    reason=reason)
+            await until_committed(self.node, tx_hash, waiter, COMMIT_TIMEOUT_S, "the anchoring transaction")
         finally:
             self.node.events.drop_waiter(tx_hash, waiter)
 
