@@ -311,3 +311,31 @@ def test_the_regulators_reads_of_a_banks_data_are_logged_anchored_and_checked(wo
     finally:
         lines[at] = original
         segment.write_bytes(b"\n".join(lines))
+
+
+def test_answers_on_a_chain_with_organisations_keep_their_openapi_schemas(world: dict[str, Any]) -> None:
+    """What the regulator reads on this chain (organisations, identities, an indexed history,
+    the read audit on) is valid against the route's typed 200 schema in /openapi.json (issue 16)."""
+    import jsonschema
+
+    from consortia.api.openapi import openapi_spec
+
+    spec = openapi_spec()
+    reg = Client(world["url"], timeout=TIMEOUT, key=world["keys"][REG])
+    alice = format_address(world["keys"][ALICE].address)
+    checked = []
+    head = reg.height()
+    wait_for(lambda: reg.get("/v1/index/status")["indexed_height"] >= head, TIMEOUT, "the index at the head")
+    for template in ["/v1/orgs", "/v1/identities/{address}", "/v1/gov/proposals", "/v1/reg/alerts",
+                     "/v1/reg/audit/{address}", "/v1/reg/rules", "/v1/history/{address}", "/v1/index/txs",
+                     "/v1/index/txs/{tx_hash}", "/v1/index/events", "/v1/index/wallets", "/v1/index/status",
+                     "/v1/audit/reads"]:
+        path = template.replace("{address}", alice).replace("{tx_hash}", "0x" + world["tx"].hex())
+        body = reg.get(path)
+        schema = spec["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
+        checked.append(body)
+    orgs, identity, _, _, audit, _, history, *_ = checked
+    assert {o["name"] for o in orgs["orgs"]} >= {"cb", "bank-a", "bank-b", "reg"}
+    assert identity["org"] == "bank-a" and audit["identity"]["org"] == "bank-a"
+    assert audit["history"]["available"] and history["items"], (audit["history"], history)

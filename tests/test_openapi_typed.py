@@ -172,8 +172,6 @@ GENERIC = {"$ref": "#/components/schemas/ViewAnswer"}
 """The fallback body of a route no type describes (an application's view, any fields)."""
 
 ALLOWED_GENERIC = {
-    ("get", "/v1/orgs"), ("get", "/v1/identities/{address}"), ("get", "/v1/gov/proposals"),
-    ("get", "/v1/gov/proposals/{id}"),
     ("get", "/v1/index/check"),
     ("get", "/v1/health/node"), ("post", "/v1/health/fetch"), ("put", "/v1/health/records/{record}"),
     ("get", "/v1/confidential"), ("post", "/v1/confidential"), ("get", "/v1/confidential/{hash}"),

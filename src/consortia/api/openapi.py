@@ -12,6 +12,7 @@ from consortia.api.schema_gen import SchemaBook
 from consortia.api.views_index import INDEX_TYPES
 from consortia.api.views_notary import NOTARY_TYPES
 from consortia.api.views_ops import OPS_TYPES
+from consortia.api.views_perm import PERM_TYPES
 from consortia.api.views_reg import REG_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
@@ -334,6 +335,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     **REG_TYPES,
     **NOTARY_TYPES,
     **OPS_TYPES,
+    **PERM_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from consortia.api.index_routes import audit_history
 from consortia.api.params import parse_uint, query_uint
+from consortia.api.views_perm import IdentityView, OrgListView, OrgView, ProposalListView, ProposalView
 from consortia.api.views_reg import RegAlert, RegAlertList, TierLimitsView
 from consortia.codec import decode
 from consortia.codec.plain import to_plain
@@ -112,7 +113,7 @@ def _addr(raw: bytes) -> str | None:
 # --- JSON views ---------------------------------------------------------------------------------
 
 
-def org_json(record: Org) -> dict[str, Any]:
+def org_json(record: Org) -> OrgView:
     return {
         "name": record.name, "role": record.role, "status": record.status,
         "admins": [format_address(a) for a in record.admins],
@@ -121,7 +122,7 @@ def org_json(record: Org) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def identity_json(record: Identity, state_get: StateGet) -> dict[str, Any]:
+def identity_json(record: Identity, state_get: StateGet) -> IdentityView:
     return {
         "address": format_address(record.address), "org": record.org, "role": record.role,
         "kyc_tier": record.kyc_tier, "pii_hash": "0x" + record.pii_hash.hex(),
@@ -151,7 +152,7 @@ def payload_json(kind: str, payload: bytes) -> Any:
     return to_plain(value)
 
 
-def proposal_json(record: Proposal, height: int) -> dict[str, Any]:
+def proposal_json(record: Proposal, height: int) -> ProposalView:
     approvals = sum(1 for v in record.votes if v.approve)
     return {
         "id": record.id, "kind": record.kind, "payload": payload_json(record.kind, record.payload),
@@ -225,7 +226,7 @@ def perm_routes(node: Node) -> list[Route]:
             return build(snap.get)
 
     def list_orgs(request: Request) -> Response:
-        def build(sg: StateGet) -> dict[str, Any]:
+        def build(sg: StateGet) -> OrgListView:
             return {"permissioned": permissioned(sg), "orgs": [org_json(o) for o in orgs(sg)]}
 
         return _response(with_state(build))
@@ -233,7 +234,7 @@ def perm_routes(node: Node) -> list[Route]:
     def get_identity(request: Request) -> Response:
         address = parse_address(request.path_params["address"])
 
-        def build(sg: StateGet) -> dict[str, Any]:
+        def build(sg: StateGet) -> IdentityView:
             record = identity_record(sg, address)
             if record is None:
                 raise NotFound(f"{format_address(address)} has no enrolled identity")
@@ -246,7 +247,7 @@ def perm_routes(node: Node) -> list[Route]:
         limit = min(query_uint(request, "limit", 100), MAX_LIMIT)
         height = node.chain.head.height
 
-        def build(sg: StateGet) -> dict[str, Any]:
+        def build(sg: StateGet) -> ProposalListView:
             found = proposals(sg, since_id=since, limit=limit)
             return {"height": height, "proposals": [proposal_json(p, height) for p in found]}
 
@@ -256,7 +257,7 @@ def perm_routes(node: Node) -> list[Route]:
         proposal_id = parse_uint(request.path_params["proposal_id"], "proposal id")
         height = node.chain.head.height
 
-        def build(sg: StateGet) -> dict[str, Any]:
+        def build(sg: StateGet) -> ProposalView:
             record = proposal(sg, proposal_id)
             if record is None:
                 raise NotFound(f"no proposal with id {proposal_id}")

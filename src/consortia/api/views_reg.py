@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from consortia.api.views_index import HistoryItem
+from consortia.api.views_perm import IdentityView, OrgView
 from consortia.contracts.permissioned.records import AlertRules, Bucket, DailyTotal, TierLimits
 
 
@@ -44,8 +45,8 @@ class RegAuditView(TypedDict):
     """Everything the chain holds about an account, its recent alerts and its indexed history."""
 
     address: str
-    identity: dict[str, Any] | None
-    org: dict[str, Any] | None
+    identity: IdentityView | None
+    org: OrgView | None
     balance: int | None
     nonce: int | None
     frozen: bool
