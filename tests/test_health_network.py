@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import msgspec
 import pytest
 from tests.procs import (
@@ -32,6 +33,7 @@ from tests.procs import (
     wait_for,
 )
 
+from consortia.api.openapi import openapi_spec
 from consortia.apps.health import records as rec
 from consortia.client.client import Client
 from consortia.client.health import HealthWallet
@@ -105,6 +107,13 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         yield Net(info, nodes, root, keys)
 
 
+def keeps_schema(method: str, path: str, body: Any) -> None:
+    """``body`` is valid against the route's 200 schema in /openapi.json (issue 16)."""
+    spec = openapi_spec()
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
+
+
 def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     out = net.run("register-key", "--key", str(net.keys["patient"]))  # the CLI once, the SDK for the rest
     assert out["_rc"] == 0 and out["registered"], out
@@ -113,6 +122,7 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
             assert HealthWallet(Wallet(load_key_file(net.keys[who]), client)).register_key()["registered"]
     node = api_get(f"{net.url}/v1/health/node", timeout=10).json()
     assert node["custodian"] == net.address("custodian") and node["sealing_key_registered"]
+    keeps_schema("get", "/v1/health/node", node)
 
     source = net.root / "visit.txt"
     source.write_bytes(PLAINTEXT)
@@ -126,6 +136,10 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
     put = f"{net.url}/v1/health/records/{record}"
     wrong = api_put(put, content=b"other bytes", timeout=10)
     assert wrong.status_code == 400 and wrong.json()["code"] == "bad_record_upload", wrong.text
+    kept = (net.nodes[0].home / "health/records" / record[2:]).read_bytes()
+    again_put = api_put(put, content=kept, timeout=10)  # the same ciphertext: kept again
+    assert again_put.status_code == 200 and again_put.json()["stored"], again_put.text
+    keeps_schema("put", "/v1/health/records/{record}", again_put.json())
     unknown = hashlib.sha256(b"never recorded").hexdigest()
     stray = api_put(f"{net.url}/v1/health/records/0x{unknown}", content=b"never recorded", timeout=10)
     assert stray.status_code == 404 and stray.json()["code"] == "record_not_found", stray.text
@@ -153,6 +167,7 @@ def test_put_grant_fetch_revoke_refuse_break_glass(net: Net) -> None:
         first = api_post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
         again = api_post(f"{net.url}/v1/health/fetch", content=body, timeout=30)
     assert first.status_code == 200, first.text
+    keeps_schema("post", "/v1/health/fetch", first.json())
     assert again.status_code == 409 and again.json()["code"] == "replayed_request", again.text
     forged = msgspec.json.encode(msgspec.structs.replace(request, nonce="0x" + "00" * 16))
     refused_forged = api_post(f"{net.url}/v1/health/fetch", content=forged, timeout=30)

@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from consortia.api.bodies import JSON_BODY_LIMIT, read_body
 from consortia.api.params import parse_hash, parse_uint
+from consortia.api.views_health import HealthNodeView, RecordFetched, RecordStored
 from consortia.apps.health.errors import BadRecordUpload, HealthOff
 from consortia.apps.health.records import MAX_RECORD_BYTES, record_id
 from consortia.apps.health.sdk import MAX_LOG_PAGE
@@ -65,7 +66,8 @@ def health_routes(node: Node) -> list[Route]:
         return health_view(chain, method, *args)
 
     def node_info(request: Request) -> Response:
-        return _response({"height": chain.head.height, **require_service().info()})
+        body: HealthNodeView = {"height": chain.head.height, **require_service().info()}
+        return _response(body)
 
     async def upload(request: Request) -> Response:
         store = require_service()
@@ -74,12 +76,14 @@ def health_routes(node: Node) -> list[Route]:
         if record_id(body) != record:
             raise BadRecordUpload(f"the body's SHA-256 is 0x{record_id(body).hex()}, not the record "
                                   f"0x{record.hex()} named in the path: nothing was stored")
-        return _response(await run_in_threadpool(store.upload, body))
+        stored: RecordStored = await run_in_threadpool(store.upload, body)
+        return _response(stored)
 
     async def fetch(request: Request) -> Response:
         store = require_service()
         body = await read_body(request, JSON_BODY_LIMIT)
-        return _response(await store.fetch(parse_fetch_request(body)))
+        fetched: RecordFetched = await store.fetch(parse_fetch_request(body))
+        return _response(fetched)
 
     async def record(request: Request) -> Response:
         value = parse_hash(request.path_params["record"], "record")
