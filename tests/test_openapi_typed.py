@@ -173,7 +173,6 @@ GENERIC = {"$ref": "#/components/schemas/ViewAnswer"}
 
 ALLOWED_GENERIC = {
     ("get", "/v1/index/check"),
-    ("get", "/v1/confidential"), ("post", "/v1/confidential"), ("get", "/v1/confidential/{hash}"),
     ("get", "/v1/trace/status"), ("get", "/v1/trace/provenance"), ("get", "/v1/trace/where-used"),
     ("get", "/v1/trace/public"), ("get", "/v1/trace/export"), ("post", "/v1/trace/epcis"),
     ("get", "/v1/search"), ("get", "/v1/explorer/accounts/{address}"),

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import msgspec
 import pytest
 from tests.procs import NetNode, cli, running_network, wait_for
 
+from consortia.api.openapi import openapi_spec
 from consortia.apps.privacy import sdk as privacy
 from consortia.apps.privacy.store import Kept
 from consortia.client.client import Client
@@ -118,6 +120,13 @@ def _found(net: Net, needle: bytes) -> list[str]:
             for p, raw in _home_bytes(node) if needle in raw]
 
 
+def keeps_schema(method: str, path: str, body: Any) -> None:
+    """``body`` is valid against the route's 200 schema in /openapi.json (issue 16)."""
+    spec = openapi_spec()
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
+
+
 def test_sealed_invoice_read_by_parties_and_regulator_only_then_erased(net: Net) -> None:
     seller, buyer = net.keys["seller"].address, net.keys["buyer"].address
     out = net.cli("invoice", "register", "--buyer", "0x" + buyer.hex(), "--number", "INV-2025-0042",
@@ -160,6 +169,8 @@ def test_sealed_invoice_read_by_parties_and_regulator_only_then_erased(net: Net)
     with net.client(CORE, "regulator") as client:
         info = client.get("/v1/confidential")
         assert info["org"] == "core" and info["kept"] == 1
+        keeps_schema("get", "/v1/confidential", info)
+        keeps_schema("get", "/v1/confidential/{hash}", client.get(path))
 
     # the nodes never saw a plaintext or a data key; the parties' nodes hold the ciphertext
     assert _found(net, NOTE.encode()) == [] and _found(net, LINE.encode()) == []

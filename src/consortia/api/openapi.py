@@ -14,6 +14,7 @@ from consortia.api.views_index import INDEX_TYPES
 from consortia.api.views_notary import NOTARY_TYPES
 from consortia.api.views_ops import OPS_TYPES
 from consortia.api.views_perm import PERM_TYPES
+from consortia.api.views_privacy import PRIVACY_TYPES
 from consortia.api.views_reg import REG_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
@@ -338,6 +339,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     **OPS_TYPES,
     **PERM_TYPES,
     **HEALTH_TYPES,
+    **PRIVACY_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view

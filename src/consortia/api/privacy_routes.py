@@ -22,6 +22,7 @@ from starlette.routing import Route
 from consortia.api.app_views import json_response
 from consortia.api.bodies import read_body
 from consortia.api.params import parse_hash
+from consortia.api.views_privacy import ConfidentialContent, ConfidentialKept, ConfidentialStoreView
 from consortia.apps.privacy.service import MAX_UPLOAD_BYTES, SealedContentService
 from consortia.node.node import Node
 
@@ -39,12 +40,15 @@ def privacy_routes(node: Node) -> list[Route]:
     async def confidential(request: Request) -> Response:
         if request.method == "POST":
             body = await read_body(request, MAX_UPLOAD_BYTES)
-            return json_response(await run_in_threadpool(service.upload, body, _caller(request)))
-        return json_response(await run_in_threadpool(service.info))
+            kept: ConfidentialKept = await run_in_threadpool(service.upload, body, _caller(request))
+            return json_response(kept)
+        store: ConfidentialStoreView = await run_in_threadpool(service.info)
+        return json_response(store)
 
     async def content(request: Request) -> Response:
         ref = parse_hash(request.path_params["hash"], "content")
-        return json_response(await run_in_threadpool(service.read, ref, _caller(request)))
+        found: ConfidentialContent = await run_in_threadpool(service.read, ref, _caller(request))
+        return json_response(found)
 
     return [Route("/v1/confidential", confidential, methods=["GET", "POST"]),
             Route("/v1/confidential/{hash}", content, methods=["GET"])]
