@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from consortia.api.params import parse_hash, query_uint
+from consortia.api.views_index import IndexCheckView
 from consortia.api.views_ops import IndexStatusView
 from consortia.api.views_reg import AuditHistory
 from consortia.crypto.address import parse_address
@@ -161,7 +162,8 @@ def index_routes(node: Node) -> list[Route]:
                                f"ask for ranges (from_height {low}, to_height {high})")
         chain = node.chain
         report = check_index(db, chain.store, chain.suite, node.genesis, low, high)
-        return _response(report.to_json())
+        body: IndexCheckView = report.to_json()  # type: ignore[assignment]
+        return _response(body)
 
     return [
         Route("/v1/index/status", status),

@@ -141,6 +141,22 @@ class WalletPage(TypedDict):
     indexed_height: int
 
 
+class IndexCheckView(TypedDict):
+    """The index compared with the chain over a height range: ``ok`` when nothing differs;
+    the first differences as text, and how many more."""
+
+    ok: bool
+    from_height: int
+    to_height: int
+    indexed_height: int
+    chain_height: int
+    blocks_checked: int
+    rows_checked: int
+    objects_checked: bool
+    differences: list[str]
+    more_differences: int
+
+
 INDEX_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("get", "/v1/history/{address}"): (HistoryPage,),
     ("get", "/v1/index/txs"): (TxPage,),
@@ -149,5 +165,6 @@ INDEX_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("get", "/v1/index/alerts"): (AlertPage,),
     ("get", "/v1/index/proposals"): (ProposalPage,),
     ("get", "/v1/index/wallets"): (WalletPage,),
+    ("get", "/v1/index/check"): (IndexCheckView,),
 }
 """The index routes' 2xx bodies, for ``api/openapi.RESPONSE_TYPES``."""
