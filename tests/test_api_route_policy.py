@@ -329,13 +329,15 @@ def test_answers_on_a_chain_with_organisations_keep_their_openapi_schemas(world:
     for template in ["/v1/orgs", "/v1/identities/{address}", "/v1/gov/proposals", "/v1/reg/alerts",
                      "/v1/reg/audit/{address}", "/v1/reg/rules", "/v1/history/{address}", "/v1/index/txs",
                      "/v1/index/txs/{tx_hash}", "/v1/index/events", "/v1/index/wallets", "/v1/index/status",
-                     "/v1/audit/reads"]:
+                     "/v1/audit/reads", "/v1/explorer/accounts/{address}", "/v1/auth/whoami",
+                     "/v1/explorer/trace/accounts/{address}"]:
         path = template.replace("{address}", alice).replace("{tx_hash}", "0x" + world["tx"].hex())
         body = reg.get(path)
         schema = spec["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
         checked.append(body)
-    orgs, identity, _, _, audit, _, history, *_ = checked
+    orgs, identity, _, _, audit, _, history, *_, account, who, _ = checked
+    assert account["identity"]["org"] == "bank-a" and who["org"] == "reg" and who["oversees"]
     assert {o["name"] for o in orgs["orgs"]} >= {"cb", "bank-a", "bank-b", "reg"}
     assert identity["org"] == "bank-a" and audit["identity"]["org"] == "bank-a"
     assert audit["history"]["available"] and history["items"], (audit["history"], history)

@@ -40,6 +40,14 @@ from consortia.api.auth.sessions import Claims
 from consortia.api.index_routes import index_db
 from consortia.api.perm_routes import identity_json
 from consortia.api.search_query import Query, parse_query
+from consortia.api.views_explorer import (
+    AccountTracedItems,
+    ExplorerAccountView,
+    SearchMatch,
+    SearchView,
+    TracedItemsOf,
+    WhoAmI,
+)
 from consortia.apps.bills import sdk as bills
 from consortia.apps.cbdc.sdk import ViewCall
 from consortia.apps.energy import sdk as energy
@@ -80,7 +88,7 @@ MAX_ACCOUNT_ITEMS = 100
 """Traced items an account page lists at most (the first registered first)."""
 
 
-def items_of(conn: Connection, address: bytes, limit: int = MAX_ACCOUNT_ITEMS) -> dict[str, Any]:
+def items_of(conn: Connection, address: bytes, limit: int = MAX_ACCOUNT_ITEMS) -> TracedItemsOf:
     """The traced items ``address`` holds or produced, from the index (at most ``limit``)."""
     items = schema.trace_items
     query = (select(items.c.item, items.c.product, items.c.kind, items.c.status, items.c.holder,
@@ -121,7 +129,7 @@ class Resolver:
         except NotFound:
             return None
 
-    def matches(self, query: Query) -> list[dict[str, Any]]:
+    def matches(self, query: Query) -> list[SearchMatch]:
         if query.form == "number":
             assert query.number is not None
             found = (self.numbered(kind, query.number) for kind in query.kinds)
@@ -134,7 +142,7 @@ class Resolver:
             return self.item(query.text)
         return self.name(query.text)
 
-    def numbered(self, kind: str, number: int) -> dict[str, Any] | None:
+    def numbered(self, kind: str, number: int) -> SearchMatch | None:
         if kind == "block":
             if number > self.chain.head.height:
                 return None
@@ -163,16 +171,16 @@ class Resolver:
             return None
         return {"kind": kind, "id": number, "label": f"{kind} {number} ({found.get(field, '')})"}
 
-    def address(self, raw: bytes) -> list[dict[str, Any]]:
+    def address(self, raw: bytes) -> list[SearchMatch]:
         address = format_address(raw)
-        out: list[dict[str, Any]] = [{"kind": "account", "id": address, "label": f"account {address}"}]
+        out: list[SearchMatch] = [{"kind": "account", "id": address, "label": f"account {address}"}]
         if self.view("energy", energy.meter(raw)):
             out.append({"kind": "meter", "id": address, "label": f"meter {address}"})
         return out
 
-    def hash(self, raw: bytes) -> list[dict[str, Any]]:
+    def hash(self, raw: bytes) -> list[SearchMatch]:
         text = "0x" + raw.hex()
-        out: list[dict[str, Any]] = []
+        out: list[SearchMatch] = []
         if self.chain.store.has_tx(raw) or raw in self.chain.mempool:
             out.append({"kind": "tx", "id": text, "label": f"transaction {text}"})
         try:
@@ -190,18 +198,18 @@ class Resolver:
             out.append({"kind": "record", "id": text, "label": label})
         return out
 
-    def item(self, item: str) -> list[dict[str, Any]]:
+    def item(self, item: str) -> list[SearchMatch]:
         found = self.view("trace", trace.get(item))
         if not found:
             return []
         return [{"kind": "item", "id": item, "label": f"item {item} ({found.get('product', '')})"}]
 
-    def name(self, text: str) -> list[dict[str, Any]]:
+    def name(self, text: str) -> list[SearchMatch]:
         with self.chain.store.snapshot() as snap:
             found = [o for o in orgs(snap.get) if o.name.lower() == text.lower()]
         return [{"kind": "org", "id": o.name, "label": f"organisation {o.name} ({o.role})"} for o in found]
 
-    def account(self, raw: bytes) -> dict[str, Any]:
+    def account(self, raw: bytes) -> ExplorerAccountView:
         with self.chain.store.snapshot() as snap:
             record = identity_record(snap.get, raw)
             identity = identity_json(record, snap.get) if record is not None else None
@@ -226,8 +234,9 @@ def explorer_routes(node: Node) -> list[Route]:
     async def search(request: Request) -> Response:
         query = parse_query(request.query_params.get("q", ""))
         found = await run_in_threadpool(resolver.matches, query)
-        return _response({"query": query.text, "form": query.form, "height": node.chain.head.height,
-                          "matches": found})  # fmt: skip
+        body: SearchView = {"query": query.text, "form": query.form, "height": node.chain.head.height,
+                            "matches": found}  # fmt: skip
+        return _response(body)
 
     async def account(request: Request) -> Response:
         raw = parse_address(request.path_params["address"])
@@ -249,20 +258,23 @@ def explorer_routes(node: Node) -> list[Route]:
         db = index_db(node)
         with db.reading() as conn:
             found = items_of(conn, raw)
-        return _response({**found, "indexed_height": db.head().height})
+        listed: AccountTracedItems = {**found, "indexed_height": db.head().height}
+        return _response(listed)
 
     def whoami(request: Request) -> Response:
         who: Principal | None = getattr(request.state, "principal", None)
         if who is None:
-            return _response({"api_access": "open"})
+            open_access: WhoAmI = {"api_access": "open"}
+            return _response(open_access)
         claims: Claims | None = getattr(request.state, "claims", None)
-        return _response({
+        signed: WhoAmI = {
             "api_access": "signed", "operator": not who.address,
             "address": format_address(who.address) if who.address else None,
             "org": who.org or None, "role": who.role, "org_role": who.org_role,
             "staff": staff(who), "oversees": who.oversees,
             "session_expires": claims.expires if claims is not None else None,
-        })  # fmt: skip
+        }  # fmt: skip
+        return _response(signed)
 
     return [
         Route("/", page),

@@ -9,6 +9,7 @@ from consortia.api import views
 from consortia.api.app_schemas import APP_BODIES, CBDC_TYPES, app_body_ref
 from consortia.api.auth_routes import SessionView
 from consortia.api.schema_gen import SchemaBook
+from consortia.api.views_explorer import EXPLORER_TYPES
 from consortia.api.views_health import HEALTH_TYPES
 from consortia.api.views_index import INDEX_TYPES
 from consortia.api.views_notary import NOTARY_TYPES
@@ -340,6 +341,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     **PERM_TYPES,
     **HEALTH_TYPES,
     **PRIVACY_TYPES,
+    **EXPLORER_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view
