@@ -171,11 +171,7 @@ def test_the_bundle_is_a_declared_dependency() -> None:
 GENERIC = {"$ref": "#/components/schemas/ViewAnswer"}
 """The fallback body of a route no type describes (an application's view, any fields)."""
 
-ALLOWED_GENERIC = {
-    ("get", "/v1/trace/status"), ("get", "/v1/trace/provenance"), ("get", "/v1/trace/where-used"),
-    ("get", "/v1/trace/public"), ("get", "/v1/trace/export"), ("post", "/v1/trace/epcis"),
-    ("get", "/v1/explorer/trace/events"),
-}  # fmt: skip
+ALLOWED_GENERIC: set[tuple[str, str]] = set()
 """Operations whose success body is still the generic one: type them (a TypedDict the handler's
 answer matches, in api/views*.py, named in openapi.RESPONSE_TYPES) and take them off this list."""
 

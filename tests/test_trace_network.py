@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from tests.procs import NetNode, api_client, api_get, api_post, cli_result, running_network, wait_for
 from tests.trace_story import (
@@ -36,6 +37,7 @@ from tests.trace_story import (
     serial,
 )
 
+from consortia.api.openapi import openapi_spec
 from consortia.apps.trace import epcis
 from consortia.client.client import Client
 from consortia.client.trace import ContractRefused, TraceQueries, TraceWallet
@@ -94,6 +96,13 @@ def _refused(code: str, action: Any) -> None:
     assert caught.value.code == code, (caught.value.code, caught.value.message)
 
 
+def keeps_schema(method: str, path: str, body: Any) -> None:
+    """``body`` is valid against the route's 200 schema in /openapi.json (issue 16)."""
+    spec = openapi_spec()
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": spec["components"]}).validate(body)
+
+
 def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> None:
     f = chain.firms
     views = [TraceQueries(c) for c in chain.clients]
@@ -139,6 +148,8 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
     _indexed(chain, recall.height)
     status = views[3].status(MACHINE)
     assert status["recalled"] and status["holder"] == chain.hexa("maker")
+    keeps_schema("get", "/v1/trace/status", status)
+    keeps_schema("get", "/v1/trace/public", views[0].public(MACHINE))
     assert status["affected_by"] == [{"item": COIL, "reason": REASON}]
     assert views[0].public(MACHINE)["recalled"] and views[0].public(MACHINE)["recall_reason"] == REASON
     alerts = api_get(f"{chain.url(0)}/v1/index/alerts", params={"address": chain.hexa("maker")},
@@ -155,6 +166,11 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
         assert [(c["fields"]["result"], c["signer"]) for c in prov["inspections"]] == [
             ("fail", chain.hexa("lab")), ("pass", chain.hexa("lab"))]  # fmt: skip
         assert {i["item"] for i in view.where_used(ORE)["items"]} == WHERE_USED_OF_ORE
+    keeps_schema("get", "/v1/trace/provenance", prov)
+    keeps_schema("get", "/v1/trace/where-used", views[0].where_used(ORE))
+    keeps_schema("get", "/v1/trace/export", views[0]._get("export", MACHINE))
+    events = api_get(f"{chain.url(0)}/v1/explorer/trace/events", params={"id": MACHINE}, timeout=10)
+    keeps_schema("get", "/v1/explorer/trace/events", events.json())
     out = cli_result("trace", "where-used", COIL, "--node", chain.url(1))
     assert {i["item"] for i in out["items"]} == {COIL, PART_A, PART_B, PALLET, MACHINE}
 
@@ -188,6 +204,7 @@ def test_ore_to_machine_recall_and_epcis_on_four_validators(chain: Chain) -> Non
     assert {c.item for c in calls if c.action == "recall"} == {COIL}
     checked = api_post(f"{chain.url(1)}/v1/trace/epcis", json=document, timeout=10).json()
     assert [c["action"] for c in checked["calls"]] == [c.action for c in calls]
+    keeps_schema("post", "/v1/trace/epcis", checked)
     assert set(upstream) == PROVENANCE_OF_MACHINE
 
     # a firm's own system's document: imported (signed by the maker), exported, the same events

@@ -48,6 +48,7 @@ from consortia.api.views_explorer import (
     TracedItemsOf,
     WhoAmI,
 )
+from consortia.api.views_trace import ItemEventsView
 from consortia.apps.bills import sdk as bills
 from consortia.apps.cbdc.sdk import ViewCall
 from consortia.apps.energy import sdk as energy
@@ -251,7 +252,8 @@ def explorer_routes(node: Node) -> list[Route]:
         with db.reading() as conn:
             trace_queries.item_row(conn, item)  # an unknown item: 404
             events = trace_queries.events_of(conn, [item], limit=MAX_ITEM_EVENTS)
-        return _response({"item": item, "events": events, "indexed_height": db.head().height})
+        body: ItemEventsView = {"item": item, "events": events, "indexed_height": db.head().height}
+        return _response(body)
 
     def trace_items(request: Request) -> Response:
         raw = parse_address(request.path_params["address"])

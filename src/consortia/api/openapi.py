@@ -17,6 +17,7 @@ from consortia.api.views_ops import OPS_TYPES
 from consortia.api.views_perm import PERM_TYPES
 from consortia.api.views_privacy import PRIVACY_TYPES
 from consortia.api.views_reg import REG_TYPES
+from consortia.api.views_trace import TRACE_TYPES
 from consortia.ledger.proofs import ReceiptProof, StateValueProof
 from consortia.types.genesis import Genesis
 
@@ -342,6 +343,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[Any, ...]] = {
     **HEALTH_TYPES,
     **PRIVACY_TYPES,
     **EXPLORER_TYPES,
+    **TRACE_TYPES,
 }
 """The type each route's handler builds its 2xx body with (api/views.py, or a canonical Struct
 sent through ``to_plain``); a JSON route not named here answers an application's view

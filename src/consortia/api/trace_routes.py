@@ -31,6 +31,7 @@ from starlette.routing import Route
 from consortia.api.app_views import AppViews, json_response
 from consortia.api.bodies import read_json
 from consortia.api.index_routes import index_db
+from consortia.api.views_trace import EpcisChecked
 from consortia.apps.trace import epcis
 from consortia.apps.trace import sdk as apps
 from consortia.apps.trace.identifiers import canonical
@@ -76,12 +77,11 @@ def trace_routes(node: Node) -> list[Route]:
     async def check_document(request: Request) -> Response:
         document = await read_json(request, EPCIS_BODY_LIMIT)
         calls = await run_in_threadpool(epcis.import_document, document)
-        return json_response(
-            {
-                "valid": True,
-                "calls": [{k: v for k, v in dataclasses.asdict(c).items() if k != "extra"} for c in calls],
-            }
-        )
+        checked: EpcisChecked = {
+            "valid": True,
+            "calls": [{k: v for k, v in dataclasses.asdict(c).items() if k != "extra"} for c in calls],
+        }
+        return json_response(checked)
 
     return [
         Route("/v1/trace/item", get_item),
