@@ -166,8 +166,9 @@ def test_transfers_commit_under_wan_delay_loss_and_skewed_clocks(net: Consortium
     assert len(roots) == 1
     with api_client(net.hosts[3].url) as client:
         assert client.account(net.address("bank-b"))["balance"] == 1001
-    stats = net.lab.command(stats=True)
-    assert stats["impairment"]["delay_ms"] == 50 and stats["lost"] > 0  # the loss was real
+    assert net.lab.command(stats=True)["impairment"]["delay_ms"] == 50
+    # the loss is real: at 1 % a short run may not have lost a frame yet; consensus keeps talking
+    wait_for(lambda: net.lab.command(stats=True)["lost"] > 0, 60, "a frame lost to the 1 % loss")
     # block times stay monotonic and bounded though two clocks are 5 s off
     top = net.hosts[0].height()
     stamps = [int(net.hosts[0].block(h)["header"]["timestamp_ms"]) for h in range(1, top + 1)]
