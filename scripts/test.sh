@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
 .venv/bin/ruff check src tests bench
-# Four workers (the machine has two cores, but most multi-node tests spend their time waiting), each
+# Three workers (the machine has two cores, but most multi-node tests spend their time waiting; four
+# were no faster on 2026-12-01: 14 min 51 s against 14 min 35 s), each
 # test module on one worker so a module's network fixture starts once; CONSORTIA_TEST_WORKERS=0
 # runs everything in this process.
 .venv/bin/python -m pytest -p no:cacheprovider --timeout=600 \
-  -n "${CONSORTIA_TEST_WORKERS:-4}" --dist loadfile "$@"
+  -n "${CONSORTIA_TEST_WORKERS:-3}" --dist loadfile "$@"
