@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consortia.api.auth.authenticator import Authenticator, incoming
 from consortia.api.auth.principal import Principal
 from consortia.api.auth.read_audit import AuditedResponse, OrgLookup, ReadAudit, audited
-from consortia.api.auth.route_policy import ROUTES, SESSION_ROUTE, WHO, Access, Rule
+from consortia.api.auth.route_policy import READ_METHODS, ROUTES, SESSION_ROUTE, WHO, Access, Rule
 from consortia.api.auth.sessions import BadSessionToken, Sessions
 from consortia.contracts.permissioned.directory import identity
 from consortia.contracts.permissioned.monetary import reserve_address
@@ -195,7 +195,7 @@ class AuthGate:
             state["principal"], state["claims"] = who, claims
             if verdict is False:
                 raise Forbidden(_refusal(access))
-            if verdict is None and not access.object_path and scope["method"] not in ("GET", "HEAD"):
+            if verdict is None and not access.object_path and scope["method"] not in READ_METHODS:
                 # decided by its answer, a write would have acted before a refusal: never run it
                 raise NoPolicy(f"no rule decides a {scope['method']} of {template} before it runs")
             if self.read_audit is not None and audited(who, access, template, scope["method"]):

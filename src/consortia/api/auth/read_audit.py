@@ -42,7 +42,7 @@ from consortia.api.auth.read_log import (
     ReadLog,
     ReadLogBroken,
 )
-from consortia.api.auth.route_policy import Access, Rule
+from consortia.api.auth.route_policy import READ_METHODS, Access, Rule
 from consortia.contracts.permissioned.directory import identity, org_names
 from consortia.contracts.permissioned.monetary import reserve_address
 from consortia.contracts.permissioned.store import StateGet
@@ -53,7 +53,6 @@ log = logging.getLogger("consortia.read_audit")
 
 AUDIT_ROUTE = "/v1/audit/reads"
 EVERYONE = "*"
-READ_METHODS = frozenset({"GET", "HEAD"})
 UNPRIVILEGED = frozenset({Rule.PUBLIC, Rule.SUBMIT, Rule.SIGNED_BODY, Rule.MEMBER})
 RAW_ROUTES = frozenset({"/v1/state/{key}"})
 """Routes whose answer is raw state: nobody's in particular, so everyone's."""

@@ -40,6 +40,10 @@ class Rule(StrEnum):
     admins of those parties' organisations, and overseers. A list keeps only such items."""
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+"""The methods that only read; a route's other methods may have their own rule (``Access.write``)."""
+
+
 @dataclass(frozen=True)
 class Access:
     rule: Rule
@@ -57,7 +61,7 @@ class Access:
     """The rule of the route's other methods (PUT, POST, DELETE) where it differs from its reads."""
 
     def for_method(self, method: str) -> Access:
-        return self.write if self.write is not None and method not in ("GET", "HEAD") else self
+        return self.write if self.write is not None and method not in READ_METHODS else self
 
 
 def _a(rule: Rule, param: str = "", object_path: str = "", note: str = "") -> Access:
