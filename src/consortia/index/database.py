@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,6 @@ class BulkInsert:
     than SQLite's own work (a transfer makes 8 rows), and its multi-row INSERTs were slower
     than COPY on PostgreSQL."""
 
-    table: Table
     names: tuple[str, ...]  # row keys, in the statement's column order
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor) on SQLite
     sql: str  # SQLite: the INSERT; PostgreSQL: the COPY
@@ -81,7 +81,7 @@ class BulkInsert:
         names = tuple(c.key for c in table.columns)
         if dialect.name == "postgresql":  # COPY's text format takes ints, bools and bytes as they are
             columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-            return cls(table, names, (), f"COPY {table.name} ({columns}) FROM STDIN")
+            return cls(names, (), f"COPY {table.name} ({columns}) FROM STDIN")
         compiled = table.insert().compile(dialect=dialect, column_keys=list(names))
         names = tuple(compiled.positiontup or names)
         convert = []
@@ -92,7 +92,7 @@ class BulkInsert:
             processor = column_type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 convert.append((i, processor))
-        return cls(table, names, tuple(convert), str(compiled))
+        return cls(names, tuple(convert), str(compiled))
 
     def params(self, rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
         pick = itemgetter(*self.names)  # every table has several columns: a tuple
@@ -199,7 +199,6 @@ class IndexDatabase:
         self.genesis_hash = genesis_hash
         self.engine = engine_for(url)
         self.backend = self.engine.dialect.name
-        self._inserts = {t.name: BulkInsert.compile(t, self.engine.dialect) for t in schema.PER_HEIGHT}
         try:
             if not writer:
                 if self.schema_revision() != self.head_revision():
@@ -214,6 +213,11 @@ class IndexDatabase:
         except ConsortiaError:
             self.engine.dispose()
             raise
+
+    @cached_property
+    def _inserts(self) -> dict[str, BulkInsert]:
+        """Each per-height table's bulk insert, compiled at the first write (a reader never does)."""
+        return {t.name: BulkInsert.compile(t, self.engine.dialect) for t in schema.PER_HEIGHT}
 
     @property
     def safe_url(self) -> str:
