@@ -42,6 +42,17 @@ def _hex(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
+def _answer(response: httpx.Response) -> Any:
+    """A node's JSON answer, or its refusal raised typed."""
+    try:
+        data = response.json()
+    except ValueError:
+        raise DecodeError(f"node answered {response.status_code} without JSON") from None
+    if response.status_code >= 400:
+        raise error_from_dict(data if isinstance(data, dict) else {})
+    return data
+
+
 class Client:
     def __init__(self, url: str = DEFAULT_NODE, timeout: float = 30.0, key: KeyPair | None = None,
                  ca: str | Path | None = None) -> None:
@@ -94,13 +105,7 @@ class Client:
             raise ConnectionFailed(f"node at {self.url} did not answer in time") from None
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"cannot reach node at {self.url}: {exc}") from None
-        try:
-            data = response.json()
-        except ValueError:
-            raise DecodeError(f"node answered {response.status_code} without JSON") from None
-        if response.status_code >= 400:
-            raise error_from_dict(data if isinstance(data, dict) else {})
-        return data
+        return _answer(response)
 
     def get(self, path: str, **params: Any) -> Any:
         return self._request("GET", path, params=params or None)
@@ -116,11 +121,7 @@ class Client:
                                    timeout=httpx.Timeout(10.0, read=None)) as response:  # fmt: skip
                 if response.status_code >= 400:
                     response.read()
-                    try:
-                        data = response.json()
-                    except ValueError:
-                        raise DecodeError(f"node answered {response.status_code} without JSON") from None
-                    raise error_from_dict(data if isinstance(data, dict) else {})
+                    _answer(response)  # raises the refusal, typed
                 yield response
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"the stream {path} of the node at {self.url} failed: {exc}") from None
