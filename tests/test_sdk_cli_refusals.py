@@ -37,9 +37,14 @@ BOB_TEXT = "0x" + "ab" * 20
 class FakeClient:
     """Answers like a node; records what is submitted; the receipt's status is set per test."""
 
+    key = None  # signs as nobody: a wallet reads through it as itself (signed_as)
+
     def __init__(self, status: str = "ok", error: str = "") -> None:
         self.submitted: list[bytes] = []
         self.status, self.error = status, error
+
+    def signed_as(self, key: KeyPair) -> FakeClient:
+        return self
 
     def account(self, address: bytes) -> dict[str, Any]:
         return {"next_nonce": 0, "height": 1}

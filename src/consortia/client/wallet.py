@@ -33,8 +33,7 @@ class Wallet:
         """``client``: a connection to a node; one that signs as nobody reads as this wallet's
         key (on a chain with organisations the node answers only enrolled identities)."""
         self.key = key
-        signs_as_nobody = isinstance(client, Client) and client.key is None
-        self.client = client.signed_as(key) if signs_as_nobody else client
+        self.client = client.signed_as(key) if client.key is None else client
 
     @property
     def address(self) -> bytes:
