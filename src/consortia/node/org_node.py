@@ -109,7 +109,8 @@ def init_org_node(
 
     ``api_host``: where the API listens — loopback unless the operator names an address (the
     peers reach the node on its bundle's p2p address; its API is the organisation's own door)."""
-    if not api_host.strip():
+    api_host = api_host.strip()
+    if not api_host:
         raise ConfigError("--api-host needs an address (127.0.0.1, the host's own address, or 0.0.0.0)")
     info = load_org_home(org_home)
     home = info.node_home
@@ -145,12 +146,12 @@ def init_org_node(
     home.mkdir(parents=True, exist_ok=True)
     write_public_atomic(home / GENESIS_FILE, genesis_text)
     write_config(home, NodeConfig(
-        name=info.name, validator_index=me, api_host=api_host.strip(), api_port=own.api_port,
+        name=info.name, validator_index=me, api_host=api_host, api_port=own.api_port,
         p2p_host=own.host, p2p_port=own.p2p_port, peers=peers,
     ))
     make_pin(cert, info.ca_cert)  # the certificate is ours and issued by our CA (raises if not)
     return PreparedNode(
-        home, me, f"http://{api_host.strip()}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
+        home, me, f"http://{api_host}:{own.api_port}", f"{own.host}:{own.p2p_port}", digest,
         [f"{by_index[p.index].body.name}@{p.host}:{p.port}" for p in peers],
     )
 
